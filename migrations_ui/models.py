@@ -1,0 +1,111 @@
+"""Tenants, their target databases, and who may do what in them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Tenant(models.Model):
+    slug = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9_]*$",
+                "Use lower-case letters, digits and underscores, starting with a letter (t_001).",
+            )
+        ],
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def default_target(self) -> Target | None:
+        return self.targets.filter(is_default=True).first()
+
+
+class Target(models.Model):
+    """One database schema a tenant's blueprints are applied to.
+
+    ``connection_alias`` names a ``TARGET_<ALIAS>_URL`` environment variable: the app's database
+    never stores credentials.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="targets")
+    environment = models.CharField(
+        max_length=40,
+        validators=[
+            RegexValidator(r"^[a-z][a-z0-9_-]*$", "Use a short lower-case name (dev, prod).")
+        ],
+    )
+    connection_alias = models.CharField(
+        max_length=40,
+        validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Use the alias of TARGET_<ALIAS>_URL.")],
+    )
+    schema_name = models.CharField(max_length=63, default="public")
+    lock_timeout_ms = models.PositiveIntegerField(default=5_000)
+    statement_timeout_ms = models.PositiveIntegerField(default=60_000)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["tenant__slug", "environment"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "environment"], name="target_env_unique"),
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(is_default=True),
+                name="target_one_default_per_tenant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}/{self.environment}"
+
+    @property
+    def url_configured(self) -> bool:
+        from migrations_ui.targets import target_url
+
+        return target_url(self.connection_alias) is not None
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    SUBMITTER = "submitter", "Submitter"
+    APPROVER = "approver", "Approver"
+    ADMIN = "admin", "Admin"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["tenant__slug", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the worker's periodic heartbeat job: proves jobs are actually executed."""
+
+    worker = models.CharField(max_length=200, primary_key=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker} at {self.beat_at:%H:%M:%S}"

@@ -1,0 +1,62 @@
+"""HTML views (thin: access checks here, rules in models and services)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from migrations_ui.access import tenants_for
+from migrations_ui.models import WorkerHeartbeat
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    tenants = tenants_for(request.user).prefetch_related("targets")
+    return render(request, "migrations_ui/dashboard.html", {"tenants": tenants})
+
+
+def _worker_state() -> dict[str, object]:
+    """Up when a worker process heartbeated recently (procrastinate's own table)."""
+    stale = timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), max(last_heartbeat) FROM procrastinate_workers"
+            " WHERE last_heartbeat >= %s",
+            [stale],
+        )
+        alive, last = cur.fetchone()
+    last_job = (
+        WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
+    )
+    return {
+        "up": alive > 0,
+        "processes": alive,
+        "last_heartbeat": last.isoformat() if last else None,
+        "last_job_heartbeat": last_job.isoformat() if last_job else None,
+    }
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """JSON for load balancers and for `make run` to know when it is ready."""
+    body: dict[str, object] = {}
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        body["database"] = {"up": True}
+        body["worker"] = _worker_state()
+    except Exception as exc:  # any database failure means "down", with the reason
+        body["database"] = {"up": False, "error": str(exc).strip()[:300]}
+        body["worker"] = {"up": False, "error": "unknown: database down"}
+    ok = bool(body["database"]["up"]) and bool(body["worker"]["up"])  # type: ignore[index]
+    body["status"] = "ok" if ok else "degraded"
+    return JsonResponse(body, status=200 if ok else 503)

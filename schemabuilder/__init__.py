@@ -1,0 +1,1 @@
+"""Schema Auto-Builder: reviewed, safe, audited PostgreSQL schema changes."""
