@@ -1,0 +1,91 @@
+"""Identifiers: snake_case normalization, quoting, and names that fit PostgreSQL's 63 bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from pglast import keywords
+
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
+
+# PostgreSQL's quote_ident() leaves only unreserved keywords bare; every other keyword
+# category is quoted, because each is rejected as a bare name in some grammar position.
+_NEEDS_QUOTES = frozenset(
+    keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
+)
+_BARE = re.compile(r"[a-z_][a-z0-9_$]*")
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
+_HASH_SUFFIX_LEN = 8
+
+
+def snake_case(name: str) -> str:
+    """``firstName`` -> ``first_name``, ``HTTPServer`` -> ``http_server``, ``ID`` -> ``id``."""
+    return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name)).lower()
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a blueprint name, or None when it can.
+
+    Names are restricted to ASCII letters, digits and underscores so that snake_case
+    normalization is well defined and no name ever needs a quote character inside it.
+    """
+    if not name:
+        return "must not be empty: give a name such as 'first_name'"
+    if not _INPUT_NAME.fullmatch(name):
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        return (
+            f"{shown!r} is not a valid name: use ASCII letters, digits and underscores, "
+            "starting with a letter or an underscore (for example 'first_name')"
+        )
+    normalized = snake_case(name)
+    size = len(normalized.encode())
+    if size > MAX_IDENTIFIER_BYTES:
+        return (
+            f"'{normalized[:40]}...' is {size} bytes long once normalized; PostgreSQL names "
+            f"are at most {MAX_IDENTIFIER_BYTES} bytes: shorten it"
+        )
+    return None
+
+
+def is_keyword(name: str) -> bool:
+    """True when ``name`` is a PostgreSQL keyword that must be quoted to be used as a name."""
+    return name.lower() in _NEEDS_QUOTES
+
+
+def quote_ident(name: str) -> str:
+    """Quote ``name`` exactly when PostgreSQL would need it (like its own quote_ident())."""
+    if _BARE.fullmatch(name) and name not in _NEEDS_QUOTES:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, name: str) -> str:
+    """``schema.name`` with each part quoted as needed."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal for ``text`` that reads the same whatever standard_conforming_strings
+    is set to (like PostgreSQL's quote_literal())."""
+    quoted = text.replace("'", "''")
+    if "\\" in quoted:
+        return "E'" + quoted.replace("\\", "\\\\") + "'"
+    return "'" + quoted + "'"
+
+
+def fit_identifier(name: str) -> str:
+    """``name`` if it fits in 63 bytes, else a truncation plus a short hash of the whole name.
+
+    PostgreSQL would truncate silently, which can make two long generated names collide;
+    the hash keeps them distinct and the result deterministic.
+    """
+    raw = name.encode()
+    if len(raw) <= MAX_IDENTIFIER_BYTES:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:_HASH_SUFFIX_LEN]
+    keep = MAX_IDENTIFIER_BYTES - _HASH_SUFFIX_LEN - 1
+    head = raw[:keep].decode(errors="ignore").rstrip("_")
+    return f"{head}_{digest}"
