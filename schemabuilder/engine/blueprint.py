@@ -129,7 +129,9 @@ def _method(value: object) -> object:
 def _rls(value: object) -> object:
     if value is True or value is False or value == "force":
         return value
-    raise ValueError('must be true, false or "force" (true also fences the table owner off with "force")')
+    raise ValueError(
+        'must be true, false or "force" ("force" also fences off the owner of the table)'
+    )
 
 
 def _role(value: str) -> str:
@@ -159,7 +161,7 @@ def _references(value: object) -> object:
     if not dot or not table or not column or "." in column:
         raise ValueError(
             f"{value[:80]!r} is not a reference: write 'table.column' (for example "
-            "'applications.app_code') or an object {\"table\", \"column\", \"on_delete\"}"
+            '\'applications.app_code\') or an object {"table", "column", "on_delete"}'
         )
     return {"table": table, "column": column}
 
@@ -178,8 +180,7 @@ def _timestamp(value: str) -> str:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"{value[:40]!r} is not a timestamp: use ISO 8601, for example "
-            "'2026-02-05T10:00:00Z'"
+            f"{value[:40]!r} is not a timestamp: use ISO 8601, for example '2026-02-05T10:00:00Z'"
         ) from None
     return value
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import uuid
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from schemabuilder.engine import rules
 from schemabuilder.engine.blueprint import (
     Context,
     Envelope,
+    Fence,
     Meta,
     Payload,
     Subject,
@@ -31,6 +33,7 @@ from schemabuilder.engine.blueprint import (
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.normalize import (
     NormalizedBlueprint,
+    NTable,
     Origin,
     canonical_json,
     idempotency_key,
@@ -217,6 +220,63 @@ def _finish(issues: list[Issue]) -> BlueprintInvalid:
     return BlueprintInvalid(unique)
 
 
+_PLACEHOLDERS: dict[str, str] = {"type": "TEXT", "expression": "true"}
+
+
+def _repair(raw: Any, loc: Sequence[int | str], serial: int) -> bool:
+    """Neutralize the field at ``loc`` in ``raw`` (in place); False when it cannot be done.
+
+    An optional field is removed (it falls back to its default), a required name, type or
+    expression gets a harmless placeholder. A broken list item cannot be removed without
+    shifting the paths of the items after it, so that gives up.
+    """
+    for depth in range(len(loc), 0, -1):
+        key = loc[depth - 1]
+        if isinstance(key, int):
+            return False
+        model = _model_at(Table, loc[: depth - 1])
+        field = model.model_fields.get(key) if model else None
+        parent = raw
+        for part in loc[: depth - 1]:
+            parent = parent[part]
+        if not isinstance(parent, dict):
+            return False
+        if field is None or not field.is_required():
+            parent.pop(key, None)
+            return True
+        if key == "name":
+            parent[key] = f"invalid_name_{serial}"
+            return True
+        if key in _PLACEHOLDERS:
+            parent[key] = _PLACEHOLDERS[key]
+            return True
+    return False
+
+
+def _repaired_table(raw: object) -> Table | None:
+    """The table, or a copy with its broken fields neutralized, or None if beyond repair."""
+    try:
+        return Table.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+    if not isinstance(raw, dict):
+        return None
+    copy = deepcopy(raw)
+    for serial, error in enumerate(errors):
+        loc = error["loc"]
+        if loc and str(loc[-1]).startswith(("literal[", "bool")):
+            loc = loc[:-1]
+        try:
+            if not _repair(copy, loc, serial):
+                return None
+        except (KeyError, IndexError, TypeError):
+            return None
+    try:
+        return Table.model_validate(copy)
+    except ValidationError:
+        return None
+
+
 def _partial_rules(data: object, prefix: str) -> list[Issue]:
     """The cross-reference rules on the tables that are themselves well formed.
 
@@ -225,20 +285,19 @@ def _partial_rules(data: object, prefix: str) -> list[Issue]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("tables"), list):
         return []
-    auto = data.get("auto_columns", True)
-    fence = normalize_fence(None)
-    pairs: list[tuple[str, Any, Origin]] = []
+    auto = data.get("auto_columns", True) is not False
+    try:
+        fence = normalize_fence(Fence.model_validate(data.get("fence") or {}))
+    except ValidationError:
+        fence = normalize_fence(None)
+    pairs: list[tuple[str, NTable, Origin]] = []
     for i, raw in enumerate(data["tables"]):
-        try:
-            table = Table.model_validate(raw)
-        except ValidationError:
+        table = _repaired_table(raw)
+        if table is None:
             continue
-        normalized, origin = normalize_table(table, fence, auto=auto is not False)
+        normalized, origin = normalize_table(table, fence, auto=auto)
         pairs.append((f"{prefix}.tables[{i}]", normalized, origin))
-    names = {
-        raw["name"] for raw in data["tables"] if isinstance(raw, dict) and "name" in raw
-    }
-    return rules.check_tables(pairs, complete=False, all_names=names)
+    return rules.check_tables(pairs)
 
 
 def _payload(data: object, prefix: str) -> NormalizedBlueprint:
@@ -256,7 +315,7 @@ def _payload(data: object, prefix: str) -> NormalizedBlueprint:
         (f"{prefix}.tables[{i}]", table, origin)
         for i, (table, origin) in enumerate(zip(blueprint.tables, origins, strict=True))
     ]
-    issues = rules.check_tables(pairs, complete=True)
+    issues = rules.check_tables(pairs)
     if issues:
         raise _finish(issues)
     return blueprint
@@ -303,8 +362,11 @@ def validate_envelope(
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
             issues.append(
-                Issue(str(key)[:60], f"unknown key '{str(key)[:60]}': {hint}remove it or use "
-                      f"one of: {', '.join(known)}")
+                Issue(
+                    str(key)[:60],
+                    f"unknown key '{str(key)[:60]}': {hint}remove it or use "
+                    f"one of: {', '.join(known)}",
+                )
             )
     meta, found = _part(Meta, data, "meta")
     issues.extend(found)
@@ -313,8 +375,10 @@ def validate_envelope(
     context, found = _part(Context, data, "context")
     issues.extend(found)
     meta_tenant, subject_tenant = meta.tenant_id, subject.tenant_id
-    if meta_tenant is None and subject_tenant is None and not any(
-        i.path.endswith("tenant_id") for i in issues
+    if (
+        meta_tenant is None
+        and subject_tenant is None
+        and not any(i.path.endswith("tenant_id") for i in issues)
     ):
         issues.append(
             Issue(

@@ -96,9 +96,8 @@ def _lex(text: str, what: str, example: str) -> tuple[str | None, str]:
             ), text
         if token.name in _OPENERS:
             depth.append(_OPENERS[token.name])
-        elif token.name in _CLOSERS:
-            if not depth or depth.pop() != token.name:
-                return "has unbalanced brackets: every '(' or '[' needs its closing match", text
+        elif token.name in _CLOSERS and (not depth or depth.pop() != token.name):
+            return "has unbalanced brackets: every '(' or '[' needs its closing match", text
         if previous_end >= 0 and token.start > previous_end + 1:
             pieces.append(" ")
         pieces.append(text[token.start : token.end + 1])
@@ -139,8 +138,7 @@ def check_expression(text: str, *, allow_subqueries: bool) -> Checked:
     ):
         return Checked(
             text,
-            f"must be exactly one SQL expression, with nothing before or after it: "
-            f"{_EXPR_EXAMPLE}",
+            f"must be exactly one SQL expression, with nothing before or after it: {_EXPR_EXAMPLE}",
         )
     value = targets[0]["ResTarget"]["val"]
     refs: set[str] = set()

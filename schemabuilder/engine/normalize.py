@@ -26,7 +26,7 @@ from schemabuilder.engine.blueprint import (
     Table,
     split_index_column,
 )
-from schemabuilder.engine.idents import quote_ident, snake_case
+from schemabuilder.engine.idents import fit_identifier, quote_ident, snake_case
 
 Direction = Literal["ASC", "DESC"]
 Nulls = Literal["FIRST", "LAST"]
@@ -233,7 +233,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
     present = {c.name for c in columns}
     defaults = [fence.column, "created_at"] if auto else [fence.column] if added else []
     for column_name in defaults:
-        index_name = f"idx_{name}_{column_name}"
+        index_name = fit_identifier(f"idx_{name}_{column_name}")
         if column_name in present and index_name not in declared_index_names:
             indexes.append(NIndex(name=index_name, columns=(NIndexColumn(name=column_name),)))
     origin.indexes = [None] * len(indexes) + list(range(len(table.indexes)))
@@ -265,7 +265,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         else:
             policies = (
                 NPolicy(
-                    name=f"{name}_tenant_isolation",
+                    name=fit_identifier(f"{name}_tenant_isolation"),
                     command="ALL",
                     roles=("public",),
                     using=fence.using,
