@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
+import sys
 import tempfile
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+TRAMPOLINE = Path(__file__).resolve().parent / "_trampoline.py"
 
 
 @dataclass(frozen=True)
@@ -41,28 +44,28 @@ def measure(
 ) -> Run:
     """Run ``cmd`` to completion and measure it.
 
-    The peak RSS comes from ``wait4()`` on that one child, not from RUSAGE_CHILDREN, whose
-    maximum would be the largest of every child this process ever had. Output goes to files,
-    not pipes, so a chatty command can never block on a full pipe while we wait for it.
+    The command runs under bench/_trampoline.py, which times it and reads its peak RSS with
+    ``wait4()``: see that file for why the command must not be forked from this process.
+    Output goes to files, not pipes, so a chatty command never blocks on a full pipe.
+    On timeout the whole process group is killed and RuntimeError raised.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=err, env=env)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code  # reaped by wait4: tell Popen so it never waits again
-        out.seek(0)
-        err.seek(0)
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        out_path, err_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        argv = [sys.executable, "-I", "-S", str(TRAMPOLINE), str(result_file), *map(str, cmd)]
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, start_new_session=True)
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise RuntimeError(f"{cmd[0]} did not finish in {timeout:.0f} s") from None
+        measured = json.loads(result_file.read_text())
         return Run(
             returncode=code,
-            seconds=seconds,
-            maxrss_kib=usage.ru_maxrss,
-            stdout=out.read().decode(errors="replace"),
-            stderr=err.read().decode(errors="replace"),
+            seconds=measured["seconds"],
+            maxrss_kib=measured["maxrss_kib"],
+            stdout=out_path.read_text(errors="replace"),
+            stderr=err_path.read_text(errors="replace"),
         )
