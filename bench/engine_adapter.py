@@ -42,20 +42,7 @@ def render_sql(payload: Payload, schema: str = SCHEMA) -> str:
 def _render_statements(payload: Payload, schema: str) -> list[str]:
     from schemabuilder.engine import render_ddl, validate_payload
 
-    try:
-        return list(render_ddl(validate_payload(payload), schema))
-    except NotImplementedError:
-        # TEMPORARY: the engine's renderer is still a stub. Remove this branch and
-        # bench/_standin_ddl.py as soon as render_ddl is implemented.
-        from bench import _standin_ddl
-
-        global used_standin
-        used_standin = True
-        return [_standin_ddl.render(payload, schema)]
-
-
-# TEMPORARY, with the stand-in: True once a script came from it, so reports can say so.
-used_standin = False
+    return render_ddl(validate_payload(payload), schema)
 
 
 def create_schema(target_url: str, schema: str = SCHEMA) -> None:

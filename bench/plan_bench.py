@@ -122,8 +122,6 @@ def _notes() -> str:
     ]
     if not engine_adapter.plan_ready():
         lines.append("The engine has no `plan()` yet: its columns read n/a.")
-    if engine_adapter.used_standin:
-        lines.append("The SQL scripts come from a temporary stand-in for `render_ddl`.")
     return "\n".join(lines)
 
 
