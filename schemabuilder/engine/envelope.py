@@ -173,6 +173,8 @@ def _message(error: Any, root: type[BaseModel]) -> str:
     }.get(kind)
     if expected:
         return f"must be {expected}, not {got}"
+    if kind == "string_unicode":
+        return "contains text that is not valid Unicode (a lone surrogate): remove it"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind == "literal_error":

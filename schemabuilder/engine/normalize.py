@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -330,3 +330,66 @@ def schema_hash(bp: NormalizedBlueprint) -> str:
 def idempotency_key(tenant_id: str, bp: NormalizedBlueprint) -> str:
     """``idem:wf106:{tenant_id}:{schema_version}:{schema_hash}`` (seed design, node 5)."""
     return f"idem:wf106:{tenant_id}:{bp.schema_version}:{schema_hash(bp)}"
+
+
+def _index_column_text(column: NIndexColumn) -> str:
+    text = column.name
+    if column.direction:
+        text += f" {column.direction}"
+    if column.nulls:
+        text += f" NULLS {column.nulls}"
+    return text
+
+
+def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
+    """The normalized blueprint written back as a payload that normalizes to itself.
+
+    Everything that normalization added is spelled out, so ``auto_columns`` is false and
+    every table lists its policies.
+    """
+    tables = []
+    for table in bp.tables:
+        columns = []
+        for column in table.columns:
+            data = column.model_dump(exclude_defaults=True, exclude={"references"})
+            if column.references is not None:
+                data["references"] = column.references.model_dump()
+            columns.append(data)
+        tables.append(
+            {
+                "name": table.name,
+                **({"comment": table.comment} if table.comment is not None else {}),
+                **({"renamed_from": table.renamed_from} if table.renamed_from else {}),
+                "columns": columns,
+                "indexes": [
+                    {
+                        **index.model_dump(exclude_defaults=True, exclude={"columns"}),
+                        "columns": [_index_column_text(c) for c in index.columns],
+                    }
+                    for index in table.indexes
+                ],
+                "unique": [list(cols) for cols in table.unique],
+                "checks": [c.model_dump(exclude_none=True) for c in table.checks],
+                "foreign_keys": [
+                    {
+                        "columns": list(fk.columns),
+                        "references": {"table": fk.ref_table, "columns": list(fk.ref_columns)},
+                        "on_delete": fk.on_delete,
+                    }
+                    for fk in table.foreign_keys
+                ],
+                "rls": table.rls,
+                "policies": [
+                    {**p.model_dump(exclude_none=True), "roles": list(p.roles)}
+                    for p in table.policies
+                ],
+            }
+        )
+    return {
+        "schema_version": bp.schema_version,
+        "description": bp.description,
+        "force_apply": bp.force_apply,
+        "fence": bp.fence.model_dump(),
+        "auto_columns": False,
+        "tables": tables,
+    }

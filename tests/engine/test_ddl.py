@@ -129,7 +129,7 @@ def test_it_names_constraints_like_postgres_and_fits_long_ones_in_63_bytes(
     } <= names
 
     tricky = render_ddl(validate_payload(VALID_PAYLOADS["tricky_names"]), "s")
-    long_pkey = [s for s in tricky if "PRIMARY KEY" in s and LONG in s][0]
+    long_pkey = next(s for s in tricky if "PRIMARY KEY" in s and LONG in s)
     constraint = long_pkey.split("CONSTRAINT ")[1].split(" ")[0]
     assert len(constraint.encode()) <= 63
     assert constraint != f"{LONG}_pkey"[:63]  # a hash suffix, not PostgreSQL's blind cut
