@@ -19,12 +19,7 @@ def tenants_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
 
 
 def role_in(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> Role | None:
-    if not user.is_authenticated:
-        return None
-    membership = tenant.memberships.filter(user=user).first()
-    if membership:
-        return Role(membership.role)
-    return Role.ADMIN if getattr(user, "is_superuser", False) else None
+    return tenant.role_of(user)
 
 
 def get_tenant_for_user(user: AbstractBaseUser | AnonymousUser, slug: str) -> Tenant:

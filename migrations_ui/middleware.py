@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from migrations_ui.context import request_id
+
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -18,6 +20,7 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-Id", "")
         request.request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        with request_id(request.request_id):  # type: ignore[attr-defined]
+            response = self.get_response(request)
         response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
         return response

@@ -9,6 +9,7 @@ still running, stale pids) are found through ``.data/run.json`` and cleaned up f
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -119,10 +120,8 @@ def wait_ready(
                     return last
         except (OSError, ValueError) as exc:
             if hasattr(exc, "read"):
-                try:
+                with contextlib.suppress(ValueError):
                     last = json.loads(exc.read())  # 503 carries the reason
-                except ValueError:
-                    pass
         time.sleep(0.2)
     raise RuntimeError(f"not ready after {timeout:.0f}s: {last}")
 

@@ -155,6 +155,8 @@ SECURE_CSP = {
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A worker whose heartbeat is older than this is considered down by /healthz.
 WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "30"))
+# A job whose worker has not heartbeated for this long is handed to another worker.
+WORKER_STALLED_AFTER_S = float(os.environ.get("WORKER_STALLED_AFTER_S", "30"))
 
 LOGGING = {
     "version": 1,

@@ -61,13 +61,21 @@ class Run:
         self.data = data
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TARGET_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k != "DATABASE_URL" and not k.startswith("TARGET_")
+        }
         env.update(SB_DATA_DIR=str(data), PORT=str(self.port), DEMO_PASSWORD="run-test-pw")
         data.parent.mkdir(parents=True, exist_ok=True)
         self.log = (data.parent / f"make-run-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
-            ["make", "-s", "run"], cwd=ROOT, env=env, start_new_session=True,
-            stdout=self.log, stderr=subprocess.STDOUT,
+            ["make", "-s", "run"],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_healthy(self, timeout: float = 180) -> dict[str, object]:
@@ -100,7 +108,9 @@ def _login(base: str, username: str, password: str) -> str:
     form = urllib.parse.urlencode(
         {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)}
     ).encode()
-    request = urllib.request.Request(base + "login/", data=form, headers={"Referer": base + "login/"})
+    request = urllib.request.Request(
+        base + "login/", data=form, headers={"Referer": base + "login/"}
+    )
     return opener.open(request).read().decode()
 
 

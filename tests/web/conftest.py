@@ -15,12 +15,16 @@ def tenant(db):
 
 @pytest.fixture
 def alice(tenant):
-    return MembershipFactory(user=UserFactory(username="alice"), tenant=tenant, role=Role.SUBMITTER).user
+    return MembershipFactory(
+        user=UserFactory(username="alice"), tenant=tenant, role=Role.SUBMITTER
+    ).user
 
 
 @pytest.fixture
 def bob(tenant):
-    return MembershipFactory(user=UserFactory(username="bob"), tenant=tenant, role=Role.APPROVER).user
+    return MembershipFactory(
+        user=UserFactory(username="bob"), tenant=tenant, role=Role.APPROVER
+    ).user
 
 
 @pytest.fixture

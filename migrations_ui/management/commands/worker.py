@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from procrastinate.contrib.django import app, django_connector
 
@@ -28,8 +29,10 @@ class Command(BaseCommand):
                         concurrency=concurrency,
                         name=name,
                         install_signal_handlers=True,
-                        update_heartbeat_interval=5.0,
-                        stalled_worker_timeout=30.0,
+                        # Heartbeat several times per stall period, so only a dead worker
+                        # ever looks stalled.
+                        update_heartbeat_interval=min(5.0, settings.WORKER_STALLED_AFTER_S / 3),
+                        stalled_worker_timeout=settings.WORKER_STALLED_AFTER_S,
                     )
 
             asyncio.run(run())

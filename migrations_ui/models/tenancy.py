@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -31,6 +33,15 @@ class Tenant(models.Model):
     @property
     def default_target(self) -> Target | None:
         return self.targets.filter(is_default=True).first()
+
+    def role_of(self, user: Any) -> Role | None:
+        """The user's role here; superusers act as admins everywhere; None: not a member."""
+        if user is None or not user.is_authenticated:
+            return None
+        role = self.memberships.filter(user=user).values_list("role", flat=True).first()
+        if role:
+            return Role(role)
+        return Role.ADMIN if getattr(user, "is_superuser", False) else None
 
 
 class Target(models.Model):

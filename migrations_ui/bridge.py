@@ -1,0 +1,170 @@
+"""The one module that converts between ORM rows and engine values, and opens target
+connections. Views, the API, the worker and the commands go through here to reach the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from schemabuilder.engine.plan import Plan, plan
+
+from migrations_ui.models import MigrationRecord, Proposal, Target
+from migrations_ui.targets import target_url
+from schemabuilder.engine import Issue, NormalizedBlueprint
+from schemabuilder.engine.apply import (
+    ApplyOutcome,
+    ApplyRequest,
+    apply_plan,
+    plan_signature,
+)
+from schemabuilder.engine.apply import (
+    read_marker as engine_read_marker,
+)
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.snapshot import Snapshot
+
+CONNECT_TIMEOUT_S = 5
+
+
+class TargetUnavailable(Exception):
+    """The target's database cannot be reached (or its alias is not configured)."""
+
+
+# ---- values ------------------------------------------------------------------------------
+
+
+def blueprint_to_json(bp: NormalizedBlueprint) -> dict[str, Any]:
+    return bp.model_dump(mode="json")
+
+
+def blueprint_from_json(data: dict[str, Any]) -> NormalizedBlueprint:
+    return NormalizedBlueprint.model_validate(data)
+
+
+def issues_json(issues: list[Issue]) -> list[dict[str, str]]:
+    return [{"path": i.path, "message": i.message} for i in issues]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan_json: dict[str, Any]
+    sql: str
+    checksum: str
+    base_hash: str
+    dangerous: bool
+
+
+def plan_result(p: Plan, *, plan_ms: float | None = None) -> PlanResult:
+    data = p.to_json()
+    # Stable ids for hazards, so an approver's ticks name exactly the hazards they read.
+    hazards = []
+    for n, hazard in enumerate(data.get("hazards", [])):
+        digest = hashlib.sha256(
+            f"{n}|{hazard.get('kind')}|{hazard.get('table')}".encode()
+        ).hexdigest()
+        hazards.append({**hazard, "id": f"h{n + 1}-{digest[:8]}"})
+    data["hazards"] = hazards
+    data["hazard_signature"] = list(plan_signature(p))
+    if plan_ms is not None:
+        data["plan_ms"] = round(plan_ms, 1)
+    return PlanResult(data, p.sql, p.checksum, p.base_snapshot_hash, p.is_dangerous)
+
+
+def creation_counts(p: Plan) -> dict[str, int]:
+    return creation_counts_from_json(p.to_json())
+
+
+def creation_counts_from_json(plan_json: dict[str, Any]) -> dict[str, int]:
+    """tables_created / indexes_created for the seed's output contract."""
+    statements = plan_json.get("statements", [])
+    return {
+        "tables_created": sum(1 for s in statements if s.get("phase") == "create_tables"),
+        "indexes_created": sum(1 for s in statements if s.get("phase") == "create_indexes"),
+    }
+
+
+# ---- connections ------------------------------------------------------------------------
+
+
+def connect(target: Target) -> psycopg.Connection[Any]:
+    url = target_url(target.connection_alias)
+    if not url:
+        raise TargetUnavailable(
+            f"Target {target} uses connection alias {target.connection_alias!r}, but "
+            f"TARGET_{target.connection_alias.upper()}_URL is not set on this server."
+        )
+    try:
+        return psycopg.connect(
+            url,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name="schemabuilder",
+            autocommit=True,
+        )
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TargetUnavailable(f"Cannot connect to target {target}: {first}") from exc
+
+
+def target_lock_key(target: Target) -> int:
+    """The advisory lock key of a target database schema (same for every worker)."""
+    return zlib.crc32(f"schemabuilder:{target.connection_alias}:{target.schema_name}".encode())
+
+
+def managed_tables(target: Target) -> set[str]:
+    return MigrationRecord.managed_for(target)
+
+
+# ---- engine calls -------------------------------------------------------------------------
+
+
+def plan_proposal(proposal: Proposal) -> PlanResult:
+    bp = blueprint_from_json(proposal.blueprint)
+    started = time.perf_counter()
+    with connect(proposal.target) as conn:
+        p = plan(
+            conn, bp, schema=proposal.target.schema_name, managed=managed_tables(proposal.target)
+        )
+    return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
+
+
+def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
+    target = proposal.target
+    request = ApplyRequest(
+        proposal_id=str(proposal.pk),
+        tenant_id=proposal.tenant.slug,
+        schema=target.schema_name,
+        managed=frozenset(managed_tables(target)),
+        reviewed_checksum=proposal.plan_checksum,
+        reviewed_base_hash=proposal.base_snapshot_hash,
+        reviewed_statements=tuple(st["sql"] for st in proposal.plan_statements()),
+        reviewed_hazards=tuple((proposal.plan or {}).get("hazard_signature", [])),
+        schema_hash=proposal.schema_hash,
+        version=proposal.schema_version,
+        description=proposal.description,
+        applied_by=proposal.submitted_by.get_username(),
+        lock_key=target_lock_key(target),
+        lock_timeout_ms=target.lock_timeout_ms,
+        statement_timeout_ms=target.statement_timeout_ms,
+        metadata={"run_id": proposal.run_id, "proposal_id": str(proposal.pk)},
+    )
+    with connect(target) as conn:
+        return apply_plan(
+            conn, blueprint_from_json(proposal.blueprint), request, on_progress=on_progress
+        )
+
+
+def read_marker(proposal: Proposal) -> dict[str, Any] | None:
+    with connect(proposal.target) as conn:
+        return engine_read_marker(conn, str(proposal.pk))
+
+
+def snapshot_now(proposal: Proposal) -> Snapshot:
+    names = {t["name"] for t in proposal.blueprint.get("tables", [])}
+    with connect(proposal.target) as conn:
+        return introspect(conn, proposal.target.schema_name, tables=names)

@@ -1,0 +1,33 @@
+"""The app's models, one module per concern; import them from here."""
+
+from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.proposals import (
+    Approval,
+    Decision,
+    InvalidTransition,
+    MigrationRecord,
+    MigrationStatus,
+    NotAllowedError,
+    Proposal,
+    ProposalStatus,
+    Source,
+)
+from migrations_ui.models.tenancy import Membership, Role, Target, Tenant, WorkerHeartbeat
+
+__all__ = [
+    "Approval",
+    "AuditEvent",
+    "Decision",
+    "InvalidTransition",
+    "Membership",
+    "MigrationRecord",
+    "MigrationStatus",
+    "NotAllowedError",
+    "Proposal",
+    "ProposalStatus",
+    "Role",
+    "Source",
+    "Target",
+    "Tenant",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,563 @@
+"""Proposals and their life: plan, review, approval, apply; and the migration log.
+
+Status changes only through the methods of ``Proposal``. Each checks its guard, moves the
+status with a conditional UPDATE (so two racing callers cannot both win), and writes its audit
+event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.tenancy import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class Source(models.TextChoices):
+    FORM = "form", "Web form"
+    API = "api", "REST API"
+    WEBHOOK = "webhook", "Webhook"
+    CLI = "cli", "Command line"
+
+
+class ProposalStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    PLANNED = "planned", "Planned"
+    NOOP = "noop", "No changes"
+    BLOCKED = "blocked", "Blocked"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    QUEUED = "queued", "Queued"
+    APPLYING = "applying", "Applying"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+S = ProposalStatus
+FINAL_STATES = frozenset({S.NOOP, S.BLOCKED, S.REJECTED, S.APPLIED, S.FAILED, S.CANCELLED})
+# Applying is not cancellable: the worker is inside the target's transaction; it ends on its own.
+CANCELLABLE_STATES = frozenset({S.SUBMITTED, S.PLANNED, S.AWAITING_APPROVAL, S.APPROVED, S.QUEUED})
+
+
+class InvalidTransition(Exception):
+    """The proposal is not in a state that allows this (someone else got there first)."""
+
+
+class NotAllowedError(Exception):
+    """This person may not do this to this proposal; the message says why."""
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Proposal(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(
+        "migrations_ui.Tenant", on_delete=models.PROTECT, related_name="proposals"
+    )
+    target = models.ForeignKey(
+        "migrations_ui.Target", on_delete=models.PROTECT, related_name="proposals"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=20, choices=ProposalStatus.choices, default=S.SUBMITTED)
+
+    # What was asked for.
+    envelope = models.JSONField(encoder=DjangoJSONEncoder)
+    blueprint = models.JSONField(encoder=DjangoJSONEncoder, help_text="The normalized blueprint.")
+    schema_version = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    schema_hash = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=255)
+    caller_key = models.BooleanField(
+        default=False, help_text="The idempotency key came from the caller (header or meta)."
+    )
+    force_apply = models.BooleanField(default=False)
+    run_id = models.CharField(max_length=100, blank=True)
+    actor_id = models.CharField(
+        max_length=150, blank=True, help_text="context.actor_id, recorded only"
+    )
+
+    # The plan, as made at submission (or re-made by the worker when the schema moved).
+    plan = models.JSONField(encoder=DjangoJSONEncoder, null=True, blank=True)
+    plan_sql = models.TextField(blank=True)
+    plan_checksum = models.CharField(max_length=64, blank=True)
+    base_snapshot_hash = models.CharField(max_length=64, blank=True)
+    is_dangerous = models.BooleanField(default=False)
+
+    # The outcome.
+    result = models.JSONField(encoder=DjangoJSONEncoder, null=True, blank=True)
+    error = models.TextField(blank=True)
+    review_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    timings = models.JSONField(encoder=DjangoJSONEncoder, default=dict, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A caller's key names one proposal forever (retries). The computed key only
+            # merges submissions while the first is in flight: once final, the same blueprint
+            # may be submitted again (and plans to a noop).
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=Q(caller_key=True)
+                | Q(
+                    status__in=[
+                        "submitted",
+                        "planned",
+                        "awaiting_approval",
+                        "approved",
+                        "queued",
+                        "applying",
+                    ]
+                ),
+                name="proposal_idempotency_unique",
+            ),
+            # Lets approvals reference (proposal, submitter) so the database itself can refuse
+            # self-approval.
+            models.UniqueConstraint(fields=["id", "submitted_by"], name="proposal_id_submitter"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="proposal_tenant_time"),
+            models.Index(fields=["target", "status"], name="proposal_target_status"),
+            models.Index(fields=["status", "-created_at"], name="proposal_status_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug} v{self.schema_version} ({self.status})"
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATES
+
+    @property
+    def hazards(self) -> list[dict[str, Any]]:
+        return list((self.plan or {}).get("hazards", []))
+
+    @property
+    def dangerous_hazards(self) -> list[dict[str, Any]]:
+        return [h for h in self.hazards if h.get("severity") == "danger"]
+
+    def plan_statements(self) -> list[dict[str, Any]]:
+        return list((self.plan or {}).get("statements", []))
+
+    def hazard_ids(self) -> list[str]:
+        """Stable ids an approver acknowledges, one per dangerous hazard."""
+        return [str(h.get("id")) for h in self.dangerous_hazards]
+
+    # ---- the one place that changes status ----------------------------------------------
+
+    def _transition(
+        self,
+        *,
+        allowed_from: Iterable[str],
+        to: str,
+        action: str,
+        actor: AbstractBaseUser | None = None,
+        data: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        allowed = list(allowed_from)
+        now = timezone.now()
+        with transaction.atomic():
+            updated = Proposal.objects.filter(pk=self.pk, status__in=allowed).update(
+                status=to, updated_at=now, **fields
+            )
+            if updated != 1:
+                current = (
+                    Proposal.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+                )
+                raise InvalidTransition(
+                    f"Cannot {action.split('.')[-1]} a proposal that is {current}; "
+                    f"it must be {' or '.join(allowed)}."
+                )
+            self.status = to
+            self.updated_at = now
+            for name, value in fields.items():
+                setattr(self, name, value)
+            AuditEvent.record(
+                tenant=self.tenant,
+                proposal=self,
+                action=action,
+                actor=actor,
+                data={"to": to, **(data or {})},
+            )
+
+    def record_plan(
+        self, plan: dict[str, Any], *, sql: str, checksum: str, base_hash: str, dangerous: bool
+    ) -> None:
+        """submitted → planned, with the plan the reviewer will read."""
+        self._transition(
+            allowed_from=[S.SUBMITTED],
+            to=S.PLANNED,
+            action="proposal.planned",
+            data={
+                "checksum": checksum,
+                "statements": len(plan.get("statements", [])),
+                "dangerous": dangerous,
+            },
+            plan=plan,
+            plan_sql=sql,
+            plan_checksum=checksum,
+            base_snapshot_hash=base_hash,
+            is_dangerous=dangerous,
+            planned_at=timezone.now(),
+        )
+
+    def settle(self) -> str:
+        """planned → noop | blocked | awaiting_approval | queued, by the rules of the product.
+
+        Any force_apply waits for a second person, whatever the plan holds.
+        """
+        plan = self.plan or {}
+        if not plan.get("statements"):
+            with transaction.atomic():
+                self._transition(
+                    allowed_from=[S.PLANNED],
+                    to=S.NOOP,
+                    action="proposal.noop",
+                    finished_at=timezone.now(),
+                )
+                MigrationRecord.for_proposal(self, MigrationStatus.NOOP)
+            return S.NOOP
+        if self.force_apply:
+            self._transition(
+                allowed_from=[S.PLANNED],
+                to=S.AWAITING_APPROVAL,
+                action="proposal.awaiting_approval",
+            )
+            return S.AWAITING_APPROVAL
+        if self.is_dangerous:
+            message = (
+                "Blocked: the plan has dangerous changes. Review the risk report; to go ahead, "
+                "resubmit with force_apply and have a second person approve it."
+            )
+            with transaction.atomic():
+                self._transition(
+                    allowed_from=[S.PLANNED],
+                    to=S.BLOCKED,
+                    action="proposal.blocked",
+                    data={"hazards": [h.get("kind") for h in self.dangerous_hazards]},
+                    error=message,
+                    finished_at=timezone.now(),
+                )
+                MigrationRecord.for_proposal(self, MigrationStatus.BLOCKED, error=message)
+            return S.BLOCKED
+        self.enqueue(from_states=[S.PLANNED])
+        return S.QUEUED
+
+    def enqueue(self, *, from_states: Iterable[str], actor: AbstractBaseUser | None = None) -> None:
+        from migrations_ui.tasks import defer_apply
+
+        with transaction.atomic():
+            self._transition(
+                allowed_from=from_states, to=S.QUEUED, action="proposal.queued", actor=actor
+            )
+            transaction.on_commit(lambda: defer_apply(self))
+
+    # ---- review ------------------------------------------------------------------------------
+
+    def approve(
+        self, user: AbstractBaseUser, *, comment: str = "", acknowledged: Iterable[str] = ()
+    ) -> Approval:
+        """A second person approves: never the submitter, only an approver or admin of the
+        tenant, and only with every dangerous hazard acknowledged. Then the proposal is queued."""
+        if user.pk == self.submitted_by_id:
+            raise NotAllowedError("You submitted this proposal; a second person must approve it.")
+        role = self.tenant.role_of(user)
+        if role not in (Role.APPROVER, Role.ADMIN):
+            raise NotAllowedError("Only an approver or admin of this tenant can approve.")
+        missing = sorted(set(self.hazard_ids()) - set(acknowledged))
+        if missing:
+            raise NotAllowedError(
+                f"Acknowledge every dangerous change before approving ({len(missing)} not ticked)."
+            )
+        with transaction.atomic():
+            self._transition(
+                allowed_from=[S.AWAITING_APPROVAL],
+                to=S.APPROVED,
+                action="proposal.approved",
+                actor=user,
+                data={"comment": comment, "checksum": self.plan_checksum},
+            )
+            approval = Approval.objects.create(
+                proposal=self,
+                approver=user,
+                submitter_id=self.submitted_by_id,
+                decision=Decision.APPROVED,
+                comment=comment,
+                acknowledged_hazards=sorted(set(acknowledged)),
+                plan_checksum=self.plan_checksum,
+            )
+            self.enqueue(from_states=[S.APPROVED], actor=user)
+        return approval
+
+    def reject(self, user: AbstractBaseUser, *, comment: str) -> Approval:
+        if not comment.strip():
+            raise NotAllowedError("Say why you reject it: a comment is required.")
+        if user.pk == self.submitted_by_id:
+            raise NotAllowedError("You submitted this proposal; cancel it instead of rejecting it.")
+        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
+            raise NotAllowedError("Only an approver or admin of this tenant can reject.")
+        with transaction.atomic():
+            self._transition(
+                allowed_from=[S.AWAITING_APPROVAL],
+                to=S.REJECTED,
+                action="proposal.rejected",
+                actor=user,
+                data={"comment": comment},
+                finished_at=timezone.now(),
+            )
+            return Approval.objects.create(
+                proposal=self,
+                approver=user,
+                submitter_id=self.submitted_by_id,
+                decision=Decision.REJECTED,
+                comment=comment,
+                plan_checksum=self.plan_checksum,
+            )
+
+    def cancel(self, user: AbstractBaseUser) -> None:
+        if user.pk != self.submitted_by_id and self.tenant.role_of(user) != Role.ADMIN:
+            raise NotAllowedError("Only the submitter or an admin of this tenant can cancel.")
+        self._transition(
+            allowed_from=CANCELLABLE_STATES,
+            to=S.CANCELLED,
+            action="proposal.cancelled",
+            actor=user,
+            finished_at=timezone.now(),
+        )
+
+    def can_approve(self, user: AbstractBaseUser) -> tuple[bool, str]:
+        """(allowed, why not) for showing the approval panel."""
+        if self.status != S.AWAITING_APPROVAL:
+            return False, f"The proposal is {self.get_status_display().lower()}."
+        if user.pk == self.submitted_by_id:
+            return False, "You submitted this proposal; a second person must approve it."
+        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
+            return False, "Only an approver or admin of this tenant can approve."
+        return True, ""
+
+    # ---- the worker's transitions -------------------------------------------------------------
+
+    def start_applying(self) -> None:
+        self._transition(
+            allowed_from=[S.QUEUED],
+            to=S.APPLYING,
+            action="proposal.applying",
+            started_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        self.refresh_from_db(fields=["attempts"])
+
+    def mark_applied(self, result: dict[str, Any], timings: dict[str, Any]) -> None:
+        self._transition(
+            allowed_from=[S.APPLYING],
+            to=S.APPLIED,
+            action="proposal.applied",
+            data={"statements": len(timings.get("statements", []))},
+            result=result,
+            timings=timings,
+            finished_at=timezone.now(),
+        )
+
+    def mark_failed(
+        self,
+        error: str,
+        *,
+        result: dict[str, Any] | None = None,
+        timings: dict[str, Any] | None = None,
+    ) -> None:
+        with transaction.atomic():
+            self._transition(
+                allowed_from=[S.SUBMITTED, S.PLANNED, S.QUEUED, S.APPLYING],
+                to=S.FAILED,
+                action="proposal.failed",
+                data={"error": error[:2000]},
+                error=error,
+                result=result,
+                timings=timings or {},
+                finished_at=timezone.now(),
+            )
+            MigrationRecord.for_proposal(self, MigrationStatus.FAILED, error=error)
+
+    def return_for_review(
+        self,
+        reason: str,
+        *,
+        plan: dict[str, Any],
+        sql: str,
+        checksum: str,
+        base_hash: str,
+        dangerous: bool,
+    ) -> None:
+        """The live schema moved since the plan: show the new plan to a person, void approvals."""
+        with transaction.atomic():
+            voided = Approval.objects.filter(proposal=self, voided_at__isnull=True).update(
+                voided_at=timezone.now(), void_reason=reason
+            )
+            self._transition(
+                allowed_from=[S.APPLYING, S.QUEUED],
+                to=S.AWAITING_APPROVAL,
+                action="proposal.returned_for_review",
+                data={
+                    "reason": reason,
+                    "approvals_voided": voided,
+                    "old_checksum": self.plan_checksum,
+                    "new_checksum": checksum,
+                },
+                review_reason=reason,
+                plan=plan,
+                plan_sql=sql,
+                plan_checksum=checksum,
+                base_snapshot_hash=base_hash,
+                is_dangerous=dangerous,
+                force_apply=True,
+            )
+
+
+class Approval(models.Model):
+    """A second person's decision, bound to the plan they read (its checksum)."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # A copy of the proposal's submitter, tied to it by a composite foreign key (migration
+    # 0003), so that the CHECK below is a real database guarantee.
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    acknowledged_hazards = models.JSONField(default=list, blank=True)
+    plan_checksum = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(approver=F("submitter")), name="approval_not_by_submitter"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.approver}"
+
+
+class MigrationStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    BLOCKED = "blocked", "Blocked"
+    NOOP = "noop", "No-op"
+
+
+class MigrationRecord(models.Model):
+    """The seed's schema_migrations row, per tenant and target, plus the snapshot after it."""
+
+    tenant = models.ForeignKey(
+        "migrations_ui.Tenant", on_delete=models.PROTECT, related_name="migrations"
+    )
+    target = models.ForeignKey(
+        "migrations_ui.Target", on_delete=models.PROTECT, related_name="migrations"
+    )
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="migration_records"
+    )
+    version = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    applied_by = models.CharField(max_length=150)
+    checksum = models.CharField(max_length=64, blank=True)
+    schema_hash = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=MigrationStatus.choices)
+    error_message = models.TextField(blank=True)
+    sql_script = models.TextField(blank=True)
+    metadata = models.JSONField(encoder=DjangoJSONEncoder, default=dict, blank=True)
+    snapshot = models.JSONField(
+        encoder=DjangoJSONEncoder,
+        null=True,
+        blank=True,
+        help_text="The managed schema after this change (success only).",
+    )
+    snapshot_hash = models.CharField(max_length=64, blank=True)
+    managed_tables = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["target", "-created_at"], name="migration_target_time"),
+            models.Index(
+                fields=["tenant", "status", "-created_at"], name="migration_tenant_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} v{self.version} {self.status}"
+
+    @property
+    def log_id(self) -> str:
+        """The seed's ``migration_log_id`` form."""
+        return f"ml_{self.pk}"
+
+    @classmethod
+    def for_proposal(
+        cls, proposal: Proposal, status: str, *, error: str = "", **fields: Any
+    ) -> MigrationRecord:
+        return cls.objects.create(
+            tenant=proposal.tenant,
+            target=proposal.target,
+            proposal=proposal,
+            version=proposal.schema_version,
+            description=proposal.description,
+            applied_by=proposal.submitted_by.get_username(),
+            checksum=proposal.plan_checksum,
+            schema_hash=proposal.schema_hash,
+            status=status,
+            error_message=error,
+            sql_script=proposal.plan_sql,
+            metadata={
+                "run_id": proposal.run_id,
+                "hazards": proposal.hazards,
+                **fields.pop("metadata", {}),
+            },
+            **fields,
+        )
+
+    @classmethod
+    def managed_for(cls, target: Any) -> set[str]:
+        """The tables this tool manages on a target: those of its last successful change."""
+        last = (
+            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            .order_by("-created_at")
+            .first()
+        )
+        return set(last.managed_tables) if last else set()

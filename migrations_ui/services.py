@@ -1,0 +1,211 @@
+"""The submission service: every entry point (form, API, webhook, CLI) submits through here.
+
+validate → Proposal(submitted) → plan (synchronously, against the live target) → planned →
+noop | blocked | awaiting_approval | queued. The same idempotency key for the same tenant gives
+back the existing proposal, also when fifty identical requests race.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from migrations_ui import bridge
+from migrations_ui.access import tenants_for
+from migrations_ui.models import (
+    AuditEvent,
+    NotAllowedError,
+    Proposal,
+    ProposalStatus,
+    Role,
+    Source,
+    Target,
+    Tenant,
+)
+from migrations_ui.models.proposals import FINAL_STATES
+from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
+
+log = logging.getLogger(__name__)
+
+SUBMIT_ROLES = (Role.SUBMITTER, Role.APPROVER, Role.ADMIN)
+
+
+class NotFound(Exception):
+    """The tenant or target does not exist for this user (deliberately the same answer)."""
+
+
+class IdempotencyConflict(Exception):
+    """The same idempotency key was used before with a different blueprint or target."""
+
+    def __init__(self, existing: Proposal) -> None:
+        super().__init__(
+            f"The idempotency key {existing.idempotency_key!r} was already used for a different "
+            f"request (proposal {existing.pk}). Use a new key for a new blueprint."
+        )
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class Submission:
+    proposal: Proposal
+    created: bool  # False: an earlier proposal with the same idempotency key was returned
+    latency_ms: int
+
+
+def resolve_target(user: AbstractBaseUser, tenant_slug: str, environment: str | None) -> Target:
+    """The tenant's target (its default when no environment is named), or NotFound."""
+    tenant = tenants_for(user).filter(slug=tenant_slug).first()
+    if tenant is None:
+        raise NotFound(f"No tenant {tenant_slug!r} that you are a member of.")
+    targets = tenant.targets.all()
+    target = (
+        targets.filter(environment=environment).first()
+        if environment
+        else targets.filter(is_default=True).first()
+    )
+    if target is None:
+        known = ", ".join(t.environment for t in targets) or "none"
+        wanted = f"environment {environment!r}" if environment else "a default target"
+        raise NotFound(f"Tenant {tenant_slug} has no {wanted} (targets: {known}).")
+    return target
+
+
+def submit(
+    *,
+    user: AbstractBaseUser,
+    envelope: Any,
+    source: str,
+    environment: str | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Validate, store, plan and settle one envelope. Raises BlueprintInvalid (with every issue),
+    NotFound, NotAllowedError or IdempotencyConflict; anything else is a bug."""
+    started = time.monotonic()
+    validated = validate_envelope(envelope)
+    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    tenant = target.tenant
+    if tenant.role_of(user) not in SUBMIT_ROLES:
+        raise NotAllowedError("Viewers cannot submit: ask a tenant admin for the submitter role.")
+
+    caller_key = idempotency_key or validated.meta.idempotency_key or None
+    key = caller_key or validated.idempotency_key
+    proposal, created = _create_or_find(
+        user, validated, envelope, target, source, key, bool(caller_key)
+    )
+    if created:
+        _plan_and_settle(proposal)
+    return Submission(proposal, created, int((time.monotonic() - started) * 1000))
+
+
+def _create_or_find(
+    user: AbstractBaseUser,
+    validated: ValidatedEnvelope,
+    envelope: Any,
+    target: Target,
+    source: str,
+    key: str,
+    caller_key: bool,
+) -> tuple[Proposal, bool]:
+    bp = validated.blueprint
+    for _ in range(3):
+        existing = _existing(target.tenant, key, caller_key)
+        if existing is not None:
+            if existing.schema_hash != validated.schema_hash or existing.target_id != target.pk:
+                raise IdempotencyConflict(existing)
+            return existing, False
+        try:
+            with transaction.atomic():
+                proposal = Proposal.objects.create(
+                    tenant=target.tenant,
+                    target=target,
+                    submitted_by=user,
+                    source=Source(source),
+                    envelope=envelope,
+                    blueprint=bridge.blueprint_to_json(bp),
+                    schema_version=bp.schema_version,
+                    description=bp.description,
+                    schema_hash=validated.schema_hash,
+                    idempotency_key=key,
+                    caller_key=caller_key,
+                    force_apply=bp.force_apply,
+                    run_id=validated.meta.workflow_run_id or "",
+                    actor_id=(validated.context.actor_id or "")[:150],
+                )
+                AuditEvent.record(
+                    tenant=target.tenant,
+                    proposal=proposal,
+                    action="proposal.submitted",
+                    actor=user,
+                    data={
+                        "source": source,
+                        "version": bp.schema_version,
+                        "target": target.environment,
+                        "schema_hash": validated.schema_hash,
+                        "force_apply": bp.force_apply,
+                    },
+                )
+            return proposal, True
+        except IntegrityError:
+            # Someone else inserted the same key between our look and our insert: theirs wins.
+            continue
+    raise RuntimeError(f"could not create or find the proposal for key {key!r}")
+
+
+def _existing(tenant: Tenant, key: str, caller_key: bool) -> Proposal | None:
+    qs = Proposal.objects.filter(tenant=tenant, idempotency_key=key)
+    # A caller's key is forever; a computed key only while its proposal is in flight.
+    qs = qs.filter(caller_key=True) if caller_key else qs.filter(~Q(status__in=FINAL_STATES))
+    return qs.order_by("-created_at").first()
+
+
+def _plan_and_settle(proposal: Proposal) -> None:
+    """Plan against the live target; a plan that cannot be made fails the proposal, with the
+    reason, so it never stays submitted."""
+    try:
+        result = bridge.plan_proposal(proposal)
+    except BlueprintInvalid as exc:
+        proposal.mark_failed(
+            _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)}
+        )
+        raise
+    except bridge.TargetUnavailable as exc:
+        proposal.mark_failed(str(exc))
+        return
+    proposal.record_plan(
+        result.plan_json,
+        sql=result.sql,
+        checksum=result.checksum,
+        base_hash=result.base_hash,
+        dangerous=result.dangerous,
+    )
+    proposal.settle()
+
+
+def _issues_text(issues: list[Issue]) -> str:
+    return "The target database rejected the blueprint:\n" + "\n".join(
+        f"{i.path}: {i.message}" for i in issues
+    )
+
+
+def proposal_is_final(proposal: Proposal) -> bool:
+    return proposal.status in FINAL_STATES
+
+
+def wait_until_final(proposal: Proposal, seconds: float) -> Proposal:
+    """Poll (cheaply) until the proposal is final or the time is up; returns it refreshed."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    delay = 0.05
+    while True:
+        proposal.refresh_from_db()
+        if proposal.status in FINAL_STATES or proposal.status == ProposalStatus.AWAITING_APPROVAL:
+            return proposal
+        if time.monotonic() >= deadline:
+            return proposal
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)

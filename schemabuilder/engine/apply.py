@@ -1,0 +1,393 @@
+"""Apply a plan to its target: one transaction, re-checked, verified, with its commit marker.
+
+Inside one transaction on the target:
+
+1. ``lock_timeout`` and ``statement_timeout`` for the whole change;
+2. a transaction-scoped advisory lock for the target (one change at a time per database);
+3. a fresh plan against the live schema: if it holds a statement or a hazard that was not
+   reviewed, stop (``PlanChanged``) so a person reviews the new plan;
+4. the statements, timed one by one;
+5. verification: the managed tables are introspected again and must equal the desired state
+   (``VerificationFailed`` lists the residue and the transaction rolls back);
+6. the target's own ``schemabuilder.schema_migrations`` row, so that after a crash the row (or
+   its absence) says whether the change committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.plan import CanonicalCache, Plan, plan
+from schemabuilder.engine.snapshot import Snapshot, table_to_json
+
+MARKER_SCHEMA = "schemabuilder"
+MARKER_TABLE = "schema_migrations"
+
+# The seed's schema_migrations columns, plus the proposal and the blueprint's hash.
+MARKER_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {MARKER_SCHEMA}",
+    f"""CREATE TABLE IF NOT EXISTS {MARKER_SCHEMA}.{MARKER_TABLE} (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tenant_id text NOT NULL,
+        target_schema text NOT NULL,
+        version text NOT NULL,
+        description text NOT NULL DEFAULT '',
+        applied_by text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        checksum text NOT NULL,
+        status text NOT NULL DEFAULT 'success',
+        error_message text,
+        sql_script text NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+        proposal_id uuid NOT NULL UNIQUE,
+        schema_hash text NOT NULL
+    )""",
+)
+
+
+class ApplyError(Exception):
+    """The change was not applied; nothing of it remains on the target."""
+
+
+class PlanChanged(ApplyError):
+    """The live schema moved since the plan was reviewed, and the plan is now different."""
+
+    def __init__(self, new_plan: Plan, reason: str) -> None:
+        super().__init__(reason)
+        self.new_plan = new_plan
+
+
+class VerificationFailed(ApplyError):
+    """After the statements, the schema is not the desired one (the residue is listed)."""
+
+    def __init__(self, residue: list[str]) -> None:
+        super().__init__(
+            "Verification failed, the change was rolled back. Left over: " + "; ".join(residue)
+        )
+        self.residue = residue
+
+
+class LockTimeout(ApplyError):
+    """A statement waited longer than lock_timeout for a lock another session holds."""
+
+    def __init__(self, message: str, blockers: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.blockers = blockers
+
+
+class Deadlock(ApplyError):
+    """PostgreSQL broke a deadlock by aborting this transaction (safe to retry)."""
+
+
+class StatementFailed(ApplyError):
+    """A statement failed for a reason no retry will fix (the server's message is kept)."""
+
+    def __init__(self, message: str, index: int, statement: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.statement = statement
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What the worker knows about the reviewed change."""
+
+    proposal_id: str
+    tenant_id: str
+    schema: str
+    managed: frozenset[str]
+    reviewed_checksum: str
+    reviewed_base_hash: str
+    reviewed_statements: tuple[str, ...]
+    reviewed_hazards: tuple[str, ...]  # hazard signatures, see ``hazard_signature``
+    schema_hash: str
+    version: str
+    description: str
+    applied_by: str
+    lock_key: int
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatementTiming:
+    index: int
+    sql: str
+    ms: float
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    plan: Plan
+    after: Snapshot
+    timings: tuple[StatementTiming, ...]
+    total_ms: float
+    marker_id: int
+    replanned_schema_moved: bool
+
+
+Progress = Callable[[int, int, StatementTiming], None]
+
+
+def hazard_signature(hazard: Any) -> str:
+    """What must stay the same for a re-plan to count as "the same risks" (not the numbers,
+    which move with every insert)."""
+    return f"{hazard.kind}|{hazard.severity}|{hazard.table}"
+
+
+def plan_signature(p: Plan) -> tuple[str, ...]:
+    return tuple(sorted(hazard_signature(h) for h in p.hazards))
+
+
+def apply_plan(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    request: ApplyRequest,
+    *,
+    cache: CanonicalCache | None = None,
+    on_progress: Progress | None = None,
+    before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
+) -> ApplyOutcome:
+    """Apply ``bp`` to ``request.schema`` in one verified transaction (see the module doc).
+
+    Raises PlanChanged, VerificationFailed, LockTimeout, Deadlock or StatementFailed; in every
+    case the transaction is rolled back and the target is as it was.
+    ``before_commit`` runs last inside the transaction (tests use it to hold the transaction
+    open).
+    """
+    started = time.perf_counter()
+    conn.autocommit = True  # transactions are explicit below
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(f"{request.lock_timeout_ms}ms"),
+                    sql.Literal(f"{request.statement_timeout_ms}ms"),
+                )
+            )
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
+            current = plan(
+                conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
+            )
+            moved = current.base_snapshot_hash != request.reviewed_base_hash
+            if current.checksum != request.reviewed_checksum and not within_review(
+                current, request
+            ):
+                raise PlanChanged(current, _moved_reason(current))
+            timings = _execute(conn, current, request, on_progress)
+            after = introspect(conn, request.schema, tables=_desired_names(current))
+            residue = residue_of(after, current)
+            if residue:
+                raise VerificationFailed(residue)
+            marker_id = _write_marker(conn, request, current, after)
+            if before_commit is not None:
+                before_commit(conn)
+    except errors.LockNotAvailable as exc:
+        raise LockTimeout(
+            f"Timed out after {request.lock_timeout_ms} ms waiting for a lock: {_first_line(exc)}",
+            blockers(conn, request.schema, current_tables(bp, request.managed)),
+        ) from exc
+    except errors.DeadlockDetected as exc:
+        raise Deadlock(_first_line(exc)) from exc
+    return ApplyOutcome(
+        plan=current,
+        after=after,
+        timings=tuple(timings),
+        total_ms=(time.perf_counter() - started) * 1000,
+        marker_id=marker_id,
+        replanned_schema_moved=moved,
+    )
+
+
+def within_review(current: Plan, request: ApplyRequest) -> bool:
+    """True when every statement of the fresh plan was in the reviewed plan, and every hazard
+    kind, severity and table too: the change narrowed (an earlier proposal already made part
+    of it), so nothing unreviewed would run. The numbers in hazards move with every insert and
+    are not compared. Anything new needs a new review."""
+    reviewed_sql = set(request.reviewed_statements)
+    if any(st.sql not in reviewed_sql for st in current.statements):
+        return False
+    return set(plan_signature(current)) <= set(request.reviewed_hazards)
+
+
+def _moved_reason(current: Plan) -> str:
+    return (
+        "The live schema changed since this plan was reviewed, and the new plan differs "
+        f"({len(current.statements)} statements, checksum {current.checksum[:12]}). "
+        "Review the new plan."
+    )
+
+
+def _execute(
+    conn: psycopg.Connection[Any],
+    current: Plan,
+    request: ApplyRequest,
+    on_progress: Progress | None,
+) -> list[StatementTiming]:
+    timings: list[StatementTiming] = []
+    total = len(current.statements)
+    for index, statement in enumerate(current.statements):
+        if statement.statement_timeout_ms:
+            conn.execute(
+                sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(
+                        f"{max(statement.statement_timeout_ms, request.statement_timeout_ms)}ms"
+                    )
+                )
+            )
+        began = time.perf_counter()
+        try:
+            conn.execute(statement.sql.encode())  # type: ignore[call-overload]
+        except (errors.LockNotAvailable, errors.DeadlockDetected):
+            raise
+        except psycopg.Error as exc:
+            raise StatementFailed(
+                f"Statement {index + 1} of {total} failed: {_first_line(exc)}", index, statement.sql
+            ) from exc
+        timing = StatementTiming(index, statement.sql, (time.perf_counter() - began) * 1000)
+        timings.append(timing)
+        if on_progress is not None:
+            on_progress(index + 1, total, timing)
+    return timings
+
+
+def _desired_names(current: Plan) -> set[str]:
+    return {t.name for t in current.desired.tables}
+
+
+def residue_of(after: Snapshot, current: Plan) -> list[str]:
+    """What differs between the schema after the statements and the desired state."""
+    residue: list[str] = []
+    desired = current.desired.table_map
+    actual = after.table_map
+    for name in sorted(desired):
+        if name not in actual:
+            residue.append(f"table {name} is missing")
+            continue
+        want = table_to_json(desired[name], comparable_only=True)
+        got = table_to_json(actual[name], comparable_only=True)
+        if want != got:
+            assert isinstance(want, dict) and isinstance(got, dict)
+            for key in sorted(set(want) | set(got)):
+                if want.get(key) != got.get(key):
+                    residue.append(
+                        f"table {name}: {key} differs ({_short(got.get(key), want.get(key))})"
+                    )
+    dropped = {t for t in current.dropped_tables} if hasattr(current, "dropped_tables") else set()
+    for name in sorted(dropped & set(after.all_tables)):
+        residue.append(f"table {name} should have been dropped")
+    return residue
+
+
+def _short(got: Any, want: Any) -> str:
+    text = f"has {got!r}, expected {want!r}"
+    return text if len(text) < 400 else text[:397] + "..."
+
+
+def _write_marker(
+    conn: psycopg.Connection[Any], request: ApplyRequest, current: Plan, after: Snapshot
+) -> int:
+    for ddl in MARKER_DDL:
+        conn.execute(ddl.encode())  # type: ignore[call-overload]
+    row = conn.execute(
+        f"""INSERT INTO {MARKER_SCHEMA}.{MARKER_TABLE}
+            (tenant_id, target_schema, version, description, applied_by, checksum, sql_script,
+             metadata, proposal_id, schema_hash)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        [
+            request.tenant_id,
+            request.schema,
+            request.version,
+            request.description,
+            request.applied_by,
+            current.checksum,
+            current.sql,
+            psycopg.types.json.Jsonb({**request.metadata, "snapshot_hash": after.hash}),
+            request.proposal_id,
+            request.schema_hash,
+        ],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, Any] | None:
+    """The target's commit marker for a proposal, or None (never applied, or rolled back)."""
+    exists = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", [f"{MARKER_SCHEMA}.{MARKER_TABLE}"]
+    ).fetchone()
+    if not exists or not exists[0]:
+        return None
+    cur = conn.execute(
+        f"SELECT id, version, checksum, applied_at, metadata FROM {MARKER_SCHEMA}.{MARKER_TABLE}"
+        " WHERE proposal_id = %s",
+        [proposal_id],
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return {
+        "id": row[0],
+        "version": row[1],
+        "checksum": row[2],
+        "applied_at": row[3],
+        "metadata": row[4],
+    }
+
+
+def current_tables(bp: NormalizedBlueprint, managed: Collection[str]) -> set[str]:
+    return {t.name for t in bp.tables} | set(managed)
+
+
+def blockers(
+    conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
+) -> list[dict[str, Any]]:
+    """Sessions that hold locks on the change's tables (asked on a fresh connection, since
+    this one is in an aborted transaction)."""
+    try:
+        with psycopg.connect(
+            conn.info.dsn, password=conn.info.password or None, connect_timeout=5, autocommit=True
+        ) as probe:
+            rows = probe.execute(
+                """SELECT DISTINCT a.pid, a.usename, a.application_name, a.state,
+                          left(a.query, 200), c.relname, l.mode,
+                          extract(epoch FROM now() - a.xact_start)::int
+                   FROM pg_locks l
+                   JOIN pg_class c ON c.oid = l.relation
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   JOIN pg_stat_activity a ON a.pid = l.pid
+                   WHERE l.granted AND n.nspname = %s AND c.relname = ANY(%s)
+                     AND a.pid <> pg_backend_pid()
+                   ORDER BY 1""",
+                [schema, sorted(tables)],
+            ).fetchall()
+    except psycopg.Error:
+        return []
+    return [
+        {
+            "pid": r[0],
+            "user": r[1],
+            "application": r[2],
+            "state": r[3],
+            "query": r[4],
+            "table": r[5],
+            "mode": r[6],
+            "transaction_seconds": r[7],
+        }
+        for r in rows
+    ]
+
+
+def _first_line(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag else None
+    return primary or str(exc).strip().splitlines()[0]
