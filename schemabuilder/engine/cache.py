@@ -1,0 +1,73 @@
+"""The canonical-form cache: a table definition's desired snapshot, so an unchanged table
+need not be materialized again.
+
+The key is the hash of everything that decides how PostgreSQL prints the table (its
+normalized definition, the fence, the tables it references, the cache format) plus the
+server's major version. A live table equal to the cached form of its current definition is
+up to date; only the others are materialized. The app persists the cache in its database;
+``MemoryCanonicalCache`` is the in-process version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple, Protocol
+
+from schemabuilder.engine.normalize import NFence, NTable
+from schemabuilder.engine.snapshot import Table, canonical_dumps
+
+# Bump when the DDL renderer or the catalog queries change what a table prints as.
+CANONICAL_FORM_VERSION = 1
+
+
+class CanonicalKey(NamedTuple):
+    """(definition hash, server major version)."""
+
+    definition_hash: str
+    server_major: int
+
+
+class CanonicalCache(Protocol):
+    """Where the canonical forms live between plans."""
+
+    def get(self, key: CanonicalKey) -> Table | None: ...
+    def put(self, key: CanonicalKey, table: Table) -> None: ...
+
+
+class MemoryCanonicalCache:
+    """A ``CanonicalCache`` in a dict (per process)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[CanonicalKey, Table] = {}
+
+    def get(self, key: CanonicalKey) -> Table | None:
+        return self.entries.get(key)
+
+    def put(self, key: CanonicalKey, table: Table) -> None:
+        self.entries[key] = table
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def referenced_tables(table: NTable) -> list[str]:
+    """The tables ``table``'s foreign keys point at (sorted, without duplicates)."""
+    refs = {fk.ref_table for fk in table.foreign_keys}
+    refs |= {c.references.table for c in table.columns if c.references is not None}
+    return sorted(refs)
+
+
+def definition_hash(table: NTable, fence: NFence) -> str:
+    """sha256 of the table's canonical JSON with the fence and its referenced tables."""
+    material = {
+        "form": CANONICAL_FORM_VERSION,
+        "table": table.model_dump(mode="json"),
+        "fence": fence.model_dump(mode="json"),
+        "referenced": referenced_tables(table),
+    }
+    return hashlib.sha256(canonical_dumps(material).encode()).hexdigest()
+
+
+def canonical_key(table: NTable, fence: NFence, server_version: int) -> CanonicalKey:
+    """The cache key of ``table`` on a server (``server_version`` as in ``conn.info``)."""
+    return CanonicalKey(definition_hash(table, fence), server_version // 10000)

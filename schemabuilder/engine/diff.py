@@ -1,0 +1,216 @@
+"""The diff: two snapshots in, ordered statements with hazards and per-table changes out.
+
+``live`` is the live state of the plan's scope, ``desired`` the state to reach; a table in
+``live`` and not in ``desired`` is dropped (the caller decides the scope, so only managed
+tables can be). Renames are replayed on ``live`` first, then everything compares by value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from schemabuilder.engine.changes import (
+    Action,
+    DiffContext,
+    MemberChange,
+    PathOf,
+    TableChange,
+    default_path_of,
+)
+from schemabuilder.engine.diff_members import (
+    create_constraints,
+    create_indexes,
+    diff_constraints,
+    diff_indexes,
+)
+from schemabuilder.engine.diff_policies import create_table_security, diff_policies
+from schemabuilder.engine.diff_tables import (
+    create_table,
+    diff_columns,
+    diff_table_properties,
+    drop_table,
+)
+from schemabuilder.engine.errors import Issue
+from schemabuilder.engine.facts import LiveFacts
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, rows_text
+from schemabuilder.engine.idents import quote_ident
+from schemabuilder.engine.phases import LockMode, Phase, Statement, in_phase_order
+from schemabuilder.engine.renames import Renames, apply_renames
+from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Statements in execution order, the reviewer's changes, and blueprint problems found
+    only against the live data (a type that cannot be converted, say)."""
+
+    statements: tuple[Statement, ...]
+    changes: tuple[TableChange, ...]
+    issues: tuple[Issue, ...]
+    locked_relations: int
+
+
+def diff(
+    live: Snapshot,
+    desired: Snapshot,
+    *,
+    schema: str,
+    facts: LiveFacts,
+    renames: Renames | None = None,
+    fence_column: str | None = None,
+    path_of: PathOf = default_path_of,
+    max_locked_relations: int | None = None,
+) -> DiffResult:
+    """Everything it takes to turn ``live`` into ``desired`` in ``schema``.
+
+    ``max_locked_relations`` caps how many relations one migration may lock; by default the
+    server's lock table (``facts.lock_capacity()``).
+    """
+    renames = renames or Renames()
+    ctx = DiffContext(
+        schema=schema, facts=facts, renames=renames, fence_column=fence_column, path_of=path_of
+    )
+    for old, new in sorted(renames.tables.items()):
+        ctx.emit(
+            f"ALTER TABLE {ctx.qualified(old)} RENAME TO {quote_ident(new)}",
+            Phase.RENAME_TABLES,
+            new,
+            f"table {old} is renamed to {new} (renamed_from)",
+            hazards=[
+                Hazard(
+                    HazardKind.RENAMES_OBJECT,
+                    Severity.WARNING,
+                    f"renames table {old} to {new}: queries using {old} break",
+                    new,
+                    {"old_name": old, "new_name": new},
+                )
+            ],
+        )
+    before = apply_renames(live, renames)
+    renamed_to = {new: old for old, new in renames.tables.items()}
+    dropped = {t.name for t in before.tables if t.name not in desired.table_map}
+    changes: list[TableChange] = []
+    for name in sorted(set(before.table_map) | set(desired.table_map)):
+        old, new = before.table(name), desired.table(name)
+        if old is None and new is not None:
+            create_table(ctx, new)
+            create_constraints(ctx, new)
+            create_indexes(ctx, new)
+            create_table_security(ctx, new)
+            changes.append(TableChange(name, Action.CREATED, after=new))
+        elif new is None and old is not None:
+            drop_table(ctx, old, dropped)
+            changes.append(TableChange(name, Action.DROPPED, before=old))
+        elif old is not None and new is not None:
+            members = _diff_table(ctx, old, new)
+            if members or name in renamed_to:
+                changes.append(
+                    TableChange(
+                        name, Action.ALTERED, renamed_from=renamed_to.get(name), members=members
+                    )
+                )
+    statements = in_phase_order(ctx.statements)
+    statements = _lock_hazards(ctx, statements)
+    locked = _locked_relations(before, desired, statements)
+    statements = _lock_table_hazard(facts, statements, locked, max_locked_relations)
+    return DiffResult(
+        statements=tuple(statements),
+        changes=tuple(changes),
+        issues=tuple(ctx.issues),
+        locked_relations=locked,
+    )
+
+
+def _diff_table(ctx: DiffContext, live: Table, desired: Table) -> tuple[MemberChange, ...]:
+    if live == desired:
+        return ()
+    touched = {
+        c.name
+        for c in live.columns
+        if c.name not in desired.column_map
+        or desired.column_map[c.name].type != c.type
+        or desired.column_map[c.name].collation != c.collation
+    }
+    members = [
+        *diff_table_properties(ctx, live, desired),
+        *diff_columns(ctx, live, desired),
+        *diff_constraints(ctx, live, desired),
+        *diff_indexes(ctx, live, desired),
+        *diff_policies(ctx, live, desired, touched),
+    ]
+    return tuple(members)
+
+
+def _lock_hazards(ctx: DiffContext, statements: list[Statement]) -> list[Statement]:
+    """ACCESS_EXCLUSIVE_LOCK once per populated table, on its first such statement.
+
+    The lock is held until COMMIT, so the first statement that takes it is where readers
+    and writers of the table start to wait.
+    """
+    seen: set[str] = set()
+    result = []
+    for stmt in statements:
+        if (
+            stmt.lock is LockMode.ACCESS_EXCLUSIVE
+            and stmt.table not in seen
+            and stmt.phase is not Phase.DROP_TABLES
+        ):
+            seen.add(stmt.table)
+            stats = ctx.stats(stmt.table)
+            if stats is not None and stats.populated:
+                hazard = Hazard(
+                    HazardKind.ACCESS_EXCLUSIVE_LOCK,
+                    Severity.WARNING,
+                    f"locks {stmt.table} ({rows_text(stats.rows, stats.exact)}) ACCESS "
+                    "EXCLUSIVE from here until COMMIT: its readers and writers wait",
+                    stmt.table,
+                    stats.numbers(),
+                )
+                stmt = dataclasses.replace(stmt, hazards=(*stmt.hazards, hazard))
+        result.append(stmt)
+    return result
+
+
+def _locked_relations(before: Snapshot, desired: Snapshot, statements: list[Statement]) -> int:
+    """Relations the migration locks: each touched table, its indexes (those backing
+    constraints too), a TOAST table, and the tables its foreign keys reference."""
+    touched = {s.table for s in statements}
+    relations: set[str] = set()
+    for name in touched:
+        for table in (before.table(name), desired.table(name)):
+            if table is None:
+                continue
+            relations.add(name)
+            relations.add(f"{name} (toast)")
+            relations.update(f"index {i.name}" for i in table.indexes)
+            for con in table.constraints:
+                if con.kind in (ConstraintKind.PRIMARY_KEY, ConstraintKind.UNIQUE):
+                    relations.add(f"index {con.name}")
+                elif con.kind is ConstraintKind.FOREIGN_KEY and con.ref_table:
+                    relations.add(con.ref_table)
+    return len(relations)
+
+
+def _lock_table_hazard(
+    facts: LiveFacts, statements: list[Statement], locked: int, limit: int | None
+) -> list[Statement]:
+    if not statements:
+        return statements
+    capacity = limit if limit is not None else facts.lock_capacity()
+    if capacity is None or locked <= capacity:
+        return statements
+    source = "the configured limit" if limit is not None else (
+        "the server's lock table (max_locks_per_transaction x (max_connections + "
+        "max_prepared_transactions))"
+    )
+    hazard = Hazard(
+        HazardKind.TOO_MANY_LOCKS,
+        Severity.DANGER,
+        f"locks about {locked:,} relations in one transaction, more than the {capacity:,} of "
+        f"{source}: it would fail with 'out of shared memory'; split the change",
+        "",
+        {"locked_relations": locked, "lock_capacity": capacity},
+    )
+    first = statements[0]
+    return [dataclasses.replace(first, hazards=(hazard, *first.hazards)), *statements[1:]]

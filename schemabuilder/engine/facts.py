@@ -1,0 +1,327 @@
+"""Live numbers that decide a hazard's severity: row counts, NULLs, duplicates, violations.
+
+Every question is asked in the desired state's names (``Renames`` maps them back to the live
+ones) and answered cheaply: sizes from the catalog, exact counts only for tables under
+``SMALL_TABLE_BYTES``, value scans only for tables under ``SMALL_TABLE_ROWS`` rows. Each
+query runs in a savepoint that is always rolled back, under a statement timeout; a query
+that fails or times out answers None ("not measured"), never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import psycopg
+from psycopg import sql
+
+from schemabuilder.engine.renames import Renames
+
+SMALL_TABLE_ROWS = 100_000
+SMALL_TABLE_BYTES = 64 * 1024 * 1024
+FACT_TIMEOUT_MS = 5_000
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Size of a live table: ``rows`` exact when ``exact``, else the planner's estimate."""
+
+    rows: int | None
+    exact: bool
+    bytes: int
+
+    @property
+    def populated(self) -> bool:
+        """True unless the table is known to be empty."""
+        return self.rows is None or self.rows > 0
+
+    @property
+    def scannable(self) -> bool:
+        """Small enough to inspect values while planning."""
+        return self.exact and self.rows is not None and self.rows <= SMALL_TABLE_ROWS
+
+    def numbers(self) -> dict[str, int | bool | None]:
+        return {"rows": self.rows, "rows_exact": self.exact, "table_bytes": self.bytes}
+
+
+@dataclass(frozen=True)
+class CastCheck:
+    """What converting a column's values to a new type involves."""
+
+    possible: bool  # a cast exists at all
+    error: str | None  # the server's message when it does not
+    binary: bool  # binary-coercible: no conversion, no rewrite, cannot fail
+    implicit: bool  # an implicit cast: meant to be lossless
+
+
+class LiveFacts(Protocol):
+    """The questions hazards ask about the live database (desired-state names)."""
+
+    def table_stats(self, table: str) -> TableStats | None: ...
+    def null_count(self, table: str, column: str) -> int | None: ...
+    def non_null_count(self, table: str, column: str) -> int | None: ...
+    def duplicate_rows(
+        self, table: str, keys: Sequence[str], predicate: str | None
+    ) -> int | None: ...
+    def fk_violations(
+        self,
+        table: str,
+        columns: Sequence[str],
+        ref_table: str,
+        ref_columns: Sequence[str],
+        ref_exists: bool,
+    ) -> int | None: ...
+    def check_violations(self, table: str, expression: str) -> int | None: ...
+    def cast_check(self, old_type: str, new_type: str) -> CastCheck: ...
+    def cast_failures(self, table: str, column: str, old_type: str, new_type: str) -> int | None: ...
+    def default_rewrites(self, type_: str, default: str) -> bool: ...
+    def lock_capacity(self) -> int | None: ...
+
+
+class PgFacts:
+    """``LiveFacts`` answered by the live database (inside the plan's transaction)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], schema: str, renames: Renames) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.renames = renames
+        self._stats: dict[str, TableStats | None] = {}
+        self._probe = 0
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _scope(self) -> Iterator[psycopg.Cursor[Any]]:
+        """A savepoint that is always rolled back, with the schema first on the search_path."""
+        with self.conn.transaction(force_rollback=True), self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('search_path', %s, true), "
+                "set_config('statement_timeout', %s, true)",
+                [sql.Identifier(self.schema).as_string(self.conn), str(FACT_TIMEOUT_MS)],
+            )
+            yield cur
+
+    def _scalar(self, query: sql.Composable, params: Sequence[object] = ()) -> Any:
+        try:
+            with self._scope() as cur:
+                row = cur.execute(query, params).fetchone()
+                return row[0] if row else None
+        except psycopg.Error:
+            return None
+
+    def _table(self, table: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(
+            sql.Identifier(self.schema), sql.Identifier(self.renames.live_table(table))
+        )
+
+    def _col(self, table: str, column: str) -> sql.Identifier:
+        return sql.Identifier(self.renames.live_column(table, column))
+
+    def _expr(self, table: str, text: str) -> sql.SQL:
+        # Expressions come out of the catalog (PostgreSQL printed them), never from input.
+        return sql.SQL(self.renames.live_expression(table, text))  # type: ignore[arg-type]
+
+    # -- questions --------------------------------------------------------------------------
+
+    def table_stats(self, table: str) -> TableStats | None:
+        """Rows and bytes of the live table (None when it does not exist)."""
+        if table in self._stats:
+            return self._stats[table]
+        name = sql.Identifier(self.schema, self.renames.live_table(table))
+        stats: TableStats | None = None
+        try:
+            with self._scope() as cur:
+                row = cur.execute(
+                    "SELECT pg_relation_size(c.oid), c.reltuples::bigint FROM pg_class c "
+                    "WHERE c.oid = to_regclass(%s)",
+                    [name.as_string(self.conn)],
+                ).fetchone()
+        except psycopg.Error:
+            row = None
+        if row is not None:
+            size, estimate = int(row[0]), int(row[1])
+            if size <= SMALL_TABLE_BYTES:
+                rows = self._scalar(sql.SQL("SELECT count(*) FROM {}").format(self._table(table)))
+                stats = TableStats(rows=rows, exact=rows is not None, bytes=size)
+            else:
+                stats = TableStats(rows=estimate if estimate >= 0 else None, exact=False, bytes=size)
+        self._stats[table] = stats
+        return stats
+
+    def _small(self, table: str) -> bool:
+        stats = self.table_stats(table)
+        return stats is not None and stats.scannable
+
+    def null_count(self, table: str, column: str) -> int | None:
+        if not self._small(table):
+            return None
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(
+            self._table(table), self._col(table, column)
+        )
+        return self._int(query)
+
+    def non_null_count(self, table: str, column: str) -> int | None:
+        if not self._small(table):
+            return None
+        query = sql.SQL("SELECT count({}) FROM {}").format(
+            self._col(table, column), self._table(table)
+        )
+        return self._int(query)
+
+    def duplicate_rows(self, table: str, keys: Sequence[str], predicate: str | None) -> int | None:
+        """Rows beyond the first of each group of equal non-NULL keys (NULLs are distinct)."""
+        if not self._small(table) or not keys:
+            return None
+        exprs = [self._expr(table, k) for k in keys]
+        conditions = [sql.SQL("({}) IS NOT NULL").format(e) for e in exprs]
+        if predicate:
+            conditions.append(sql.SQL("({})").format(self._expr(table, predicate)))
+        query = sql.SQL(
+            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {} WHERE {} "
+            "GROUP BY {} HAVING count(*) > 1) AS dup"
+        ).format(
+            self._table(table),
+            sql.SQL(" AND ").join(conditions),
+            sql.SQL(", ").join(sql.SQL("({})").format(e) for e in exprs),
+        )
+        return self._int(query)
+
+    def fk_violations(
+        self,
+        table: str,
+        columns: Sequence[str],
+        ref_table: str,
+        ref_columns: Sequence[str],
+        ref_exists: bool,
+    ) -> int | None:
+        """Rows whose (all non-NULL) key has no match in the referenced table (MATCH SIMPLE)."""
+        if not self._small(table):
+            return None
+        cols = [self._col(table, c) for c in columns]
+        not_null = sql.SQL(" AND ").join(sql.SQL("c.{} IS NOT NULL").format(c) for c in cols)
+        if not ref_exists:
+            # A new referenced table starts empty: every complete key violates.
+            query = sql.SQL("SELECT count(*) FROM {} AS c WHERE {}").format(
+                self._table(table), not_null
+            )
+            return self._int(query)
+        match = sql.SQL(" AND ").join(
+            sql.SQL("p.{} = c.{}").format(self._col(ref_table, r), c)
+            for r, c in zip(ref_columns, cols, strict=True)
+        )
+        query = sql.SQL(
+            "SELECT count(*) FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})"
+        ).format(self._table(table), not_null, self._table(ref_table), match)
+        return self._int(query)
+
+    def check_violations(self, table: str, expression: str) -> int | None:
+        """Rows for which the check is false (NULL passes a check)."""
+        if not self._small(table):
+            return None
+        query = sql.SQL("SELECT count(*) FROM {} WHERE NOT ({})").format(
+            self._table(table), self._expr(table, expression)
+        )
+        return self._int(query)
+
+    def cast_check(self, old_type: str, new_type: str) -> CastCheck:
+        """Whether ``old_type`` converts to ``new_type``, and how (see ``CastCheck``)."""
+        old, new = sql.SQL(old_type), sql.SQL(new_type)  # type: ignore[arg-type]
+        try:
+            with self._scope() as cur:
+                cur.execute(sql.SQL("SELECT NULL::{}::{}").format(old, new))
+        except psycopg.Error as exc:
+            return CastCheck(possible=False, error=_message(exc), binary=False, implicit=False)
+        query = sql.SQL(
+            "WITH t AS (SELECT {}::regtype::oid AS s, {}::regtype::oid AS d), "
+            "e AS (SELECT coalesce(nullif(ts.typelem, 0), t.s) AS s, "
+            "             coalesce(nullif(td.typelem, 0), t.d) AS d, "
+            "             (ts.typelem <> 0) = (td.typelem <> 0) AS same_shape "
+            "      FROM t JOIN pg_type ts ON ts.oid = t.s JOIN pg_type td ON td.oid = t.d) "
+            "SELECT e.same_shape AND (e.s = e.d OR coalesce(c.castmethod = 'b', false)), "
+            "       e.s = e.d OR coalesce(c.castcontext = 'i', false) "
+            "FROM e LEFT JOIN pg_cast c ON c.castsource = e.s AND c.casttarget = e.d"
+        ).format(sql.Literal(old_type), sql.Literal(new_type))
+        try:
+            with self._scope() as cur:
+                row = cur.execute(query).fetchone()
+        except psycopg.Error:
+            row = None
+        binary, implicit = (bool(row[0]), bool(row[1])) if row else (False, False)
+        return CastCheck(possible=True, error=None, binary=binary, implicit=implicit)
+
+    def cast_failures(self, table: str, column: str, old_type: str, new_type: str) -> int | None:
+        """Values of the column that ``col::new_type`` rejects (small tables only).
+
+        Each value is cast by a throw-away PL/pgSQL function that catches the error, so one
+        bad value does not hide the others; the function vanishes with the savepoint.
+        """
+        if not self._small(table):
+            return None
+        self._probe += 1
+        func = sql.Identifier("pg_temp", f"sb_cast_ok_{self._probe}")
+        try:
+            with self._scope() as cur:
+                cur.execute(
+                    sql.SQL(
+                        "CREATE FUNCTION {}(v {}) RETURNS boolean LANGUAGE plpgsql AS "
+                        "$sb$ BEGIN PERFORM v::{}; RETURN true; "
+                        "EXCEPTION WHEN others THEN RETURN false; END $sb$"
+                    ).format(func, sql.SQL(old_type), sql.SQL(new_type))  # type: ignore[arg-type]
+                )
+                row = cur.execute(
+                    sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL AND NOT {}({})").format(
+                        self._table(table), self._col(table, column), func, self._col(table, column)
+                    )
+                ).fetchone()
+                return int(row[0]) if row else None
+        except psycopg.Error:
+            return None
+
+    def default_rewrites(self, type_: str, default: str) -> bool:
+        """True when adding a column with this default rewrites the table (volatile default).
+
+        Asked of the server itself: a throw-away temporary table gets the column, and a
+        non-volatile default is stored as the "missing value" instead of being written.
+        """
+        self._probe += 1
+        probe = sql.Identifier(f"sb_default_probe_{self._probe}")
+        try:
+            with self._scope() as cur:
+                cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (x integer)").format(probe))
+                cur.execute(
+                    sql.SQL("ALTER TABLE {} ADD COLUMN c {} DEFAULT {}").format(
+                        probe,
+                        sql.SQL(type_),  # type: ignore[arg-type]
+                        sql.SQL(default),  # type: ignore[arg-type]
+                    )
+                )
+                row = cur.execute(
+                    "SELECT atthasmissing FROM pg_attribute "
+                    "WHERE attrelid = %s::regclass AND attname = 'c'",
+                    [probe.as_string(self.conn)],
+                ).fetchone()
+                return not (row and row[0])
+        except psycopg.Error:
+            return True
+
+    def lock_capacity(self) -> int | None:
+        """The server's lock table: max_locks_per_transaction * (connections + prepared)."""
+        value = self._scalar(
+            sql.SQL(
+                "SELECT current_setting('max_locks_per_transaction')::bigint * "
+                "(current_setting('max_connections')::bigint + "
+                "current_setting('max_prepared_transactions')::bigint)"
+            )
+        )
+        return int(value) if value is not None else None
+
+    def _int(self, query: sql.Composable) -> int | None:
+        value = self._scalar(query)
+        return int(value) if value is not None else None
+
+
+def _message(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    return diag.message_primary or str(exc).strip()

@@ -1,0 +1,98 @@
+"""Hazards: the closed vocabulary of what can go wrong, and the builders that decide severity.
+
+A hazard is attached to a planned statement by the code that writes the statement, with the
+live numbers that decided its severity (row counts, null counts, duplicates...). Nothing
+scans the SQL afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+Number = int | str | bool | None
+
+
+class Severity(StrEnum):
+    """How bad: info (worth knowing), warning (review it), danger (needs force_apply)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    DANGER = "danger"
+
+
+class HazardKind(StrEnum):
+    """Every kind of hazard a plan can carry. DESCRIPTIONS says what each one means."""
+
+    DROPS_TABLE = "DROPS_TABLE"
+    DROPS_COLUMN = "DROPS_COLUMN"
+    CHANGES_COLUMN_TYPE = "CHANGES_COLUMN_TYPE"
+    REWRITES_TABLE = "REWRITES_TABLE"
+    ADDS_NOT_NULL = "ADDS_NOT_NULL"
+    ADDS_UNIQUE = "ADDS_UNIQUE"
+    ADDS_FOREIGN_KEY = "ADDS_FOREIGN_KEY"
+    ADDS_CHECK = "ADDS_CHECK"
+    BUILDS_INDEX = "BUILDS_INDEX"
+    DROPS_INDEX = "DROPS_INDEX"
+    DROPS_CONSTRAINT = "DROPS_CONSTRAINT"
+    RENAMES_OBJECT = "RENAMES_OBJECT"
+    CHANGES_ACCESS = "CHANGES_ACCESS"
+    TENANT_FENCE_WEAKENED = "TENANT_FENCE_WEAKENED"
+    ACCESS_EXCLUSIVE_LOCK = "ACCESS_EXCLUSIVE_LOCK"
+    TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
+
+
+DESCRIPTIONS: dict[HazardKind, str] = {
+    HazardKind.DROPS_TABLE: "A table is dropped with all its rows.",
+    HazardKind.DROPS_COLUMN: "A column is dropped with all its values.",
+    HazardKind.CHANGES_COLUMN_TYPE: "A column changes type: values are converted, some may fail.",
+    HazardKind.REWRITES_TABLE: "The whole table is rewritten while writes and reads wait.",
+    HazardKind.ADDS_NOT_NULL: "A column becomes NOT NULL: existing NULLs make it fail.",
+    HazardKind.ADDS_UNIQUE: "A uniqueness rule is added: existing duplicates make it fail.",
+    HazardKind.ADDS_FOREIGN_KEY: "A foreign key is validated against every existing row.",
+    HazardKind.ADDS_CHECK: "A check constraint is validated against every existing row.",
+    HazardKind.BUILDS_INDEX: "An index is built on a populated table; writes wait meanwhile.",
+    HazardKind.DROPS_INDEX: "An index is dropped: queries that used it may get slower.",
+    HazardKind.DROPS_CONSTRAINT: "A constraint is dropped: the database stops enforcing it.",
+    HazardKind.RENAMES_OBJECT: "A table or column is renamed: clients using the old name break.",
+    HazardKind.CHANGES_ACCESS: "Row level security or a policy changes who can see or write rows.",
+    HazardKind.TENANT_FENCE_WEAKENED: "The tenant fence is weakened: tenants may see each other.",
+    HazardKind.ACCESS_EXCLUSIVE_LOCK: "A populated table is locked against reads and writes.",
+    HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
+}
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """One hazard of one statement: kind, severity, a one-line message, the live numbers."""
+
+    kind: HazardKind
+    severity: Severity
+    message: str
+    table: str
+    numbers: dict[str, Number] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "kind": str(self.kind),
+            "severity": str(self.severity),
+            "message": self.message,
+            "table": self.table,
+            "numbers": dict(self.numbers),
+        }
+
+
+def rows_text(rows: int | None, exact: bool = True) -> str:
+    """'1 row', '12,345 rows', '~2,000,000 rows' (an estimate), 'an unknown number of rows'."""
+    if rows is None:
+        return "an unknown number of rows"
+    mark = "" if exact else "~"
+    return f"{mark}{rows:,} row{'' if rows == 1 else 's'}"
+
+
+def count_text(count: int | None, what: str) -> str:
+    """'3 rows with NULL' style phrases; None when the count was not measured."""
+    if count is None:
+        return f"{what}: not counted (table too large to scan while planning)"
+    return f"{count:,} {what}"

@@ -1,0 +1,148 @@
+"""The canonical desired state: the blueprint's DDL run in a scratch schema, introspected,
+and rolled back.
+
+PostgreSQL canonicalizes (``NOW()`` prints as ``now()``, ``VARCHAR(255)`` as
+``character varying(255)``) and rejects what it would reject at apply time. A rejection
+becomes ``BlueprintInvalid`` with the server's message at the blueprint path that caused it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from typing import Any
+
+import psycopg
+from pglast import ast, parse_sql
+from pglast.enums import ConstrType
+from psycopg import sql
+
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.ddl import render_ddl
+from schemabuilder.engine.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.paths import BlueprintPaths
+from schemabuilder.engine.snapshot import Snapshot
+
+SCRATCH_PREFIX = "sb_scratch_"
+# Foreign keys to live tables lock them (SHARE ROW EXCLUSIVE) while the scratch table is
+# built: never wait long for that, and never hold it long (the transaction is short).
+MATERIALIZE_LOCK_TIMEOUT = "5s"
+
+
+def materialize(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    live_schema: str,
+    tables: Collection[str],
+    *,
+    paths: BlueprintPaths | None = None,
+) -> Snapshot:
+    """The desired snapshot of the blueprint tables named in ``tables``, as PostgreSQL prints
+    it: created in a scratch schema inside a transaction that is always rolled back.
+
+    References to tables outside ``tables`` resolve to ``live_schema``; the snapshot is named
+    after ``live_schema`` and compares equal to a live table in the same state.
+    Raises ``BlueprintInvalid`` when the server rejects the blueprint.
+    """
+    if not tables:
+        return Snapshot(schema=live_schema)
+    scratch = SCRATCH_PREFIX + secrets.token_hex(6)
+    statements = render_ddl(bp, scratch, tables=sorted(tables), external_schema=live_schema)
+    with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))
+        )
+        cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+        path = sql.SQL("{}, {}").format(sql.Identifier(scratch), sql.Identifier(live_schema))
+        cur.execute(
+            sql.SQL("SELECT set_config('search_path', {}, true)").format(
+                sql.Literal(path.as_string(conn))
+            )
+        )
+        for statement in statements:
+            try:
+                cur.execute(statement.encode())
+            except psycopg.errors.LockNotAvailable:
+                raise
+            except psycopg.Error as exc:
+                issue = issue_for(paths or BlueprintPaths(bp), statement, exc)
+                raise BlueprintInvalid([issue]) from None
+        return introspect(conn, scratch, search_path=[live_schema], as_schema=live_schema)
+
+
+def issue_for(paths: BlueprintPaths, statement: str, exc: psycopg.Error) -> Issue:
+    """The server's rejection of one rendered statement, at the blueprint path it came from.
+
+    The statement is parsed with PostgreSQL's own parser; the error position (when the
+    server gives one) picks the element; otherwise the object the statement creates.
+    """
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    if diag.message_hint:
+        message = f"{message} ({diag.message_hint})"
+    position = int(diag.statement_position) - 1 if diag.statement_position else None
+    try:
+        node = parse_sql(statement)[0].stmt
+    except Exception:  # pglast raises its own error types; any failure means "no detail"
+        return Issue(paths.prefix, message)
+    path = _path_of(paths, node, statement, position, message)
+    return Issue(path, f"PostgreSQL rejected it: {message}")
+
+
+def _path_of(
+    paths: BlueprintPaths, node: Any, statement: str, position: int | None, message: str
+) -> str:
+    if isinstance(node, ast.CreateStmt):
+        table = node.relation.relname
+        return _in_create_table(paths, table, node, position, message)
+    if isinstance(node, ast.AlterTableStmt):
+        table = node.relation.relname
+        for cmd in node.cmds or ():
+            con = getattr(cmd, "def_", None)
+            if isinstance(con, ast.Constraint) and con.conname:
+                return paths.constraint(table, con.conname)
+        return paths.table(table)
+    if isinstance(node, ast.IndexStmt):
+        table = node.relation.relname
+        where = statement.rfind(" WHERE (")
+        key = "where" if position is not None and where >= 0 and position > where else "columns"
+        return paths.index(table, node.idxname, key)
+    if isinstance(node, ast.CreatePolicyStmt):
+        table = node.table.relname
+        check = statement.rfind("WITH CHECK (")
+        key = "with_check" if position is not None and 0 <= check < position else "using"
+        if "role" in message and "does not exist" in message:
+            key = "roles"
+        return paths.policy(table, node.policy_name, key)
+    relation = getattr(node, "relation", None) or getattr(node, "object", None)
+    table = getattr(relation, "relname", None)
+    return paths.table(table) if isinstance(table, str) else paths.prefix
+
+
+def _in_create_table(
+    paths: BlueprintPaths, table: str, node: Any, position: int | None, message: str
+) -> str:
+    elements = sorted(node.tableElts or (), key=lambda e: e.location)
+    chosen = None
+    if position is not None:
+        for element in elements:
+            if element.location <= position:
+                chosen = element
+    if chosen is None:
+        # No position (a missing referenced table, say): the first foreign key whose target
+        # the message names, else the table.
+        for element in elements:
+            if isinstance(element, ast.Constraint) and element.pktable is not None:
+                if f'"{element.pktable.relname}"' in message or element.pktable.relname in message:
+                    return paths.constraint(table, element.conname)
+        return paths.table(table)
+    if isinstance(chosen, ast.ColumnDef):
+        key = "type"
+        for con in chosen.constraints or ():
+            if con.location <= position and con.contype == ConstrType.CONSTR_DEFAULT:
+                key = "default"
+        return paths.column(table, chosen.colname, key)
+    if isinstance(chosen, ast.Constraint) and chosen.conname:
+        return paths.constraint(table, chosen.conname)
+    return paths.table(table)

@@ -1,0 +1,244 @@
+"""plan(): a blueprint and a live schema in, a reviewed-ready migration out.
+
+1. Introspect the live schema, restricted to the plan's scope: the blueprint's tables, the
+   tables this tool manages for the target, and the sources of renames. Every other table is
+   reported as unmanaged and never touched.
+2. Decide the renames (checked against the live schema).
+3. Build the desired state: a table whose live form equals the cached canonical form of its
+   current definition is up to date; the others are materialized in a scratch schema.
+4. Diff, with hazards measured on the live data, in phase order.
+
+Everything runs in one transaction that is rolled back: planning changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from schemabuilder.engine.cache import CanonicalCache, CanonicalKey, canonical_key
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.changes import TableChange
+from schemabuilder.engine.diff import diff
+from schemabuilder.engine.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.facts import PgFacts
+from schemabuilder.engine.hazards import Hazard, Severity
+from schemabuilder.engine.idents import quote_ident
+from schemabuilder.engine.materialize import materialize
+from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.paths import BlueprintPaths
+from schemabuilder.engine.phases import PHASE_REASONS, LockMode, Phase, Statement
+from schemabuilder.engine.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
+
+__all__ = ["CanonicalCache", "Plan", "plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A migration plan: ordered statements with hazards, the structured changes, and what it
+    was made against (``base_snapshot_hash``) and aims at (``desired``)."""
+
+    schema: str
+    statements: tuple[Statement, ...]
+    changes: tuple[TableChange, ...]
+    base_snapshot_hash: str
+    desired: Snapshot
+    unmanaged_tables: tuple[str, ...]
+    materialized_tables: tuple[str, ...]
+    dropped_tables: tuple[str, ...]
+    locked_relations: int
+    server_version: int
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        """Every hazard, in statement order."""
+        return tuple(h for s in self.statements for h in s.hazards)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the live schema already is the desired state."""
+        return not any(s.phase is not Phase.SETUP for s in self.statements)
+
+    @property
+    def is_dangerous(self) -> bool:
+        """True when any hazard is danger: applying needs force_apply and an approval."""
+        return any(h.severity is Severity.DANGER for h in self.hazards)
+
+    @property
+    def sql(self) -> str:
+        """The whole migration as one script (deterministic; run it in one transaction)."""
+        if self.is_empty:
+            return ""
+        return "".join(f"{s.sql};\n" for s in self.statements)
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of ``sql``."""
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (the desired snapshot included, for verification and history)."""
+        return {
+            "schema": self.schema,
+            "is_empty": self.is_empty,
+            "is_dangerous": self.is_dangerous,
+            "checksum": self.checksum,
+            "base_snapshot_hash": self.base_snapshot_hash,
+            "desired_snapshot_hash": self.desired.hash,
+            "server_version": self.server_version,
+            "locked_relations": self.locked_relations,
+            "unmanaged_tables": list(self.unmanaged_tables),
+            "materialized_tables": list(self.materialized_tables),
+            "dropped_tables": list(self.dropped_tables),
+            "phases": [
+                {"phase": str(p), "reason": PHASE_REASONS[p]}
+                for p in dict.fromkeys(s.phase for s in self.statements)
+            ],
+            "changes": [c.to_json() for c in self.changes],
+            "statements": [s.to_json() for s in self.statements],
+            "hazards": [h.to_json() for h in self.hazards],
+            "sql": self.sql,
+            "desired": self.desired.to_json(),
+        }
+
+
+def plan(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    *,
+    schema: str,
+    managed: Collection[str],
+    cache: CanonicalCache | None = None,
+    max_locked_relations: int | None = None,
+) -> Plan:
+    """Plan the migration that makes ``schema`` match ``bp``.
+
+    ``managed`` names the tables this tool already manages for the target: with the
+    blueprint's own tables they are the scope; a managed table missing from the blueprint is
+    dropped. ``cache`` holds canonical forms between plans (unchanged tables are then not
+    materialized). ``max_locked_relations`` overrides the server's lock table size as the
+    limit for TOO_MANY_LOCKS. Raises ``BlueprintInvalid`` when PostgreSQL rejects the
+    blueprint or a rename does not fit the live schema. Changes nothing on the server.
+    """
+    paths = BlueprintPaths(bp)
+    with conn.transaction(force_rollback=True):
+        live, renames = _live_state(conn, bp, schema, managed, paths)
+        desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
+        _check_references(bp, live, desired, paths)
+        facts = PgFacts(conn, schema, renames)
+        result = diff(
+            live,
+            desired,
+            schema=schema,
+            facts=facts,
+            renames=renames,
+            fence_column=bp.fence.column,
+            path_of=paths.key_of,
+            max_locked_relations=max_locked_relations,
+        )
+    if result.issues:
+        raise BlueprintInvalid(result.issues)
+    statements = result.statements
+    if statements:
+        setup = Statement(
+            sql=f"SET LOCAL search_path TO {quote_ident(schema)}",
+            phase=Phase.SETUP,
+            table="",
+            reason=PHASE_REASONS[Phase.SETUP],
+            lock=LockMode.NONE,
+        )
+        statements = (setup, *statements)
+    scope = set(live.table_map)
+    return Plan(
+        schema=schema,
+        statements=statements,
+        changes=result.changes,
+        base_snapshot_hash=live.hash,
+        desired=desired,
+        unmanaged_tables=tuple(sorted(set(live.all_tables) - scope)),
+        materialized_tables=tuple(sorted(materialized)),
+        dropped_tables=tuple(sorted(scope - set(renames.tables) - set(desired.table_map))),
+        locked_relations=result.locked_relations,
+        server_version=conn.info.server_version,
+    )
+
+
+def _live_state(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    managed: Collection[str],
+    paths: BlueprintPaths,
+) -> tuple[Snapshot, Renames]:
+    wanted = {t.name for t in bp.tables} | set(managed)
+    wanted |= {t.renamed_from for t in bp.tables if t.renamed_from}
+    live = introspect(conn, schema, tables=wanted)
+    renames, issues = resolve_renames(
+        live,
+        [
+            (
+                t.name,
+                t.renamed_from,
+                [(c.name, c.renamed_from, paths.column(t.name, c.name)) for c in t.columns],
+            )
+            for t in bp.tables
+        ],
+        [paths.table(t.name) for t in bp.tables],
+    )
+    if issues:
+        raise BlueprintInvalid(issues)
+    return live, renames
+
+
+def _desired_state(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    live: Snapshot,
+    renames: Renames,
+    cache: CanonicalCache | None,
+    paths: BlueprintPaths,
+) -> tuple[Snapshot, list[str]]:
+    """The desired snapshot, materializing only tables the cache cannot vouch for."""
+    renamed = apply_renames(live, renames)
+    version = conn.info.server_version
+    keys: dict[str, CanonicalKey] = {}
+    tables: dict[str, Table] = {}
+    for table in bp.tables:
+        key = keys[table.name] = canonical_key(table, bp.fence, version)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None and renamed.table(table.name) == cached:
+            tables[table.name] = cached
+    todo = [t.name for t in bp.tables if t.name not in tables]
+    fresh = materialize(conn, bp, schema, todo, paths=paths)
+    for table_snapshot in fresh.tables:
+        tables[table_snapshot.name] = table_snapshot
+        if cache is not None:
+            cache.put(keys[table_snapshot.name], table_snapshot)
+    return Snapshot(schema=schema, tables=tuple(tables.values())), todo
+
+
+def _check_references(
+    bp: NormalizedBlueprint, live: Snapshot, desired: Snapshot, paths: BlueprintPaths
+) -> None:
+    """A foreign key to a table this very plan drops would fail at apply time: say so now."""
+    dropped = set(live.table_map) - set(desired.table_map)
+    dropped -= {t.renamed_from for t in bp.tables if t.renamed_from}
+    issues = [
+        Issue(
+            paths.constraint(table.name, con.name),
+            f"references {con.ref_table}, which is managed here and missing from the "
+            f"blueprint, so this plan drops it: add {con.ref_table} to the blueprint or "
+            "remove the reference",
+        )
+        for table in desired.tables
+        for con in table.constraints
+        if con.kind is ConstraintKind.FOREIGN_KEY and con.ref_table in dropped
+    ]
+    if issues:
+        raise BlueprintInvalid(issues)

@@ -1,0 +1,35 @@
+-- Indexes of the selected tables, except those that back a primary key, unique or exclusion
+-- constraint (they belong to the constraint). pg_get_indexdef(..., true) prints the table
+-- unqualified when the search_path makes it visible; prefix is the head it prints,
+-- "CREATE [UNIQUE ]INDEX name ON table ", so the rest ("USING btree (a DESC) WHERE ...") does
+-- not depend on the table's name or schema.
+SELECT i.indrelid AS table_oid,
+       ic.relname AS name,
+       i.indisunique AS "unique",
+       i.indisvalid AS valid,
+       am.amname AS method,
+       ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+                    || CASE WHEN k > i.indnkeyatts THEN ''
+                            WHEN i.indoption[k - 1] & 1 = 1 THEN
+                                CASE WHEN i.indoption[k - 1] & 2 = 2 THEN ' DESC'
+                                     ELSE ' DESC NULLS LAST' END
+                            WHEN i.indoption[k - 1] & 2 = 2 THEN ' NULLS FIRST'
+                            ELSE '' END
+             FROM generate_series(1, i.indnkeyatts) AS k
+             ORDER BY k) AS columns,
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+       pg_catalog.pg_get_indexdef(i.indexrelid, 0, true) AS full_definition,
+       format('CREATE %%sINDEX %%s ON %%s ',
+              CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+              quote_ident(ic.relname),
+              i.indrelid::regclass) AS prefix
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+WHERE i.indrelid = ANY(%(oids)s)
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_constraint con
+      WHERE con.conindid = i.indexrelid
+        AND con.conrelid = i.indrelid
+        AND con.contype IN ('p', 'u', 'x'))
+ORDER BY i.indrelid, ic.relname COLLATE "C"

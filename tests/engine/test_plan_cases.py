@@ -1,0 +1,152 @@
+"""The plan's acceptance cases: one folder per case under ``cases/``, run on every server.
+
+A case folder holds:
+
+- ``live.sql``: the live schema (and data) before planning, run in a fresh database;
+- ``blueprint.json``: a payload or a whole envelope;
+- ``managed.json`` (optional): the tables the tool already manages, default none;
+- ``options.json`` (optional): extra keyword arguments for ``plan()``;
+- ``expected.sql``: the plan's SQL, exactly; or ``expected_error.json``: the issues
+  (path and a fragment of the message) the plan must fail with;
+- ``expected_hazards.json``: every hazard as [table, kind, severity], in statement order.
+
+Each case then makes a round trip: the SQL is applied, the managed tables are introspected
+and must equal the plan's desired snapshot, and planning again must give an empty plan.
+
+``SB_REGEN_CASES=1`` rewrites expected.sql and expected_hazards.json from the embedded
+server's run; review every rewritten file by eye, they are the specification.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.cache import MemoryCanonicalCache
+from schemabuilder.engine.hazards import HazardKind
+from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.plan import Plan, plan
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+CASES = sorted(d.name for d in CASES_DIR.iterdir() if (d / "blueprint.json").is_file())
+REGEN = os.environ.get("SB_REGEN_CASES") == "1"
+SCHEMA = "public"
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+
+
+@pytest.fixture
+def case_url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database of its own for one case, on the server under test."""
+    name = "sbcase_" + request.node.callspec.params["case"]
+    with psycopg.connect(any_target_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _database_url(any_target_url, name)
+    finally:
+        with psycopg.connect(any_target_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_blueprint(folder: Path) -> NormalizedBlueprint:
+    data = json.loads((folder / "blueprint.json").read_text())
+    if "payload" in data:
+        return validate_envelope(data).blueprint
+    return validate_payload(data)
+
+
+def _json(folder: Path, name: str, default: Any) -> Any:
+    path = folder / name
+    return json.loads(path.read_text()) if path.is_file() else default
+
+
+def hazard_rows(p: Plan) -> list[list[str]]:
+    return [[h.table, str(h.kind), str(h.severity)] for h in p.hazards]
+
+
+def _write_hazards(path: Path, rows: list[list[str]]) -> None:
+    body = ",\n".join(f"  {json.dumps(r)}" for r in rows)
+    path.write_text(f"[\n{body}\n]\n" if rows else "[]\n")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
+    folder = CASES_DIR / case
+    bp = load_blueprint(folder)
+    managed = set(_json(folder, "managed.json", []))
+    options = _json(folder, "options.json", {})
+    embedded = request.node.callspec.params.get("any_target_url") == "embedded"
+    with psycopg.connect(case_url, autocommit=True) as conn:
+        live_sql = (folder / "live.sql").read_text()
+        if live_sql.strip():
+            conn.execute(live_sql.encode())
+        expected_error = _json(folder, "expected_error.json", None)
+        if expected_error is not None:
+            with pytest.raises(BlueprintInvalid) as raised:
+                plan(conn, bp, schema=SCHEMA, managed=managed, **options)
+            got = [(i.path, i.message) for i in raised.value.issues]
+            assert [p for p, _ in got] == [e["path"] for e in expected_error], got
+            for (_, message), wanted in zip(got, expected_error, strict=True):
+                assert wanted["message"] in message
+            return
+
+        first = plan(conn, bp, schema=SCHEMA, managed=managed, **options)
+        if REGEN and embedded:
+            (folder / "expected.sql").write_text(first.sql)
+            _write_hazards(folder / "expected_hazards.json", hazard_rows(first))
+        assert first.sql == (folder / "expected.sql").read_text()
+        assert hazard_rows(first) == _json(folder, "expected_hazards.json", [])
+        assert first.checksum == plan(conn, bp, schema=SCHEMA, managed=managed, **options).checksum
+
+        # Round trip: apply, verify against the desired snapshot, plan again: nothing left.
+        with conn.transaction():
+            conn.execute(first.sql.encode())
+        desired_names = set(first.desired.table_map)
+        after = introspect(conn, SCHEMA, tables=desired_names)
+        assert after == first.desired
+        for gone in first.dropped_tables:
+            assert gone not in after.all_tables
+        again = plan(conn, bp, schema=SCHEMA, managed=managed | desired_names, **options)
+        assert again.is_empty, again.sql
+        assert again.sql == ""
+
+
+def test_the_cases_cover_every_hazard_kind() -> None:
+    seen = {
+        row[1]
+        for case in CASES
+        for row in _json(CASES_DIR / case, "expected_hazards.json", [])
+    }
+    assert sorted(set(HazardKind) - seen) == []
+
+
+def test_there_are_enough_cases() -> None:
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", ["seed_patients_new"])
+def test_a_warm_cache_skips_unchanged_tables(case: str, case_url: str) -> None:
+    folder = CASES_DIR / case
+    bp = load_blueprint(folder)
+    cache = MemoryCanonicalCache()
+    with psycopg.connect(case_url, autocommit=True) as conn:
+        first = plan(conn, bp, schema=SCHEMA, managed=set(), cache=cache)
+        assert first.materialized_tables == ("patients",)
+        with conn.transaction():
+            conn.execute(first.sql.encode())
+        again = plan(conn, bp, schema=SCHEMA, managed={"patients"}, cache=cache)
+    assert again.materialized_tables == ()
+    assert again.is_empty
+    assert again.desired == first.desired
