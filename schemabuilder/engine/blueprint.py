@@ -175,6 +175,15 @@ def _tenant(value: str) -> str:
     return value
 
 
+def _environment(value: str) -> str:
+    if not _TENANT.fullmatch(value):
+        raise ValueError(
+            f"{value[:80]!r} is not an environment name: use letters, digits, '_', '.' or '-' "
+            "(at most 64 characters), for example 'prod'"
+        )
+    return value
+
+
 def _timestamp(value: str) -> str:
     try:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -300,7 +309,7 @@ class Meta(_Model):
     trigger_source: Literal["webhook", "form", "api", "cli"] | None = None
     timestamp_utc: Timestamp | None = None
     tenant_id: TenantId | None = None
-    environment: Annotated[str, Field(max_length=63), AfterValidator(_one_line)] | None = None
+    environment: Annotated[str, AfterValidator(_environment)] | None = None
 
 
 class Subject(_Model):

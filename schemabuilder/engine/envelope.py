@@ -310,7 +310,9 @@ def _payload(data: object, prefix: str) -> NormalizedBlueprint:
         payload = Payload.model_validate(data)
     except ValidationError as exc:
         issues = _pydantic_issues(exc, Payload, prefix)
-        issues.extend(_partial_rules(data, prefix))
+        # A tables list that is itself refused (too long, not a list) is not worth a look.
+        if not any(i.path == f"{prefix}.tables" for i in issues):
+            issues.extend(_partial_rules(data, prefix))
         raise _finish(issues) from None
     blueprint, origins = normalize_payload(payload)
     pairs = [

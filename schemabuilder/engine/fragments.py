@@ -21,6 +21,7 @@ MAX_FRAGMENT_CHARS = 10_000
 _OPENERS = {"ASCII_40": "ASCII_41", "ASCII_91": "ASCII_93"}  # ( ) and [ ]
 _CLOSERS = frozenset(_OPENERS.values())
 _SEMICOLON = "ASCII_59"
+_COMMA = "ASCII_44"
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _EXPR_EXAMPLE = "for example status IN ('DRAFT', 'ACTIVE')"
 _TYPE_EXAMPLE = "for example TEXT, VARCHAR(255), NUMERIC(12,2) or TEXT[]"
@@ -93,6 +94,11 @@ def _lex(text: str, what: str, example: str) -> tuple[str | None, str]:
             return (
                 "uses dollar quoting ($$...$$), which is not allowed in a blueprint: "
                 "write the string in single quotes, doubling any quote inside ('it''s')"
+            ), text
+        if token.name == _COMMA and not depth:
+            return (
+                f"contains ',' outside brackets, which makes it more than one value: "
+                f"write {what} and nothing else"
             ), text
         if token.name in _OPENERS:
             depth.append(_OPENERS[token.name])

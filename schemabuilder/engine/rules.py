@@ -31,10 +31,11 @@ def _did_you_mean(name: str, choices: Collection[str]) -> str:
 
 
 def _column_missing(table: NTable, column: str) -> str:
-    names = [c.name for c in table.columns]
+    names = list(dict.fromkeys(c.name for c in table.columns))
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
     return (
         f"'{column}' is not a column of table '{table.name}'{_did_you_mean(column, names)}: "
-        f"use one of {', '.join(names)}"
+        f"use one of {shown}"
     )
 
 
