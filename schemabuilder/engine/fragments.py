@@ -9,6 +9,7 @@ the parser must produce exactly the one tree expected around the fragment, nothi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,7 @@ _OPENERS = {"ASCII_40": "ASCII_41", "ASCII_91": "ASCII_93"}  # ( ) and [ ]
 _CLOSERS = frozenset(_OPENERS.values())
 _SEMICOLON = "ASCII_59"
 _COMMA = "ASCII_44"
+_QUERY_START = re.compile(r"\s*(SELECT|VALUES|TABLE|WITH)\b", re.IGNORECASE)
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 _EXPR_EXAMPLE = "for example status IN ('DRAFT', 'ACTIVE')"
 _TYPE_EXAMPLE = "for example TEXT, VARCHAR(255), NUMERIC(12,2) or TEXT[]"
@@ -124,6 +126,14 @@ def check_expression(text: str, *, allow_subqueries: bool) -> Checked:
     problem, tidy = _lex(text, "one SQL expression", _EXPR_EXAMPLE)
     if problem:
         return Checked(text, problem)
+    if _QUERY_START.match(tidy):
+        # Inside the wrapper's parentheses a bare query would pass as a sub-query, yet
+        # PostgreSQL refuses it where the fragment really goes (CHECK (...), USING (...)).
+        return Checked(
+            text,
+            "is a query, not an expression: write an expression; a sub-query needs its own "
+            "parentheses, as in EXISTS (SELECT 1 FROM ...)",
+        )
     try:
         tree = json.loads(parser.parse_sql_json(f"SELECT ({tidy}\n)"))
     except parser.ParseError as exc:
