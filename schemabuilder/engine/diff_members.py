@@ -13,9 +13,9 @@ from schemabuilder.engine.facts import TableStats
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, count_text, rows_text
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.phases import LockMode, Phase
-from schemabuilder.engine.snapshot import Constraint, ConstraintKind, Index, Table
+from schemabuilder.engine.snapshot import Constraint, ConstraintKind, Index, Policy, Table
 
-T = TypeVar("T", Constraint, Index)
+T = TypeVar("T", Constraint, Index, Policy)
 
 _DIRECTIONS = (" DESC NULLS LAST", " NULLS FIRST", " DESC")
 

@@ -11,7 +11,10 @@ change that can let one tenant reach another's rows is TENANT_FENCE_WEAKENED, al
 
 from __future__ import annotations
 
+import dataclasses
+
 from schemabuilder.engine.changes import Action, DiffContext, MemberChange
+from schemabuilder.engine.diff_members import pair_renames
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.phases import Phase
@@ -141,19 +144,41 @@ def diff_policies(
     acc = _Access(ctx, live, desired)
     changes: list[MemberChange] = []
     table = desired.name
-    for name in sorted(set(live.policy_map) | set(desired.policy_map)):
-        before, after = live.policy_map.get(name), desired.policy_map.get(name)
+    live_policies = dict(live.policy_map)
+    renamed = pair_renames(
+        live.policy_map,
+        desired.policy_map,
+        lambda a, b: dataclasses.replace(a, name=b.name) == b and not set(a.columns) & touched_columns,
+    )
+    for old, new in renamed:
+        # A renamed table's fence policy (clients_tenant_isolation) keeps its definition.
+        ctx.emit(
+            f"ALTER POLICY {quote_ident(old.name)} ON {ctx.qualified(table)} RENAME TO "
+            f"{quote_ident(new.name)}",
+            Phase.RENAME_CONSTRAINTS,
+            table,
+            f"policy {old.name} has the definition of {new.name}: renamed",
+        )
+        changes.append(
+            MemberChange("policy", new.name, Action.RENAMED, old, new, renamed_from=old.name)
+        )
+        del live_policies[old.name]
+        live_policies[new.name] = new
+        if old.name in acc.fence_policies:
+            acc.fence_policies.add(new.name)
+    for name in sorted(set(live_policies) | set(desired.policy_map)):
+        before, after = live_policies.get(name), desired.policy_map.get(name)
         if before is None and after is not None:
-            _create(ctx, acc, after, _create_hazards(acc, after))
+            _create(ctx, acc, after, _create_hazards(acc, after) if live.rls else [])
             changes.append(MemberChange("policy", name, Action.ADDED, None, after))
         elif after is None and before is not None:
-            _drop(ctx, acc, before, _drop_hazards(acc, before))
+            _drop(ctx, acc, before, _drop_hazards(acc, before) if live.rls else [])
             changes.append(MemberChange("policy", name, Action.DROPPED, before, None))
         elif before is not None and after is not None:
             uses_touched = bool(set(before.columns) & touched_columns)
             if before == after and not uses_touched:
                 continue
-            hazards = _alter_hazards(acc, before, after) if before != after else []
+            hazards = _alter_hazards(acc, before, after) if before != after and live.rls else []
             if (
                 uses_touched
                 or before.command != after.command
@@ -270,6 +295,13 @@ def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
     if removed:
         notes.append(f"access {narrow_word} for {_who(removed)}")
     exprs_changed = before.using != after.using or before.with_check != after.with_check
+    # What each policy actually checks, per PostgreSQL: USING for rows read, updated or
+    # deleted; WITH CHECK (else USING) for rows written.
+    using_b, using_a = _effective_using(before), _effective_using(after)
+    check_b, check_a = _effective_check(before), _effective_check(after)
+    tenant_check_changed = (using_a is not None and using_a != using_b) or (
+        check_a is not None and check_a != check_b
+    )
     if exprs_changed:
         notes.append(
             f"the rows {_who(after.roles)} may {_what(new_cmds)} change "
@@ -278,7 +310,7 @@ def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
     hazards.append(acc.access(f"policy {after.name} on {acc.table}: " + "; ".join(notes)))
     if before.name in acc.fence_policies:
         loosened = (
-            exprs_changed
+            tenant_check_changed
             or before.permissive != after.permissive
             or (not before.permissive and (removed or old_cmds - new_cmds))
         )
@@ -299,16 +331,28 @@ def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
     return hazards
 
 
+def _effective_using(policy: Policy) -> str | None:
+    return None if policy.command == "INSERT" else policy.using
+
+
+def _effective_check(policy: Policy) -> str | None:
+    if policy.command not in ("ALL", "INSERT", "UPDATE"):
+        return None
+    return policy.with_check if policy.with_check is not None else policy.using
+
+
 def _diff_rls(ctx: DiffContext, acc: _Access) -> list[MemberChange]:
     live, desired, table = acc.live, acc.desired, acc.table
     changes: list[MemberChange] = []
     target = ctx.qualified(table)
     if live.rls != desired.rls:
         if desired.rls:
+            # The policies created along with it take effect only now: say which.
+            allowed = ", ".join(p.name for p in desired.policies if p.permissive) or "none"
             hazards = [
                 acc.access(
                     f"access narrows on {table}: row level security is enabled; every role but "
-                    "the owner sees only the rows a policy allows"
+                    f"the owner sees only the rows a permissive policy allows ({allowed})"
                 )
             ]
         else:

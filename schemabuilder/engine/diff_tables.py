@@ -398,15 +398,24 @@ def _retype_column(
         if lossless:
             severity, what = Severity.WARNING, "every value converts unchanged"
         else:
-            failures = ctx.facts.cast_failures(table, name, before.type, after.type)
-            numbers["failing_values"] = failures
-            severity = Severity.DANGER
-            if failures is None:
-                what = "values may fail to convert or lose precision (not tested: table too large)"
-            elif failures:
-                what = f"will fail: {failures:,} values do not convert"
+            outcome = ctx.facts.cast_failures(table, name, before.type, after.type)
+            numbers["failing_values"] = outcome.failing if outcome else None
+            numbers["changed_values"] = outcome.changed if outcome else None
+            if outcome is None:
+                severity = Severity.DANGER
+                what = "values may fail to convert or change (not tested: table too large)"
+            elif outcome.failing:
+                severity = Severity.DANGER
+                what = f"will fail: {outcome.failing:,} values do not convert"
+            elif outcome.changed:
+                severity = Severity.DANGER
+                what = (
+                    f"{outcome.changed:,} values change in conversion (rounded, truncated or "
+                    "reformatted)"
+                )
             else:
-                what = "all values convert, but some may lose precision or be rounded"
+                severity = Severity.WARNING
+                what = f"all values of {rows_text(stats.rows, stats.exact)} convert unchanged"
         hazards.append(Hazard(HazardKind.CHANGES_COLUMN_TYPE, severity, f"{change}: {what}",
                               table, numbers))
         if not in_place:

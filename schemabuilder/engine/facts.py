@@ -56,6 +56,14 @@ class CastCheck:
     implicit: bool  # an implicit cast: meant to be lossless
 
 
+@dataclass(frozen=True)
+class CastOutcome:
+    """Values that would not convert, and values that convert but change (2.5 -> 3)."""
+
+    failing: int
+    changed: int
+
+
 class LiveFacts(Protocol):
     """The questions hazards ask about the live database (desired-state names)."""
 
@@ -75,7 +83,9 @@ class LiveFacts(Protocol):
     ) -> int | None: ...
     def check_violations(self, table: str, expression: str) -> int | None: ...
     def cast_check(self, old_type: str, new_type: str) -> CastCheck: ...
-    def cast_failures(self, table: str, column: str, old_type: str, new_type: str) -> int | None: ...
+    def cast_failures(
+        self, table: str, column: str, old_type: str, new_type: str
+    ) -> CastOutcome | None: ...
     def default_rewrites(self, type_: str, default: str) -> bool: ...
     def lock_capacity(self) -> int | None: ...
 
@@ -251,33 +261,45 @@ class PgFacts:
         binary, implicit = (bool(row[0]), bool(row[1])) if row else (False, False)
         return CastCheck(possible=True, error=None, binary=binary, implicit=implicit)
 
-    def cast_failures(self, table: str, column: str, old_type: str, new_type: str) -> int | None:
-        """Values of the column that ``col::new_type`` rejects (small tables only).
+    def cast_failures(
+        self, table: str, column: str, old_type: str, new_type: str
+    ) -> CastOutcome | None:
+        """How the column's values fare under ``col::new_type`` (small tables only): how many
+        fail, and how many convert but do not convert back to the same value (rounded,
+        truncated, reformatted).
 
-        Each value is cast by a throw-away PL/pgSQL function that catches the error, so one
-        bad value does not hide the others; the function vanishes with the savepoint.
+        Each value goes through a throw-away PL/pgSQL function that catches the error, so
+        one bad value does not hide the others; the function vanishes with the savepoint.
         """
         if not self._small(table):
             return None
         self._probe += 1
-        func = sql.Identifier("pg_temp", f"sb_cast_ok_{self._probe}")
+        func = sql.Identifier("pg_temp", f"sb_cast_probe_{self._probe}")
+        old, new = sql.SQL(old_type), sql.SQL(new_type)  # type: ignore[arg-type]
+        col = self._col(table, column)
         try:
             with self._scope() as cur:
                 cur.execute(
                     sql.SQL(
-                        "CREATE FUNCTION {}(v {}) RETURNS boolean LANGUAGE plpgsql AS "
-                        "$sb$ BEGIN PERFORM v::{}; RETURN true; "
-                        "EXCEPTION WHEN others THEN RETURN false; END $sb$"
-                    ).format(func, sql.SQL(old_type), sql.SQL(new_type))  # type: ignore[arg-type]
+                        "CREATE FUNCTION {func}(v {old}) RETURNS integer LANGUAGE plpgsql AS $sb$ "
+                        "DECLARE r {new}; "
+                        "BEGIN "
+                        "  BEGIN r := v::{new}; EXCEPTION WHEN others THEN RETURN 1; END; "
+                        "  BEGIN IF r::{old} IS DISTINCT FROM v THEN RETURN 2; END IF; "
+                        "  EXCEPTION WHEN others THEN RETURN 0; END; "
+                        "  RETURN 0; "
+                        "END $sb$"
+                    ).format(func=func, old=old, new=new)
                 )
                 row = cur.execute(
-                    sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL AND NOT {}({})").format(
-                        self._table(table), self._col(table, column), func, self._col(table, column)
-                    )
+                    sql.SQL(
+                        "SELECT count(*) FILTER (WHERE o = 1), count(*) FILTER (WHERE o = 2) "
+                        "FROM (SELECT {}({}) AS o FROM {} WHERE {} IS NOT NULL) AS probe"
+                    ).format(func, col, self._table(table), col)
                 ).fetchone()
-                return int(row[0]) if row else None
         except psycopg.Error:
             return None
+        return CastOutcome(failing=int(row[0]), changed=int(row[1])) if row else None
 
     def default_rewrites(self, type_: str, default: str) -> bool:
         """True when adding a column with this default rewrites the table (volatile default).

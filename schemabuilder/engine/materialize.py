@@ -67,6 +67,8 @@ def materialize(
                 raise
             except psycopg.Error as exc:
                 issue = issue_for(paths or BlueprintPaths(bp), statement, exc)
+                # The scratch schema is an implementation detail: name the live one.
+                issue = Issue(issue.path, issue.message.replace(scratch, live_schema))
                 raise BlueprintInvalid([issue]) from None
         return introspect(conn, scratch, search_path=[live_schema], as_schema=live_schema)
 

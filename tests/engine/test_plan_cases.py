@@ -8,10 +8,14 @@ A case folder holds:
 - ``options.json`` (optional): extra keyword arguments for ``plan()``;
 - ``expected.sql``: the plan's SQL, exactly; or ``expected_error.json``: the issues
   (path and a fragment of the message) the plan must fail with;
-- ``expected_hazards.json``: every hazard as [table, kind, severity], in statement order.
+- ``expected_hazards.json``: every hazard as [table, kind, severity], in statement order;
+- ``expected_plan.json`` (optional): other plan attributes, e.g. ``unmanaged_tables``;
+- ``expected_apply_error.txt`` (optional): for a plan whose hazards say it will fail, a
+  fragment of the server's error when applying it.
 
 Each case then makes a round trip: the SQL is applied, the managed tables are introspected
-and must equal the plan's desired snapshot, and planning again must give an empty plan.
+and must equal the plan's desired snapshot, and planning again must give an empty plan. A
+case whose plan is predicted to fail must fail when applied, and change nothing.
 
 ``SB_REGEN_CASES=1`` rewrites expected.sql and expected_hazards.json from the embedded
 server's run; review every rewritten file by eye, they are the specification.
@@ -108,7 +112,20 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
             _write_hazards(folder / "expected_hazards.json", hazard_rows(first))
         assert first.sql == (folder / "expected.sql").read_text()
         assert hazard_rows(first) == _json(folder, "expected_hazards.json", [])
+        for key, value in _json(folder, "expected_plan.json", {}).items():
+            assert list(getattr(first, key)) == value, key
         assert first.checksum == plan(conn, bp, schema=SCHEMA, managed=managed, **options).checksum
+
+        apply_error = folder / "expected_apply_error.txt"
+        if apply_error.is_file():
+            # The hazards said it will fail: it does, as one transaction, leaving no trace.
+            with pytest.raises(psycopg.Error) as failed, conn.transaction():
+                conn.execute(first.sql.encode())
+            assert apply_error.read_text().strip() in str(failed.value)
+            again = plan(conn, bp, schema=SCHEMA, managed=managed, **options)
+            assert again.sql == first.sql
+            assert again.base_snapshot_hash == first.base_snapshot_hash
+            return
 
         # Round trip: apply, verify against the desired snapshot, plan again: nothing left.
         with conn.transaction():

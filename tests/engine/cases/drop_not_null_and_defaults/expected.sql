@@ -1,0 +1,4 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.items ALTER COLUMN name DROP NOT NULL;
+ALTER TABLE public.items ALTER COLUMN qty SET DEFAULT 0;
+ALTER TABLE public.items ALTER COLUMN status DROP DEFAULT;

@@ -1,0 +1,5 @@
+CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL);
+INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');
+
+CREATE TABLE old_log (id integer PRIMARY KEY, line text);
+INSERT INTO old_log VALUES (1, 'a'), (2, 'b');

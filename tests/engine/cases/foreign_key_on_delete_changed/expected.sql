@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.templates DROP CONSTRAINT templates_app_code_fkey;
+ALTER TABLE public.templates ADD CONSTRAINT templates_app_code_fkey FOREIGN KEY (app_code) REFERENCES applications(app_code) ON DELETE RESTRICT;

@@ -1,0 +1,2 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.templates ADD CONSTRAINT templates_app_code_fkey FOREIGN KEY (app_code) REFERENCES applications(app_code);

@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+ALTER POLICY templates_tenant_isolation ON public.templates
+    TO anon, authenticated;

@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+DROP POLICY templates_tenant_isolation ON public.templates;
+ALTER TABLE public.templates DISABLE ROW LEVEL SECURITY;
