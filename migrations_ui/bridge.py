@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from schemabuilder.engine.plan import Plan, plan
 
-from migrations_ui.models import MigrationRecord, Proposal, Target
+from migrations_ui.models import CanonicalForm, MigrationRecord, Proposal, Target
 from migrations_ui.targets import target_url
 from schemabuilder.engine import Issue, NormalizedBlueprint
 from schemabuilder.engine.apply import (
@@ -26,8 +25,10 @@ from schemabuilder.engine.apply import (
 from schemabuilder.engine.apply import (
     read_marker as engine_read_marker,
 )
+from schemabuilder.engine.cache import CanonicalKey
 from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.snapshot import Snapshot
+from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
 CONNECT_TIMEOUT_S = 5
 
@@ -44,7 +45,7 @@ def blueprint_to_json(bp: NormalizedBlueprint) -> dict[str, Any]:
 
 
 def blueprint_from_json(data: dict[str, Any]) -> NormalizedBlueprint:
-    return NormalizedBlueprint.model_validate(data)
+    return NormalizedBlueprint.model_validate(data, strict=False)
 
 
 def issues_json(issues: list[Issue]) -> list[dict[str, str]]:
@@ -89,6 +90,34 @@ def creation_counts_from_json(plan_json: dict[str, Any]) -> dict[str, int]:
     }
 
 
+class DbCanonicalCache:
+    """The engine's canonical-form cache, kept in the app database (shared by every web and
+    worker process), with a per-instance memo so one plan asks for each key once."""
+
+    def __init__(self) -> None:
+        self._memo: dict[CanonicalKey, Table | None] = {}
+
+    def get(self, key: CanonicalKey) -> Table | None:
+        if key not in self._memo:
+            row = (
+                CanonicalForm.objects.filter(
+                    definition_hash=key.definition_hash, server_major=key.server_major
+                )
+                .values_list("table", flat=True)
+                .first()
+            )
+            self._memo[key] = table_from_json(row) if row else None
+        return self._memo[key]
+
+    def put(self, key: CanonicalKey, table: Table) -> None:
+        self._memo[key] = table
+        CanonicalForm.objects.get_or_create(
+            definition_hash=key.definition_hash,
+            server_major=key.server_major,
+            defaults={"table": table_to_json(table)},
+        )
+
+
 # ---- connections ------------------------------------------------------------------------
 
 
@@ -128,7 +157,11 @@ def plan_proposal(proposal: Proposal) -> PlanResult:
     started = time.perf_counter()
     with connect(proposal.target) as conn:
         p = plan(
-            conn, bp, schema=proposal.target.schema_name, managed=managed_tables(proposal.target)
+            conn,
+            bp,
+            schema=proposal.target.schema_name,
+            managed=managed_tables(proposal.target),
+            cache=DbCanonicalCache(),
         )
     return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
 
@@ -155,7 +188,11 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
     )
     with connect(target) as conn:
         return apply_plan(
-            conn, blueprint_from_json(proposal.blueprint), request, on_progress=on_progress
+            conn,
+            blueprint_from_json(proposal.blueprint),
+            request,
+            cache=DbCanonicalCache(),
+            on_progress=on_progress,
         )
 
 

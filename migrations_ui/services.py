@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from migrations_ui import bridge
 from migrations_ui.access import tenants_for
@@ -26,7 +25,6 @@ from migrations_ui.models import (
     Role,
     Source,
     Target,
-    Tenant,
 )
 from migrations_ui.models.proposals import FINAL_STATES
 from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
@@ -114,7 +112,7 @@ def _create_or_find(
 ) -> tuple[Proposal, bool]:
     bp = validated.blueprint
     for _ in range(3):
-        existing = _existing(target.tenant, key, caller_key)
+        existing = _existing(target, key, caller_key)
         if existing is not None:
             if existing.schema_hash != validated.schema_hash or existing.target_id != target.pk:
                 raise IdempotencyConflict(existing)
@@ -157,10 +155,12 @@ def _create_or_find(
     raise RuntimeError(f"could not create or find the proposal for key {key!r}")
 
 
-def _existing(tenant: Tenant, key: str, caller_key: bool) -> Proposal | None:
-    qs = Proposal.objects.filter(tenant=tenant, idempotency_key=key)
-    # A caller's key is forever; a computed key only while its proposal is in flight.
-    qs = qs.filter(caller_key=True) if caller_key else qs.filter(~Q(status__in=FINAL_STATES))
+def _existing(target: Target, key: str, caller_key: bool) -> Proposal | None:
+    # A caller's key is forever (for the tenant); a computed key only while its proposal to
+    # the same target is in flight.
+    qs = Proposal.objects.filter(tenant=target.tenant, idempotency_key=key, caller_key=caller_key)
+    if not caller_key:
+        qs = qs.filter(target=target).exclude(status__in=FINAL_STATES)
     return qs.order_by("-created_at").first()
 
 

@@ -12,11 +12,19 @@ from migrations_ui.models.proposals import (
     ProposalStatus,
     Source,
 )
-from migrations_ui.models.tenancy import Membership, Role, Target, Tenant, WorkerHeartbeat
+from migrations_ui.models.tenancy import (
+    CanonicalForm,
+    Membership,
+    Role,
+    Target,
+    Tenant,
+    WorkerHeartbeat,
+)
 
 __all__ = [
     "Approval",
     "AuditEvent",
+    "CanonicalForm",
     "Decision",
     "InvalidTransition",
     "Membership",

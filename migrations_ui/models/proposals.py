@@ -118,13 +118,19 @@ class Proposal(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # A caller's key names one proposal forever (retries). The computed key only
-            # merges submissions while the first is in flight: once final, the same blueprint
-            # may be submitted again (and plans to a noop).
+            # A caller's key names one proposal forever (retries), whatever the target.
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"],
-                condition=Q(caller_key=True)
-                | Q(
+                condition=Q(caller_key=True),
+                name="proposal_caller_key_unique",
+            ),
+            # The computed key (tenant, version, blueprint hash) only merges submissions to
+            # one target while the first is in flight: once final, the same blueprint may be
+            # submitted again (and plans to a noop).
+            models.UniqueConstraint(
+                fields=["target", "idempotency_key"],
+                condition=Q(caller_key=False)
+                & Q(
                     status__in=[
                         "submitted",
                         "planned",
@@ -134,7 +140,7 @@ class Proposal(models.Model):
                         "applying",
                     ]
                 ),
-                name="proposal_idempotency_unique",
+                name="proposal_inflight_key_unique",
             ),
             # Lets approvals reference (proposal, submitter) so the database itself can refuse
             # self-approval.

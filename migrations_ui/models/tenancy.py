@@ -120,3 +120,24 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} at {self.beat_at:%H:%M:%S}"
+
+
+class CanonicalForm(models.Model):
+    """The engine's canonical-form cache: how PostgreSQL prints a table definition, per
+    definition hash and server major version. Lets a plan skip materializing unchanged
+    tables; safe to empty at any time (plans only get slower)."""
+
+    definition_hash = models.CharField(max_length=64)
+    server_major = models.PositiveSmallIntegerField()
+    table = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition_hash", "server_major"], name="canonical_form_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition_hash[:12]} (PostgreSQL {self.server_major})"

@@ -23,9 +23,10 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.cache import CanonicalCache
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.normalize import NormalizedBlueprint
-from schemabuilder.engine.plan import CanonicalCache, Plan, plan
+from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.snapshot import Snapshot, table_to_json
 
 MARKER_SCHEMA = "schemabuilder"
@@ -265,7 +266,8 @@ def _desired_names(current: Plan) -> set[str]:
 
 
 def residue_of(after: Snapshot, current: Plan) -> list[str]:
-    """What differs between the schema after the statements and the desired state."""
+    """What differs between the schema after the statements and the desired state, named
+    down to the column, constraint, index or policy."""
     residue: list[str] = []
     desired = current.desired.table_map
     actual = after.table_map
@@ -275,22 +277,37 @@ def residue_of(after: Snapshot, current: Plan) -> list[str]:
             continue
         want = table_to_json(desired[name], comparable_only=True)
         got = table_to_json(actual[name], comparable_only=True)
-        if want != got:
-            assert isinstance(want, dict) and isinstance(got, dict)
-            for key in sorted(set(want) | set(got)):
-                if want.get(key) != got.get(key):
-                    residue.append(
-                        f"table {name}: {key} differs ({_short(got.get(key), want.get(key))})"
-                    )
-    dropped = {t for t in current.dropped_tables} if hasattr(current, "dropped_tables") else set()
-    for name in sorted(dropped & set(after.all_tables)):
+        assert isinstance(want, dict) and isinstance(got, dict)
+        for key in sorted(set(want) | set(got)):
+            w, g = want.get(key), got.get(key)
+            if w == g:
+                continue
+            if isinstance(w, list) and isinstance(g, list):
+                residue.extend(_member_residue(name, key, w, g))
+            else:
+                residue.append(f"table {name}: {key} is {g!r}, expected {w!r}")
+    for name in sorted(set(current.dropped_tables) & set(after.all_tables)):
         residue.append(f"table {name} should have been dropped")
     return residue
 
 
-def _short(got: Any, want: Any) -> str:
-    text = f"has {got!r}, expected {want!r}"
-    return text if len(text) < 400 else text[:397] + "..."
+def _member_residue(table: str, kind: str, want: list[Any], got: list[Any]) -> list[str]:
+    """Columns, constraints, indexes or policies compared by name."""
+    noun = kind.rstrip("s") if kind != "indexes" else "index"
+    w = {m.get("name"): m for m in want if isinstance(m, dict)}
+    g = {m.get("name"): m for m in got if isinstance(m, dict)}
+    out = [f"{noun} {table}.{n} is unexpected" for n in sorted(set(g) - set(w))]
+    out += [f"{noun} {table}.{n} is missing" for n in sorted(set(w) - set(g))]
+    for n in sorted(set(w) & set(g)):
+        if w[n] != g[n]:
+            fields = sorted(f for f in set(w[n]) | set(g[n]) if w[n].get(f) != g[n].get(f))
+            detail = ", ".join(f"{f} {g[n].get(f)!r} (expected {w[n].get(f)!r})" for f in fields)
+            out.append(f"{noun} {table}.{n} differs: {_clip(detail)}")
+    return out
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _write_marker(

@@ -346,7 +346,7 @@ def test_a_verification_failure_rolls_everything_back(people, workers, target_ur
             CREATE FUNCTION sneak() RETURNS event_trigger LANGUAGE plpgsql AS $$
             DECLARE obj record;
             BEGIN
-              FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE'
+              FOR obj IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' AND schema_name = 'public'
               LOOP
                 EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS sneaky int', obj.object_identity);
               END LOOP;
