@@ -9,6 +9,8 @@ fragments), then the rules that need the whole blueprint (duplicates, references
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from copy import deepcopy
@@ -36,11 +38,9 @@ from schemabuilder.engine.normalize import (
     NTable,
     Origin,
     canonical_json,
-    idempotency_key,
     normalize_fence,
     normalize_payload,
     normalize_table,
-    schema_hash,
 )
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
@@ -90,48 +90,46 @@ def _json_kind(value: object) -> str:
 
 
 def _limits(data: object, prefix: str) -> list[Issue]:
-    """Size and depth limits on the raw JSON, checked without recursion.
+    """Size and depth limits on the raw JSON, checked before the models see it.
 
-    These run first so that a hostile document is refused cheaply, before the models see it.
+    The size comes from the C JSON encoder, so a hostile 5 MB document is refused in
+    milliseconds; the depth walk is iterative, so no nesting (not even a reference cycle
+    built in Python) can exhaust the stack.
     """
-    issues: list[Issue] = []
-    size = 0
-    stack: list[tuple[object, tuple[int | str, ...]]] = [(data, ())]
+    if not isinstance(data, dict | list):
+        return []
+    try:
+        size = len(json.dumps(data, ensure_ascii=False, default=repr))
+    except (ValueError, RecursionError):
+        size = -1  # a cycle or nesting deeper than the encoder goes: found by the walk below
+    if size > MAX_PAYLOAD_BYTES:
+        return [
+            Issue(
+                prefix or "(root)",
+                f"is {size / 1e6:.1f} MB; the limit is {MAX_PAYLOAD_BYTES / 1e6:.1f} MB: split "
+                "the blueprint into smaller ones or shorten its comments",
+            )
+        ]
+    if size >= 0:
+        # The models never descend further than their own shape, so nesting the encoder
+        # could handle is reported by them, at the exact key, with a better message.
+        return []
+    stack: list[tuple[dict[Any, Any] | list[Any], tuple[int | str, ...]]] = [(data, ())]
     while stack:
         value, loc = stack.pop()
-        if isinstance(value, dict | list):
-            if len(loc) >= MAX_DEPTH:
-                issues.append(
-                    Issue(
-                        format_path(loc, prefix),
-                        f"is nested more than {MAX_DEPTH} levels deep; a blueprint never "
-                        "needs that: replace this value with the string, number or object "
-                        "the key expects",
-                    )
-                )
-                return issues
-            if isinstance(value, dict):
-                size += 2 + 4 * len(value)
-                for key, item in value.items():
-                    size += len(key) if isinstance(key, str) else 8
-                    stack.append((item, (*loc, str(key))))
-            else:
-                size += 2 + len(value)
-                stack.extend((item, (*loc, i)) for i, item in enumerate(value))
-        elif isinstance(value, str):
-            size += len(value) + 2
-        else:
-            size += 5
-        if size > MAX_PAYLOAD_BYTES:
-            issues.append(
+        if len(loc) >= MAX_DEPTH:
+            return [
                 Issue(
-                    prefix or "(root)",
-                    f"is larger than {MAX_PAYLOAD_BYTES // (1024 * 1024)} MB; split the "
-                    "blueprint into smaller ones or shorten its comments",
+                    format_path(loc, prefix),
+                    f"is nested more than {MAX_DEPTH} levels deep; a blueprint never needs "
+                    "that: replace this value with the string, number or object the key expects",
                 )
-            )
-            return issues
-    return issues
+            ]
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(item, dict | list):
+                stack.append((item, (*loc, key if isinstance(key, int) else str(key))))
+    return []
 
 
 def _model_at(root: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
@@ -421,13 +419,17 @@ def validate_envelope(
         }
     )
     context = context.model_copy(update={"actor_id": context.actor_id or "system"})
+    # One serialization serves the hash, the key and the stored text: at 1,000 tables it is
+    # the most expensive step after validation itself.
+    text = canonical_json(blueprint)
+    digest = hashlib.sha256(text.encode()).hexdigest()
     return ValidatedEnvelope(
         tenant_id=tenant,
         environment=meta.environment,
         meta=meta,
         context=context,
         blueprint=blueprint,
-        schema_hash=schema_hash(blueprint),
-        idempotency_key=idempotency_key(tenant, blueprint),
-        canonical_json=canonical_json(blueprint),
+        schema_hash=digest,
+        idempotency_key=f"idem:wf106:{tenant}:{blueprint.schema_version}:{digest}",
+        canonical_json=text,
     )

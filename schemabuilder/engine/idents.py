@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 from pglast import keywords
 
@@ -21,11 +22,13 @@ _CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
 _HASH_SUFFIX_LEN = 8
 
 
+@lru_cache(maxsize=65536)
 def snake_case(name: str) -> str:
     """``firstName`` -> ``first_name``, ``HTTPServer`` -> ``http_server``, ``ID`` -> ``id``."""
     return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name)).lower()
 
 
+@lru_cache(maxsize=65536)
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a blueprint name, or None when it can.
 

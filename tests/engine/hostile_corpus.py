@@ -461,6 +461,11 @@ def _huge() -> Iterator[Case]:
         _planted("payload.tables", [{"name": f"t{i}", "columns": []} for i in range(5_000)]),
         "payload.tables",
     )
+    deep = _planted(f"{P}.columns[0].type", _nested(100_000))  # beyond any JSON encoder
+    yield Case("nested_100000_levels_built_in_python", deep, f"{P}.columns[0].type")
+    cycle: dict[str, Any] = {}
+    cycle["again"] = cycle
+    yield Case("reference_cycle_built_in_python", _planted(f"{P}.comment", cycle), f"{P}.comment")
     yield Case("envelope_is_a_list", [seed_envelope()], "(root)")
     yield Case("envelope_is_a_string", json.dumps(seed_envelope()), "(root)")
 
