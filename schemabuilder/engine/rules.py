@@ -88,11 +88,13 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
         here = f"{path}.columns[{source}]"
         if column.name in seen:
             first = seen[column.name]
+            first_raw = origin.table.columns[first].name
             ctx.add(
                 f"{here}.name",
-                f"'{raw.name}' is the same name as columns[{first}] "
-                f"('{origin.table.columns[first].name}') once names are normalized to "
-                f"'{column.name}': rename or remove one of them",
+                f"columns[{first}] is already called '{raw.name}': rename or remove one of them"
+                if first_raw == raw.name
+                else f"'{raw.name}' is the same name as columns[{first}] ('{first_raw}') once "
+                f"names are normalized to '{column.name}': rename or remove one of them",
             )
         else:
             seen[column.name] = source
@@ -277,17 +279,21 @@ def check_tables(tables: Sequence[tuple[str, NTable, Origin]]) -> list[Issue]:
     """
     defined: dict[str, NTable] = {}
     ctx = _Context(defined)
-    first_at: dict[str, str] = {}
+    first_at: dict[str, tuple[str, str]] = {}
     renamed_from: dict[str, str] = {}
     for path, table, origin in tables:
         if table.name in first_at:
+            first_name, where = first_at[table.name]
             ctx.add(
                 f"{path}.name",
-                f"'{origin.table.name}' is the same table name as {first_at[table.name]} once "
-                f"names are normalized to '{table.name}': rename or remove one of them",
+                f"{where} is already called '{first_name}': rename or remove one of them"
+                if first_name == origin.table.name
+                else f"'{origin.table.name}' is the same table name as {where} "
+                f"('{first_name}') once names are normalized to '{table.name}': rename or "
+                "remove one of them",
             )
             continue
-        first_at[table.name] = path.rsplit(".", 1)[-1]
+        first_at[table.name] = (origin.table.name, path.rsplit(".", 1)[-1])
         defined[table.name] = table
     for path, table, _ in tables:
         old = table.renamed_from
