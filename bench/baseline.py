@@ -28,6 +28,11 @@ class BaselineSample:
     def total_seconds(self) -> float:
         return self.shadow_seconds + self.migra_seconds
 
+    @property
+    def migra_statements(self) -> int:
+        # migra ends every statement with ";" at the end of a line.
+        return sum(1 for line in self.migra_sql.splitlines() if line.rstrip().endswith(";"))
+
 
 def run_once(server_url: str, live_url: str, v2_script: Path, schema: str) -> BaselineSample:
     """One full round from nothing: a fresh shadow database, built, diffed, dropped."""

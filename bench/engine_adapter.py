@@ -1,35 +1,41 @@
 """The one place the benchmarks call the engine: everything else goes through these functions.
 
-``render_sql`` is the engine's ``render_ddl`` joined into a script. The plan hooks are what
-``plan_worker`` times; until the engine's ``plan()`` exists they raise ``EngineNotReady`` and
-the report leaves the engine's columns empty.
+``render_sql`` is the engine's ``render_ddl`` joined into a script; ``plan`` times the engine's
+``plan()``; ``PgCanonicalCache`` keeps the canonical-form cache the way the app does.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from bench.schemas import Payload
+
+if TYPE_CHECKING:
+    from schemabuilder.engine import NormalizedBlueprint
+    from schemabuilder.engine.cache import CanonicalKey
+    from schemabuilder.engine.snapshot import Table
 
 # The tenant's Postgres schema in every benchmark database: one name, so migra's --schema and
 # the engine's target agree.
 SCHEMA = "tenant_bench"
 
 
-class EngineNotReady(RuntimeError):
-    """The engine does not have this part yet: the benchmark skips what needs it."""
-
-
 @dataclass(frozen=True)
 class PlanResult:
-    """What a timed plan produced, for the report's sanity columns."""
+    """One timed plan: seconds, statements planned, tables materialized in the scratch schema."""
 
+    seconds: float
     statements: int
+    materialized: int
 
 
 def render_sql(payload: Payload, schema: str = SCHEMA) -> str:
@@ -62,13 +68,6 @@ def apply(target_url: str, script: Path) -> None:
     pg.psql_file(target_url, script)
 
 
-def plan_ready() -> bool:
-    """True once the engine exports ``plan``."""
-    import schemabuilder.engine as engine
-
-    return hasattr(engine, "plan")
-
-
 def load_payload(path: Path) -> Payload:
     import json
 
@@ -76,10 +75,10 @@ def load_payload(path: Path) -> Payload:
     return payload
 
 
-# --- plan hooks: filled in when the engine's plan API lands -----------------------------------
+# --- plan hooks --------------------------------------------------------------------------------
 
 
-def prepare_plan(payload: Payload) -> Any:
+def prepare_plan(payload: Payload) -> NormalizedBlueprint:
     """Untimed work before a plan: what the app has already done when it calls plan()
     (validate and normalize the blueprint)."""
     from schemabuilder.engine import validate_payload
@@ -87,18 +86,98 @@ def prepare_plan(payload: Payload) -> Any:
     return validate_payload(payload)
 
 
-def plan_from_empty(target_url: str, desired: Any, schema: str = SCHEMA) -> PlanResult:
-    """Plan ``desired`` against an empty target schema."""
-    raise EngineNotReady("schemabuilder.engine has no plan() yet")
-
-
-def warm_cache(target_url: str, applied: Any, schema: str = SCHEMA) -> Any:
-    """The canonical-form cache as the app holds it right after applying ``applied``."""
-    raise EngineNotReady("schemabuilder.engine has no plan() yet")
-
-
-def plan_incremental(
-    target_url: str, desired: Any, cache: Any | None, schema: str = SCHEMA
+def plan(
+    target_url: str,
+    desired: NormalizedBlueprint,
+    managed: Collection[str],
+    cache_url: str | None,
+    schema: str = SCHEMA,
 ) -> PlanResult:
-    """Plan ``desired`` against the live target, with ``cache`` warm or (None) cold."""
-    raise EngineNotReady("schemabuilder.engine has no plan() yet")
+    """The engine's plan() of ``desired`` against ``schema`` at ``target_url``, timed.
+
+    ``managed`` is what the app passes: the tables it already manages for the target.
+    ``cache_url`` is the database holding the canonical-form cache (None: plan without one).
+    Connecting is left out of the time: the app holds its connections already.
+    """
+    from schemabuilder.engine.phases import Phase
+    from schemabuilder.engine.plan import plan as engine_plan
+
+    with (
+        psycopg.connect(target_url, autocommit=True) as conn,
+        _cache(cache_url) as cache,
+    ):
+        start = time.perf_counter()
+        result = engine_plan(conn, desired, schema=schema, managed=managed, cache=cache)
+        seconds = time.perf_counter() - start
+    return PlanResult(
+        seconds=seconds,
+        statements=sum(1 for s in result.statements if s.phase != Phase.SETUP),
+        materialized=len(result.materialized_tables),
+    )
+
+
+@contextmanager
+def _cache(cache_url: str | None) -> Iterator[PgCanonicalCache | None]:
+    if cache_url is None:
+        yield None
+        return
+    with psycopg.connect(cache_url, autocommit=True) as conn:
+        yield PgCanonicalCache(conn)
+
+
+# --- the canonical-form cache, kept as the app keeps it ---------------------------------------
+
+CACHE_TABLE = "canonical_forms"
+
+
+class PgCanonicalCache:
+    """The app's canonical-form cache (``DbCanonicalCache`` in migrations_ui/bridge.py) without
+    Django: one row per key in the app's database, read at most once per key per plan, written
+    on a miss. The plan pays for the same round trips and JSON decoding as in the app."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+        self._memo: dict[CanonicalKey, Table | None] = {}
+
+    def get(self, key: CanonicalKey) -> Table | None:
+        from schemabuilder.engine.snapshot import table_from_json
+
+        if key not in self._memo:
+            row = self._conn.execute(
+                f"SELECT form FROM {CACHE_TABLE} WHERE definition_hash = %s AND server_major = %s",
+                [key.definition_hash, key.server_major],
+            ).fetchone()
+            self._memo[key] = table_from_json(row[0]) if row else None
+        return self._memo[key]
+
+    def put(self, key: CanonicalKey, table: Table) -> None:
+        from schemabuilder.engine.snapshot import table_to_json
+
+        self._memo[key] = table
+        self._conn.execute(
+            f"INSERT INTO {CACHE_TABLE} (definition_hash, server_major, form) "
+            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            [key.definition_hash, key.server_major, Jsonb(table_to_json(table))],
+        )
+
+
+def reset_cache(cache_url: str, entries: Sequence[tuple[str, int, Any]] = ()) -> None:
+    """Make the cache hold exactly ``entries`` (rows as ``dump_cache`` gives them)."""
+    with psycopg.connect(cache_url, autocommit=True) as conn, conn.transaction():
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (definition_hash text, "
+            "server_major int, form jsonb NOT NULL, PRIMARY KEY (definition_hash, server_major))"
+        )
+        conn.execute(f"TRUNCATE {CACHE_TABLE}")
+        with conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {CACHE_TABLE} VALUES (%s, %s, %s)",
+                [(h, major, Jsonb(form)) for h, major, form in entries],
+            )
+
+
+def dump_cache(cache_url: str) -> list[tuple[str, int, Any]]:
+    """Every cache row, to restore the same state before each warm run."""
+    with psycopg.connect(cache_url) as conn:
+        rows = conn.execute(f"SELECT definition_hash, server_major, form FROM {CACHE_TABLE}")
+        return [(h, major, form) for h, major, form in rows]

@@ -19,7 +19,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import baseline, engine_adapter, pg, plan_worker, report, schemas
@@ -68,51 +68,80 @@ def _say(message: str) -> None:
 
 
 def _bench_size(server_url: str, n: int, repeat: int, seed: int) -> report.SizeResult:
-    files = _write_inputs(n, seed)
-    v1_path, v2_path, v1_sql, v2_sql, changed = files
-    empty_url = pg.recreate_database(server_url, f"bench_empty_{n}")
-    live_url = pg.recreate_database(server_url, f"bench_live_{n}")
+    inputs = _write_inputs(n, seed)
+    names = {kind: f"bench_{kind}_{n}" for kind in ("empty", "live", "app")}
+    urls = {kind: pg.recreate_database(server_url, name) for kind, name in names.items()}
     try:
-        engine_adapter.create_schema(empty_url)
+        engine_adapter.create_schema(urls["empty"])
         _say(f"N={n}: applying v1 to the live database")
-        engine_adapter.apply(live_url, v1_sql)
-        result = report.SizeResult(n=n, tables_changed=changed)
+        engine_adapter.apply(urls["live"], inputs.v1_sql)
+        v1_cache = _cache_after_v1(urls, inputs)
+        result = report.SizeResult(n=n, tables_changed=inputs.changed)
         for i in range(repeat):
             _say(f"N={n}: run {i + 1}/{repeat}")
-            _engine_round(result, empty_url, live_url, v1_path, v2_path)
+            _engine_round(result, urls, inputs, v1_cache)
             result.baseline.append(
-                baseline.run_once(server_url, live_url, v2_sql, engine_adapter.SCHEMA)
+                baseline.run_once(server_url, urls["live"], inputs.v2_sql, engine_adapter.SCHEMA)
             )
         return result
     finally:
-        pg.drop_database(server_url, f"bench_empty_{n}")
-        pg.drop_database(server_url, f"bench_live_{n}")
+        for name in names.values():
+            pg.drop_database(server_url, name)
 
 
-def _write_inputs(n: int, seed: int) -> tuple[Path, Path, Path, Path, int]:
-    """v1 and v2 as JSON (what the planner reads) and SQL (what psql runs)."""
+@dataclass(frozen=True)
+class Inputs:
+    """The files one size reads: blueprints as JSON (for the planner) and SQL (for psql)."""
+
+    v1: Path
+    v2: Path
+    v1_sql: Path
+    v2_sql: Path
+    managed_none: Path  # a new tenant: the tool manages nothing yet
+    managed_v1: Path  # after v1 was applied: its tables
+    changed: int
+
+
+def _write_inputs(n: int, seed: int) -> Inputs:
     v1 = schemas.blueprint(n, seed)
     v2, changes = schemas.mutate(v1, seed)
     work = WORK / f"n{n}"
     work.mkdir(parents=True, exist_ok=True)
-    paths = (work / "v1.json", work / "v2.json", work / "v1.sql", work / "v2.sql")
-    paths[0].write_text(json.dumps(v1))
-    paths[1].write_text(json.dumps(v2))
-    paths[2].write_text(engine_adapter.render_sql(v1))
-    paths[3].write_text(engine_adapter.render_sql(v2))
-    return (*paths, len(changes))
+    inputs = Inputs(
+        *(work / name for name in ("v1.json", "v2.json", "v1.sql", "v2.sql")),
+        managed_none=work / "managed-none.json",
+        managed_v1=work / "managed-v1.json",
+        changed=len(changes),
+    )
+    inputs.v1.write_text(json.dumps(v1))
+    inputs.v2.write_text(json.dumps(v2))
+    inputs.v1_sql.write_text(engine_adapter.render_sql(v1))
+    inputs.v2_sql.write_text(engine_adapter.render_sql(v2))
+    inputs.managed_none.write_text("[]")
+    inputs.managed_v1.write_text(json.dumps([t["name"] for t in v1["tables"]]))
+    return inputs
+
+
+def _cache_after_v1(urls: dict[str, str], inputs: Inputs) -> list[tuple[str, int, object]]:
+    """The cache rows the app holds after applying v1: those its plan of v1 wrote."""
+    engine_adapter.reset_cache(urls["app"])
+    plan_worker.run(urls["empty"], urls["app"], inputs.v1, inputs.managed_none)
+    return engine_adapter.dump_cache(urls["app"])
 
 
 def _engine_round(
-    result: report.SizeResult, empty_url: str, live_url: str, v1: Path, v2: Path
+    result: report.SizeResult,
+    urls: dict[str, str],
+    inputs: Inputs,
+    v1_cache: list[tuple[str, int, object]],
 ) -> None:
-    """One sample of each engine measurement; none while the engine lacks plan()."""
-    targets = {"empty": (empty_url, result.empty), "warm": (live_url, result.warm)}
-    targets["cold"] = (live_url, result.cold)
-    for mode, (url, samples) in targets.items():
-        sample = plan_worker.run(mode, url, v1, v2)
-        if sample is not None:
-            samples.append(sample)
+    """One sample of each engine measurement, the cache set up before each (untimed)."""
+    engine_adapter.reset_cache(urls["app"])
+    result.empty.append(plan_worker.run(urls["empty"], urls["app"], inputs.v1, inputs.managed_none))
+    engine_adapter.reset_cache(urls["app"])
+    result.cold.append(plan_worker.run(urls["live"], urls["app"], inputs.v2, inputs.managed_v1))
+    engine_adapter.reset_cache(urls["app"], v1_cache)
+    result.warm.append(plan_worker.run(urls["live"], urls["app"], inputs.v2, inputs.managed_v1))
 
 
 def _notes() -> str:
@@ -120,8 +149,6 @@ def _notes() -> str:
         "Shadow build = CREATE DATABASE + `psql -1 -f v2.sql`; migra = `migra --unsafe "
         "--schema tenant_bench live shadow` (its own virtualenv, bench/.venv-migra).",
     ]
-    if not engine_adapter.plan_ready():
-        lines.append("The engine has no `plan()` yet: its columns read n/a.")
     return "\n".join(lines)
 
 
@@ -141,7 +168,7 @@ def _save(results: list[report.SizeResult], machine: report.Machine, repeat: int
                 "cold": [asdict(s) for s in r.cold],
                 "baseline": [
                     {k: v for k, v in asdict(b).items() if k != "migra_sql"}
-                    | {"migra_statements": b.migra_sql.count(";")}
+                    | {"migra_statements": b.migra_statements}
                     for b in r.baseline
                 ],
             }

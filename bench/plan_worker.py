@@ -1,14 +1,10 @@
-"""One engine measurement in a process of its own, so its peak RSS is the plan's alone.
+"""One engine plan in a process of its own, so its peak RSS is that plan's alone.
 
-``python -m bench.plan_worker MODE URL V1.json V2.json`` prints one ``RESULT {json}`` line:
-the seconds of the timed call and what it produced. Modes:
-
-- ``empty``: plan v1 against ``URL``'s empty schema.
-- ``warm``: plan v2 against the live v1 at ``URL``, with the canonical-form cache as the app
-  holds it after applying v1 (built first, untimed).
-- ``cold``: the same plan with no cache.
-
-Exit code 3 means the engine is not ready for this mode (nothing was measured).
+``python -m bench.plan_worker TARGET_URL CACHE_URL BLUEPRINT.json MANAGED.json`` validates the
+blueprint (untimed: the app has done it before it plans), times the engine's ``plan()`` of it
+against the target, managing the tables named in MANAGED.json, with the canonical-form cache
+in CACHE_URL (``-`` for none), and prints one ``RESULT {json}`` line. The caller decides
+what the cache holds beforehand (empty, or as after applying v1).
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,61 +19,50 @@ from bench import engine_adapter as engine
 from bench.proc import measure
 
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("empty", "warm", "cold")
-NOT_READY = 3
 _MARK = "RESULT "
 
 
 @dataclass(frozen=True)
 class EngineSample:
-    """One timed plan: seconds, peak RSS of its process, and statements planned."""
+    """One timed plan: seconds, peak RSS of its process, statements and tables materialized."""
 
     seconds: float
     maxrss_kib: int
     statements: int
+    materialized: int
 
 
 def main(argv: list[str]) -> int:
-    mode, url, v1_path, v2_path = argv
-    v1 = engine.prepare_plan(engine.load_payload(Path(v1_path)))
-    v2 = engine.prepare_plan(engine.load_payload(Path(v2_path))) if mode != "empty" else None
-    try:
-        seconds, result = _timed(mode, url, v1, v2)
-    except engine.EngineNotReady as exc:
-        print(str(exc), file=sys.stderr)
-        return NOT_READY
-    print(_MARK + json.dumps({"seconds": seconds, "statements": result.statements}))
+    target_url, cache_url, blueprint_path, managed_path = argv
+    desired = engine.prepare_plan(engine.load_payload(Path(blueprint_path)))
+    managed = json.loads(Path(managed_path).read_text())
+    result = engine.plan(target_url, desired, managed, None if cache_url == "-" else cache_url)
+    print(_MARK + json.dumps(result.__dict__), flush=True)
     return 0
 
 
-def _timed(mode: str, url: str, v1: object, v2: object) -> tuple[float, engine.PlanResult]:
-    if mode == "empty":
-        start = time.perf_counter()
-        result = engine.plan_from_empty(url, v1)
-    elif mode == "warm":
-        cache = engine.warm_cache(url, v1)
-        start = time.perf_counter()
-        result = engine.plan_incremental(url, v2, cache)
-    elif mode == "cold":
-        start = time.perf_counter()
-        result = engine.plan_incremental(url, v2, None)
-    else:
-        raise SystemExit(f"unknown mode {mode!r}; expected one of {MODES}")
-    return time.perf_counter() - start, result
-
-
-def run(mode: str, url: str, v1_path: Path, v2_path: Path) -> EngineSample | None:
-    """Run one measurement in a fresh interpreter; None when the engine is not ready for it."""
-    cmd = [sys.executable, "-m", "bench.plan_worker", mode, url, str(v1_path), str(v2_path)]
+def run(target_url: str, cache_url: str | None, blueprint: Path, managed: Path) -> EngineSample:
+    """Run one plan in a fresh interpreter and measure it."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.plan_worker",
+        target_url,
+        cache_url or "-",
+        str(blueprint),
+        str(managed),
+    ]
     # The repository root on the path, whatever directory the benchmark was started from.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = measure(cmd, env=env)
-    if done.returncode == NOT_READY:
-        return None
-    done.check(f"plan_worker {mode}")
+    done = measure(cmd, env=env).check("plan_worker")
     line = next(x for x in done.stdout.splitlines() if x.startswith(_MARK))
     data = json.loads(line.removeprefix(_MARK))
-    return EngineSample(data["seconds"], done.maxrss_kib, data["statements"])
+    return EngineSample(
+        seconds=data["seconds"],
+        maxrss_kib=done.maxrss_kib,
+        statements=data["statements"],
+        materialized=data["materialized"],
+    )
 
 
 if __name__ == "__main__":

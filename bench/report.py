@@ -154,14 +154,32 @@ def _verdict(what: str, met: bool | None, value: str) -> str:
     return f"- N = {TARGET_N}, {what}: **{word}** ({value})"
 
 
+def checks(results: Sequence[SizeResult]) -> list[str]:
+    """What each side found, so a fast but wrong plan cannot pass unnoticed."""
+    lines = []
+    for r in results:
+        warm = r.warm[-1] if r.warm else None
+        cold = r.cold[-1] if r.cold else None
+        migra = r.baseline[-1].migra_statements if r.baseline else None
+        lines.append(
+            f"- N = {r.n}: v2 changes {r.tables_changed} tables; the warm plan materialized "
+            f"{warm.materialized if warm else 'n/a'} tables (cold: "
+            f"{cold.materialized if cold else 'n/a'}) and planned "
+            f"{warm.statements if warm else 'n/a'} statements; migra printed {migra}."
+        )
+    return lines
+
+
 def section(results: Sequence[SizeResult], repeat: int, machine: Machine, notes: str) -> str:
-    """The README block: machine, table, verdicts, notes."""
+    """The README block: machine, table, verdicts, what each side found, notes."""
     parts = [
         f"Measured {machine.line()}.",
         "",
         table(results, repeat),
         "",
         *verdicts(results),
+        "",
+        *checks(results),
     ]
     if notes:
         parts += ["", notes]
