@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any, LiteralString, cast
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -37,11 +37,9 @@ _KINDS = {
 
 
 @cache
-def catalog_query(name: str) -> LiteralString:
-    """The text of ``sql/<name>.sql`` (shipped as package data)."""
-    text = resources.files("schemabuilder.engine").joinpath("sql", f"{name}.sql").read_text()
-    # The files are part of the package, never user input.
-    return cast(LiteralString, text)
+def catalog_query(name: str) -> str:
+    """The text of ``sql/<name>.sql`` (shipped as package data, never user input)."""
+    return resources.files("schemabuilder.engine").joinpath("sql", f"{name}.sql").read_text()
 
 
 def introspect(

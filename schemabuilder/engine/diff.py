@@ -92,18 +92,18 @@ def diff(
     dropped = {t.name for t in before.tables if t.name not in desired.table_map}
     changes: list[TableChange] = []
     for name in sorted(set(before.table_map) | set(desired.table_map)):
-        old, new = before.table(name), desired.table(name)
-        if old is None and new is not None:
-            create_table(ctx, new)
-            create_constraints(ctx, new)
-            create_indexes(ctx, new)
-            create_table_security(ctx, new)
-            changes.append(TableChange(name, Action.CREATED, after=new))
-        elif new is None and old is not None:
-            drop_table(ctx, old, dropped)
-            changes.append(TableChange(name, Action.DROPPED, before=old))
-        elif old is not None and new is not None:
-            members = _diff_table(ctx, old, new)
+        was, will = before.table(name), desired.table(name)
+        if was is None and will is not None:
+            create_table(ctx, will)
+            create_constraints(ctx, will)
+            create_indexes(ctx, will)
+            create_table_security(ctx, will)
+            changes.append(TableChange(name, Action.CREATED, after=will))
+        elif will is None and was is not None:
+            drop_table(ctx, was, dropped)
+            changes.append(TableChange(name, Action.DROPPED, before=was))
+        elif was is not None and will is not None:
+            members = _diff_table(ctx, was, will)
             if members or name in renamed_to:
                 changes.append(
                     TableChange(
@@ -200,9 +200,13 @@ def _lock_table_hazard(
     capacity = limit if limit is not None else facts.lock_capacity()
     if capacity is None or locked <= capacity:
         return statements
-    source = "the configured limit" if limit is not None else (
-        "the server's lock table (max_locks_per_transaction x (max_connections + "
-        "max_prepared_transactions))"
+    source = (
+        "the configured limit"
+        if limit is not None
+        else (
+            "the server's lock table (max_locks_per_transaction x (max_connections + "
+            "max_prepared_transactions))"
+        )
     )
     hazard = Hazard(
         HazardKind.TOO_MANY_LOCKS,

@@ -5,7 +5,6 @@ drop and a rebuild."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
 
 from schemabuilder.engine.changes import Action, DiffContext, MemberChange
 from schemabuilder.engine.diff_tables import SCAN_TIMEOUT_MS
@@ -15,12 +14,10 @@ from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.phases import LockMode, Phase
 from schemabuilder.engine.snapshot import Constraint, ConstraintKind, Index, Policy, Table
 
-T = TypeVar("T", Constraint, Index, Policy)
-
 _DIRECTIONS = (" DESC NULLS LAST", " NULLS FIRST", " DESC")
 
 
-def pair_renames(
+def pair_renames[T: (Constraint, Index, Policy)](
     live: Mapping[str, T], desired: Mapping[str, T], same: Callable[[T, T], bool]
 ) -> list[tuple[T, T]]:
     """(live, desired) pairs with different names and the same definition, first by name."""
@@ -266,8 +263,9 @@ def _create_index(ctx: DiffContext, table: str, index: Index, stats: TableStats 
             else:
                 severity = Severity.INFO
                 tail = f"no duplicate rows in {rows_text(stats.rows, stats.exact)}"
-            hazards.append(Hazard(HazardKind.ADDS_UNIQUE, severity, f"{head}; {tail}", table,
-                                  numbers))
+            hazards.append(
+                Hazard(HazardKind.ADDS_UNIQUE, severity, f"{head}; {tail}", table, numbers)
+            )
     unique = "UNIQUE " if index.unique else ""
     ctx.emit(
         f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} "

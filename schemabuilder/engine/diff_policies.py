@@ -97,11 +97,17 @@ class _Access:
         self.fenced = bool(live.rls and self.fence_policies)
         # A restrictive fence policy for every role and command keeps the fence whatever the
         # permissive policies say.
-        self.restrictive_fence = any(
-            not p.permissive and p.command == "ALL" and p.roles == ("public",)
-            and fence in p.columns
-            for p in desired.policies
-        ) if fence else False
+        self.restrictive_fence = (
+            any(
+                not p.permissive
+                and p.command == "ALL"
+                and p.roles == ("public",)
+                and fence in p.columns
+                for p in desired.policies
+            )
+            if fence
+            else False
+        )
 
     def access(self, message: str) -> Hazard:
         stats = self.ctx.stats(self.table)
@@ -148,7 +154,9 @@ def diff_policies(
     renamed = pair_renames(
         live.policy_map,
         desired.policy_map,
-        lambda a, b: dataclasses.replace(a, name=b.name) == b and not set(a.columns) & touched_columns,
+        lambda a, b: (
+            dataclasses.replace(a, name=b.name) == b and not set(a.columns) & touched_columns
+        ),
     )
     for old, new in renamed:
         # A renamed table's fence policy (clients_tenant_isolation) keeps its definition.
@@ -235,18 +243,27 @@ def _alter(
         parts.append(f"USING ({after.using})")
     if before.with_check != after.with_check and after.with_check is not None:
         parts.append(f"WITH CHECK ({after.with_check})")
-    ctx.emit("\n    ".join(parts), Phase.CREATE_POLICIES, table, f"policy {after.name} changes",
-             hazards=hazards)
+    ctx.emit(
+        "\n    ".join(parts),
+        Phase.CREATE_POLICIES,
+        table,
+        f"policy {after.name} changes",
+        hazards=hazards,
+    )
 
 
 def _create_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
     who, what = _who(policy.roles), _what(_commands(policy.command))
     if policy.permissive:
-        message = f"access widens on {acc.table}: new permissive policy {policy.name} lets " \
-                  f"{who} {what} the rows it matches"
+        message = (
+            f"access widens on {acc.table}: new permissive policy {policy.name} lets "
+            f"{who} {what} the rows it matches"
+        )
     else:
-        message = f"access narrows on {acc.table}: new restrictive policy {policy.name} " \
-                  f"limits {what} for {who}"
+        message = (
+            f"access narrows on {acc.table}: new restrictive policy {policy.name} "
+            f"limits {what} for {who}"
+        )
     hazards = [acc.access(message)]
     if acc.unfenced_grant(policy):
         hazards.append(
@@ -261,11 +278,15 @@ def _create_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
 def _drop_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
     who, what = _who(policy.roles), _what(_commands(policy.command))
     if policy.permissive:
-        message = f"access narrows on {acc.table}: dropping permissive policy {policy.name} " \
-                  f"takes {what} on the rows it matched away from {who}"
+        message = (
+            f"access narrows on {acc.table}: dropping permissive policy {policy.name} "
+            f"takes {what} on the rows it matched away from {who}"
+        )
     else:
-        message = f"access widens on {acc.table}: dropping restrictive policy {policy.name} " \
-                  f"lifts a limit on {what} for {who}"
+        message = (
+            f"access widens on {acc.table}: dropping restrictive policy {policy.name} "
+            f"lifts a limit on {what} for {who}"
+        )
     hazards = [acc.access(message)]
     if policy.name in acc.fence_policies:
         hazards.append(
@@ -304,8 +325,7 @@ def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
     )
     if exprs_changed:
         notes.append(
-            f"the rows {_who(after.roles)} may {_what(new_cmds)} change "
-            "(may widen or narrow)"
+            f"the rows {_who(after.roles)} may {_what(new_cmds)} change (may widen or narrow)"
         )
     hazards.append(acc.access(f"policy {after.name} on {acc.table}: " + "; ".join(notes)))
     if before.name in acc.fence_policies:

@@ -87,7 +87,7 @@ def drop_table(ctx: DiffContext, table: Table, dropped: set[str]) -> None:
                 f"ALTER TABLE {ctx.qualified(table.name)} DROP CONSTRAINT {quote_ident(con.name)}",
                 Phase.DROP_FOREIGN_KEYS,
                 table.name,
-                f"{table.name} and {con.ref_table} are both dropped; the key between them goes first",
+                f"{table.name} and {con.ref_table} are both dropped: the key between them first",
             )
     stats = ctx.stats(table.name)
     rows = stats.rows if stats else None
@@ -145,9 +145,7 @@ def diff_columns(ctx: DiffContext, live: Table, desired: Table) -> list[MemberCh
                 )
             ],
         )
-        changes.append(
-            MemberChange("column", new, Action.RENAMED, old, new, renamed_from=old)
-        )
+        changes.append(MemberChange("column", new, Action.RENAMED, old, new, renamed_from=old))
     stats = ctx.stats(name)
     for col in desired.ordered_columns:
         if col.name not in live.column_map:
@@ -251,7 +249,9 @@ def _alter_column(
     name = after.name
     retyped = before.type != after.type or before.collation != after.collation
     if before.identity and after.identity is None:
-        ctx.emit(f"{alter} DROP IDENTITY", Phase.ALTER_COLUMNS, table, f"{name} stops being identity")
+        ctx.emit(
+            f"{alter} DROP IDENTITY", Phase.ALTER_COLUMNS, table, f"{name} stops being identity"
+        )
     elif before.identity and after.identity and before.identity != after.identity:
         ctx.emit(
             f"{alter} SET GENERATED {after.identity}",
@@ -293,12 +293,19 @@ def _alter_column(
                     stats.numbers() if stats else {},
                 )
             )
-        ctx.emit(f"{alter} DROP NOT NULL", Phase.ALTER_COLUMNS, table, f"{name} becomes nullable",
-                 hazards=hazards)
+        ctx.emit(
+            f"{alter} DROP NOT NULL",
+            Phase.ALTER_COLUMNS,
+            table,
+            f"{name} becomes nullable",
+            hazards=hazards,
+        )
     if after.identity and not before.identity:
-        hazards = [_rewrite(table, stats, "an identity column fills every row")] if (
-            stats and stats.populated
-        ) else []
+        hazards = (
+            [_rewrite(table, stats, "an identity column fills every row")]
+            if (stats and stats.populated)
+            else []
+        )
         ctx.emit(
             f"{alter} ADD GENERATED {after.identity} AS IDENTITY",
             Phase.ALTER_COLUMNS,
@@ -391,8 +398,9 @@ def _retype_column(
     change = f"changes {table}.{name} from {before.type} to {after.type}"
     if stats is None or not stats.populated:
         hazards.append(
-            Hazard(HazardKind.CHANGES_COLUMN_TYPE, Severity.INFO, f"{change} (no rows)", table,
-                   numbers)
+            Hazard(
+                HazardKind.CHANGES_COLUMN_TYPE, Severity.INFO, f"{change} (no rows)", table, numbers
+            )
         )
     else:
         if lossless:
@@ -416,8 +424,9 @@ def _retype_column(
             else:
                 severity = Severity.WARNING
                 what = f"all values of {rows_text(stats.rows, stats.exact)} convert unchanged"
-        hazards.append(Hazard(HazardKind.CHANGES_COLUMN_TYPE, severity, f"{change}: {what}",
-                              table, numbers))
+        hazards.append(
+            Hazard(HazardKind.CHANGES_COLUMN_TYPE, severity, f"{change}: {what}", table, numbers)
+        )
         if not in_place:
             hazards.append(_rewrite(table, stats, f"{name} is converted in every row"))
     ctx.emit(
@@ -442,7 +451,9 @@ def _rewrite(table: str, stats: TableStats | None, why: str) -> Hazard:
     )
 
 
-def _comment_column(ctx: DiffContext, table: str, column: str, text: str | None, *, new: bool) -> None:
+def _comment_column(
+    ctx: DiffContext, table: str, column: str, text: str | None, *, new: bool
+) -> None:
     ctx.emit(
         f"COMMENT ON COLUMN {ctx.qualified(table)}.{quote_ident(column)} IS {_comment(text)}",
         Phase.COMMENTS,

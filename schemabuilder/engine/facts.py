@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
+from schemabuilder.engine.hazards import Number
 from schemabuilder.engine.renames import Renames
 
 SMALL_TABLE_ROWS = 100_000
@@ -42,7 +43,7 @@ class TableStats:
         """Small enough to inspect values while planning."""
         return self.exact and self.rows is not None and self.rows <= SMALL_TABLE_ROWS
 
-    def numbers(self) -> dict[str, int | bool | None]:
+    def numbers(self) -> dict[str, Number]:
         return {"rows": self.rows, "rows_exact": self.exact, "table_bytes": self.bytes}
 
 
@@ -113,7 +114,7 @@ class PgFacts:
             )
             yield cur
 
-    def _scalar(self, query: sql.Composable, params: Sequence[object] = ()) -> Any:
+    def _scalar(self, query: sql.Composed, params: Sequence[object] = ()) -> Any:
         try:
             with self._scope() as cur:
                 row = cur.execute(query, params).fetchone()
@@ -131,7 +132,7 @@ class PgFacts:
 
     def _expr(self, table: str, text: str) -> sql.SQL:
         # Expressions come out of the catalog (PostgreSQL printed them), never from input.
-        return sql.SQL(self.renames.live_expression(table, text))  # type: ignore[arg-type]
+        return sql.SQL(self.renames.live_expression(table, text))
 
     # -- questions --------------------------------------------------------------------------
 
@@ -156,7 +157,9 @@ class PgFacts:
                 rows = self._scalar(sql.SQL("SELECT count(*) FROM {}").format(self._table(table)))
                 stats = TableStats(rows=rows, exact=rows is not None, bytes=size)
             else:
-                stats = TableStats(rows=estimate if estimate >= 0 else None, exact=False, bytes=size)
+                stats = TableStats(
+                    rows=estimate if estimate >= 0 else None, exact=False, bytes=size
+                )
         self._stats[table] = stats
         return stats
 
@@ -237,7 +240,7 @@ class PgFacts:
 
     def cast_check(self, old_type: str, new_type: str) -> CastCheck:
         """Whether ``old_type`` converts to ``new_type``, and how (see ``CastCheck``)."""
-        old, new = sql.SQL(old_type), sql.SQL(new_type)  # type: ignore[arg-type]
+        old, new = sql.SQL(old_type), sql.SQL(new_type)
         try:
             with self._scope() as cur:
                 cur.execute(sql.SQL("SELECT NULL::{}::{}").format(old, new))
@@ -275,7 +278,7 @@ class PgFacts:
             return None
         self._probe += 1
         func = sql.Identifier("pg_temp", f"sb_cast_probe_{self._probe}")
-        old, new = sql.SQL(old_type), sql.SQL(new_type)  # type: ignore[arg-type]
+        old, new = sql.SQL(old_type), sql.SQL(new_type)
         col = self._col(table, column)
         try:
             with self._scope() as cur:
@@ -315,8 +318,8 @@ class PgFacts:
                 cur.execute(
                     sql.SQL("ALTER TABLE {} ADD COLUMN c {} DEFAULT {}").format(
                         probe,
-                        sql.SQL(type_),  # type: ignore[arg-type]
-                        sql.SQL(default),  # type: ignore[arg-type]
+                        sql.SQL(type_),
+                        sql.SQL(default),
                     )
                 )
                 row = cur.execute(
@@ -331,15 +334,19 @@ class PgFacts:
     def lock_capacity(self) -> int | None:
         """The server's lock table: max_locks_per_transaction * (connections + prepared)."""
         value = self._scalar(
-            sql.SQL(
-                "SELECT current_setting('max_locks_per_transaction')::bigint * "
-                "(current_setting('max_connections')::bigint + "
-                "current_setting('max_prepared_transactions')::bigint)"
+            sql.Composed(
+                [
+                    sql.SQL(
+                        "SELECT current_setting('max_locks_per_transaction')::bigint * "
+                        "(current_setting('max_connections')::bigint + "
+                        "current_setting('max_prepared_transactions')::bigint)"
+                    )
+                ]
             )
         )
         return int(value) if value is not None else None
 
-    def _int(self, query: sql.Composable) -> int | None:
+    def _int(self, query: sql.Composed) -> int | None:
         value = self._scalar(query)
         return int(value) if value is not None else None
 

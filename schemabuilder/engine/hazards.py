@@ -7,6 +7,7 @@ scans the SQL afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,7 +71,7 @@ class Hazard:
     severity: Severity
     message: str
     table: str
-    numbers: dict[str, Number] = field(default_factory=dict)
+    numbers: Mapping[str, Number] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""

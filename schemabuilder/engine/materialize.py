@@ -92,59 +92,63 @@ def issue_for(paths: BlueprintPaths, statement: str, exc: psycopg.Error) -> Issu
     return Issue(path, f"PostgreSQL rejected it: {message}")
 
 
+def _name(value: object) -> str:
+    """A name from the parse tree ('' when absent): relname of a RangeVar, or a string."""
+    if isinstance(value, ast.RangeVar):
+        return value.relname or ""
+    return value if isinstance(value, str) else ""
+
+
 def _path_of(
     paths: BlueprintPaths, node: Any, statement: str, position: int | None, message: str
 ) -> str:
     if isinstance(node, ast.CreateStmt):
-        table = node.relation.relname
-        return _in_create_table(paths, table, node, position, message)
+        return _in_create_table(paths, _name(node.relation), node, position, message)
     if isinstance(node, ast.AlterTableStmt):
-        table = node.relation.relname
+        table = _name(node.relation)
         for cmd in node.cmds or ():
             con = getattr(cmd, "def_", None)
             if isinstance(con, ast.Constraint) and con.conname:
                 return paths.constraint(table, con.conname)
         return paths.table(table)
     if isinstance(node, ast.IndexStmt):
-        table = node.relation.relname
         where = statement.rfind(" WHERE (")
         key = "where" if position is not None and where >= 0 and position > where else "columns"
-        return paths.index(table, node.idxname, key)
+        return paths.index(_name(node.relation), _name(node.idxname), key)
     if isinstance(node, ast.CreatePolicyStmt):
-        table = node.table.relname
         check = statement.rfind("WITH CHECK (")
         key = "with_check" if position is not None and 0 <= check < position else "using"
         if "role" in message and "does not exist" in message:
             key = "roles"
-        return paths.policy(table, node.policy_name, key)
-    relation = getattr(node, "relation", None) or getattr(node, "object", None)
-    table = getattr(relation, "relname", None)
-    return paths.table(table) if isinstance(table, str) else paths.prefix
+        return paths.policy(_name(node.table), _name(node.policy_name), key)
+    table = _name(getattr(node, "relation", None))
+    return paths.table(table) if table else paths.prefix
 
 
 def _in_create_table(
-    paths: BlueprintPaths, table: str, node: Any, position: int | None, message: str
+    paths: BlueprintPaths, table: str, node: ast.CreateStmt, position: int | None, message: str
 ) -> str:
-    elements = sorted(node.tableElts or (), key=lambda e: e.location)
+    elements = sorted(node.tableElts or (), key=lambda e: int(e.location or 0))
     chosen = None
     if position is not None:
         for element in elements:
-            if element.location <= position:
+            if int(element.location or 0) <= position:
                 chosen = element
-    if chosen is None:
+    if chosen is None or position is None:
         # No position (a missing referenced table, say): the first foreign key whose target
         # the message names, else the table.
         for element in elements:
             if isinstance(element, ast.Constraint) and element.pktable is not None:
-                if f'"{element.pktable.relname}"' in message or element.pktable.relname in message:
-                    return paths.constraint(table, element.conname)
+                target = _name(element.pktable)
+                if target and target in message:
+                    return paths.constraint(table, _name(element.conname))
         return paths.table(table)
     if isinstance(chosen, ast.ColumnDef):
         key = "type"
         for con in chosen.constraints or ():
-            if con.location <= position and con.contype == ConstrType.CONSTR_DEFAULT:
+            if int(con.location or 0) <= position and con.contype == ConstrType.CONSTR_DEFAULT:
                 key = "default"
-        return paths.column(table, chosen.colname, key)
+        return paths.column(table, _name(chosen.colname), key)
     if isinstance(chosen, ast.Constraint) and chosen.conname:
         return paths.constraint(table, chosen.conname)
     return paths.table(table)

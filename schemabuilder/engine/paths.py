@@ -80,8 +80,11 @@ class BlueprintPaths:
         added = 0
         for index in t.indexes:
             column = index.columns[0].name if len(index.columns) == 1 else None
-            default = NIndex(name=f"idx_{t.name}_{column}", columns=(NIndexColumn(name=column),)) \
-                if column else None
+            default = (
+                NIndex(name=f"idx_{t.name}_{column}", columns=(NIndexColumn(name=column),))
+                if column
+                else None
+            )
             if index != default:
                 break
             added += 1

@@ -85,7 +85,9 @@ def _member(member: MemberChange) -> str:
     if member.action is Action.RENAMED:
         return f"{member.kind} {member.renamed_from} -> {member.name}"
     if member.action is Action.ALTERED:
-        return f"{member.kind} {member.name}: {_describe(member.before)} -> {_describe(member.after)}"
+        return (
+            f"{member.kind} {member.name}: {_describe(member.before)} -> {_describe(member.after)}"
+        )
     value = member.after if member.action is Action.ADDED else member.before
     return f"{member.kind} {_describe(value) if value is not None else member.name}"
 

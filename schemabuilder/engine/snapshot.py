@@ -172,13 +172,12 @@ class Snapshot:
 
     def restricted(self, names: set[str] | frozenset[str]) -> Snapshot:
         """The same snapshot with only the tables in ``names``."""
-        return dataclasses.replace(
-            self, tables=tuple(t for t in self.tables if t.name in names)
-        )
+        return dataclasses.replace(self, tables=tuple(t for t in self.tables if t.name in names))
 
     def to_json(self) -> JSON:
         """Everything, JSON-ready (also the fields that are not compared)."""
-        return _to_data(self, comparable_only=False)
+        data: JSON = _to_data(self, comparable_only=False)
+        return data
 
     def canonical_json(self) -> str:
         """Sorted keys, no white space, compared fields only: the input of ``hash``."""
@@ -206,7 +205,8 @@ def canonical_dumps(data: object) -> str:
 
 def table_to_json(table: Table, *, comparable_only: bool = False) -> JSON:
     """One table as JSON data (used by the canonical-form cache and by plan changes)."""
-    return _to_data(table, comparable_only=comparable_only)
+    data: JSON = _to_data(table, comparable_only=comparable_only)
+    return data
 
 
 def table_from_json(data: Mapping[str, Any]) -> Table:
@@ -246,7 +246,8 @@ def table_from_json(data: Mapping[str, Any]) -> Table:
 
 def object_to_json(obj: object) -> JSON:
     """Any snapshot object (column, constraint, index, policy) as JSON data, all fields."""
-    return _to_data(obj, comparable_only=False)
+    data: JSON = _to_data(obj, comparable_only=False)
+    return data
 
 
 def _to_data(obj: Any, *, comparable_only: bool) -> Any:

@@ -34,8 +34,8 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
-from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.cache import MemoryCanonicalCache
+from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.hazards import HazardKind
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
@@ -52,15 +52,20 @@ def _database_url(server_url: str, name: str) -> str:
 
 @pytest.fixture
 def case_url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database of its own for one case, on the server under test."""
-    name = "sbcase_" + request.node.callspec.params["case"]
-    with psycopg.connect(any_target_url, autocommit=True) as conn:
+    """A fresh database of its own for one case, on the server under test.
+
+    Named after the case and this process, and created from the server's ``postgres``
+    database, so that other test runs on the same server do not get in the way.
+    """
+    name = f"sbcase_{request.node.callspec.params['case']}_{os.getpid()}"[:63]
+    admin = _database_url(any_target_url, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield _database_url(any_target_url, name)
     finally:
-        with psycopg.connect(any_target_url, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -142,9 +147,7 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
 
 def test_the_cases_cover_every_hazard_kind() -> None:
     seen = {
-        row[1]
-        for case in CASES
-        for row in _json(CASES_DIR / case, "expected_hazards.json", [])
+        row[1] for case in CASES for row in _json(CASES_DIR / case, "expected_hazards.json", [])
     }
     assert sorted(set(HazardKind) - seen) == []
 
