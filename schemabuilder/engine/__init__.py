@@ -4,10 +4,21 @@ Nothing in this package imports Django; a test enforces it. Callers use the name
 re-exported here.
 """
 
+from schemabuilder.engine.cache import (
+    CanonicalCache,
+    CanonicalKey,
+    MemoryCanonicalCache,
+    canonical_key,
+)
+from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.changes import MemberChange, TableChange
 from schemabuilder.engine.ddl import render_ddl
+from schemabuilder.engine.diff import DiffResult, diff
 from schemabuilder.engine.envelope import ValidatedEnvelope, validate_envelope, validate_payload
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.idents import qualified, quote_ident
+from schemabuilder.engine.materialize import materialize
 from schemabuilder.engine.normalize import (
     NCheck,
     NColumn,
@@ -23,10 +34,35 @@ from schemabuilder.engine.normalize import (
     idempotency_key,
     schema_hash,
 )
+from schemabuilder.engine.phases import PHASES, LockMode, Phase, Statement
+from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.render_text import render_text
+from schemabuilder.engine.snapshot import (
+    Column,
+    Constraint,
+    ConstraintKind,
+    Index,
+    Policy,
+    Snapshot,
+    Table,
+)
 
 __all__: list[str] = [
+    "PHASES",
     "BlueprintInvalid",
+    "CanonicalCache",
+    "CanonicalKey",
+    "Column",
+    "Constraint",
+    "ConstraintKind",
+    "DiffResult",
+    "Hazard",
+    "HazardKind",
+    "Index",
     "Issue",
+    "LockMode",
+    "MemberChange",
+    "MemoryCanonicalCache",
     "NCheck",
     "NColumn",
     "NFence",
@@ -37,12 +73,26 @@ __all__: list[str] = [
     "NReference",
     "NTable",
     "NormalizedBlueprint",
+    "Phase",
+    "Plan",
+    "Policy",
+    "Severity",
+    "Snapshot",
+    "Statement",
+    "Table",
+    "TableChange",
     "ValidatedEnvelope",
     "canonical_json",
+    "canonical_key",
+    "diff",
     "idempotency_key",
+    "introspect",
+    "materialize",
+    "plan",
     "qualified",
     "quote_ident",
     "render_ddl",
+    "render_text",
     "schema_hash",
     "validate_envelope",
     "validate_payload",
