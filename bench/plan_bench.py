@@ -19,12 +19,10 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from bench import baseline, engine_adapter, pg, plan_worker, report, schemas
-
-WORK = pg.RESULTS / "work"
+from bench import baseline, engine_adapter, fixtures, pg, plan_worker, report, schemas
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with pg.server(args.url) as server_url:
         machine = report.Machine.here(pg.server_version(server_url))
-        results = [_bench_size(server_url, n, repeat, args.seed) for n in sizes]
+        results = [bench_size(server_url, n, repeat, args.seed) for n in sizes]
     notes = _notes()
     block = report.section(results, repeat, machine, notes)
     print(block)
@@ -63,85 +61,32 @@ def _sizes(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
-def _say(message: str) -> None:
-    print(f"[plan_bench] {message}", file=sys.stderr, flush=True)
-
-
-def _bench_size(server_url: str, n: int, repeat: int, seed: int) -> report.SizeResult:
-    inputs = _write_inputs(n, seed)
-    names = {kind: f"bench_{kind}_{n}" for kind in ("empty", "live", "app")}
-    urls = {kind: pg.recreate_database(server_url, name) for kind, name in names.items()}
-    try:
-        engine_adapter.create_schema(urls["empty"])
-        _say(f"N={n}: applying v1 to the live database")
-        engine_adapter.apply(urls["live"], inputs.v1_sql)
-        v1_cache = _cache_after_v1(urls, inputs)
-        result = report.SizeResult(n=n, tables_changed=inputs.changed)
+def bench_size(server_url: str, n: int, repeat: int, seed: int) -> report.SizeResult:
+    """Every measurement at ``n`` tables, ``repeat`` times, engine and baseline alternating."""
+    with fixtures.prepared(server_url, n, seed) as prep:
+        result = report.SizeResult(n=n, tables_changed=prep.inputs.changed)
         for i in range(repeat):
-            _say(f"N={n}: run {i + 1}/{repeat}")
-            _engine_round(result, urls, inputs, v1_cache)
+            fixtures.say(f"N={n}: run {i + 1}/{repeat}")
+            _engine_round(result, prep)
             result.baseline.append(
-                baseline.run_once(server_url, urls["live"], inputs.v2_sql, engine_adapter.SCHEMA)
+                baseline.run_once(
+                    server_url, prep.live_url, prep.inputs.v2_sql, engine_adapter.SCHEMA
+                )
             )
         return result
-    finally:
-        for name in names.values():
-            pg.drop_database(server_url, name)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """The files one size reads: blueprints as JSON (for the planner) and SQL (for psql)."""
-
-    v1: Path
-    v2: Path
-    v1_sql: Path
-    v2_sql: Path
-    managed_none: Path  # a new tenant: the tool manages nothing yet
-    managed_v1: Path  # after v1 was applied: its tables
-    changed: int
-
-
-def _write_inputs(n: int, seed: int) -> Inputs:
-    v1 = schemas.blueprint(n, seed)
-    v2, changes = schemas.mutate(v1, seed)
-    work = WORK / f"n{n}"
-    work.mkdir(parents=True, exist_ok=True)
-    inputs = Inputs(
-        *(work / name for name in ("v1.json", "v2.json", "v1.sql", "v2.sql")),
-        managed_none=work / "managed-none.json",
-        managed_v1=work / "managed-v1.json",
-        changed=len(changes),
-    )
-    inputs.v1.write_text(json.dumps(v1))
-    inputs.v2.write_text(json.dumps(v2))
-    inputs.v1_sql.write_text(engine_adapter.render_sql(v1))
-    inputs.v2_sql.write_text(engine_adapter.render_sql(v2))
-    inputs.managed_none.write_text("[]")
-    inputs.managed_v1.write_text(json.dumps([t["name"] for t in v1["tables"]]))
-    return inputs
-
-
-def _cache_after_v1(urls: dict[str, str], inputs: Inputs) -> list[tuple[str, int, object]]:
-    """The cache rows the app holds after applying v1: those its plan of v1 wrote."""
-    engine_adapter.reset_cache(urls["app"])
-    plan_worker.run(urls["empty"], urls["app"], inputs.v1, inputs.managed_none)
-    return engine_adapter.dump_cache(urls["app"])
-
-
-def _engine_round(
-    result: report.SizeResult,
-    urls: dict[str, str],
-    inputs: Inputs,
-    v1_cache: list[tuple[str, int, object]],
-) -> None:
+def _engine_round(result: report.SizeResult, prep: fixtures.Prepared) -> None:
     """One sample of each engine measurement, the cache set up before each (untimed)."""
-    engine_adapter.reset_cache(urls["app"])
-    result.empty.append(plan_worker.run(urls["empty"], urls["app"], inputs.v1, inputs.managed_none))
-    engine_adapter.reset_cache(urls["app"])
-    result.cold.append(plan_worker.run(urls["live"], urls["app"], inputs.v2, inputs.managed_v1))
-    engine_adapter.reset_cache(urls["app"], v1_cache)
-    result.warm.append(plan_worker.run(urls["live"], urls["app"], inputs.v2, inputs.managed_v1))
+    inputs = prep.inputs
+    engine_adapter.reset_cache(prep.app_url)
+    result.empty.append(
+        plan_worker.run(prep.empty_url, prep.app_url, inputs.v1, inputs.managed_none)
+    )
+    engine_adapter.reset_cache(prep.app_url)
+    result.cold.append(plan_worker.run(prep.live_url, prep.app_url, inputs.v2, inputs.managed_v1))
+    engine_adapter.reset_cache(prep.app_url, prep.v1_cache)
+    result.warm.append(plan_worker.run(prep.live_url, prep.app_url, inputs.v2, inputs.managed_v1))
 
 
 def _notes() -> str:
@@ -176,7 +121,7 @@ def _save(results: list[report.SizeResult], machine: report.Machine, repeat: int
         ],
     }
     path.write_text(json.dumps(data, indent=2))
-    _say(f"samples saved to {path}")
+    fixtures.say(f"samples saved to {path}")
 
 
 if __name__ == "__main__":
