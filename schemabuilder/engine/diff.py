@@ -111,7 +111,7 @@ def diff(
                     )
                 )
     statements = in_phase_order(ctx.statements)
-    statements = _lock_hazards(ctx, statements)
+    statements = _lock_hazards(ctx, statements, dropped)
     locked = _locked_relations(before, desired, statements)
     statements = _lock_table_hazard(facts, statements, locked, max_locked_relations)
     return DiffResult(
@@ -142,7 +142,9 @@ def _diff_table(ctx: DiffContext, live: Table, desired: Table) -> tuple[MemberCh
     return tuple(members)
 
 
-def _lock_hazards(ctx: DiffContext, statements: list[Statement]) -> list[Statement]:
+def _lock_hazards(
+    ctx: DiffContext, statements: list[Statement], dropped: set[str]
+) -> list[Statement]:
     """ACCESS_EXCLUSIVE_LOCK once per populated table, on its first such statement.
 
     The lock is held until COMMIT, so the first statement that takes it is where readers
@@ -154,7 +156,7 @@ def _lock_hazards(ctx: DiffContext, statements: list[Statement]) -> list[Stateme
         if (
             stmt.lock is LockMode.ACCESS_EXCLUSIVE
             and stmt.table not in seen
-            and stmt.phase is not Phase.DROP_TABLES
+            and stmt.table not in dropped
         ):
             seen.add(stmt.table)
             stats = ctx.stats(stmt.table)

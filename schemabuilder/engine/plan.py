@@ -127,6 +127,10 @@ def plan(
     """
     paths = BlueprintPaths(bp)
     with conn.transaction(force_rollback=True):
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
+        ).fetchone()
+        schema_exists = bool(row and row[0])
         live, renames = _live_state(conn, bp, schema, managed, paths)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         _check_references(bp, live, desired, paths)
@@ -145,14 +149,27 @@ def plan(
         raise BlueprintInvalid(result.issues)
     statements = result.statements
     if statements:
-        setup = Statement(
-            sql=f"SET LOCAL search_path TO {quote_ident(schema)}",
-            phase=Phase.SETUP,
-            table="",
-            reason=PHASE_REASONS[Phase.SETUP],
-            lock=LockMode.NONE,
-        )
-        statements = (setup, *statements)
+        setup = [
+            Statement(
+                sql=f"SET LOCAL search_path TO {quote_ident(schema)}",
+                phase=Phase.SETUP,
+                table="",
+                reason=PHASE_REASONS[Phase.SETUP],
+                lock=LockMode.NONE,
+            )
+        ]
+        if not schema_exists:
+            setup.insert(
+                0,
+                Statement(
+                    sql=f"CREATE SCHEMA {quote_ident(schema)}",
+                    phase=Phase.SETUP,
+                    table="",
+                    reason=f"the target schema {schema} does not exist yet",
+                    lock=LockMode.NONE,
+                ),
+            )
+        statements = (*setup, *statements)
     scope = set(live.table_map)
     return Plan(
         schema=schema,
@@ -206,13 +223,16 @@ def _desired_state(
 ) -> tuple[Snapshot, list[str]]:
     """The desired snapshot, materializing only tables the cache cannot vouch for."""
     renamed = apply_renames(live, renames)
+    # A table renamed now (or one of its columns) does not exist under its new names in the
+    # live schema yet, so references to it resolve only if it is materialized too.
+    moving = set(renames.tables.values()) | {t for t, cols in renames.columns.items() if cols}
     version = conn.info.server_version
     keys: dict[str, CanonicalKey] = {}
     tables: dict[str, Table] = {}
     for table in bp.tables:
         key = keys[table.name] = canonical_key(table, bp.fence, version)
         cached = cache.get(key) if cache is not None else None
-        if cached is not None and renamed.table(table.name) == cached:
+        if cached is not None and table.name not in moving and renamed.table(table.name) == cached:
             tables[table.name] = cached
     todo = [t.name for t in bp.tables if t.name not in tables]
     fresh = materialize(conn, bp, schema, todo, paths=paths)
