@@ -55,6 +55,7 @@ class Machine:
     date: str
     postgres: str
     python: str
+    load: float  # 1-minute load average at the start: other work on the machine skews times
 
     @classmethod
     def here(cls, postgres: str) -> Machine:
@@ -64,11 +65,13 @@ class Machine:
             date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             postgres=postgres,
             python=platform.python_version(),
+            load=os.getloadavg()[0],
         )
 
     def line(self) -> str:
         return (
-            f"{self.date}; {self.cores} cores ({self.cpu}); {self.postgres}; Python {self.python}"
+            f"{self.date}; {self.cores} cores ({self.cpu}); {self.postgres}; "
+            f"Python {self.python}; load average {self.load:.2f} at the start"
         )
 
 
