@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -39,11 +40,25 @@ def server(url: str | None) -> Iterator[str]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     # The server runs as its own user when we are root: it must be able to reach its data dir.
     RESULTS.chmod(0o755)
-    embedded_url = embedded.start(DEFAULT_PGDATA)
-    try:
-        yield embedded_url
-    finally:
-        embedded.stop(DEFAULT_PGDATA)
+    with _exclusive(RESULTS / "pg.lock"):
+        embedded_url = embedded.start(DEFAULT_PGDATA)
+        try:
+            yield embedded_url
+        finally:
+            embedded.stop(DEFAULT_PGDATA)
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """One benchmark at a time on the shared data dir: the first to finish would otherwise
+    stop the server under the other (and their timings would disturb each other anyway)."""
+    with lock_path.open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("[bench] another benchmark is using bench/results/pg: waiting", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def with_database(url: str, name: str) -> str:

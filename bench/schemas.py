@@ -8,6 +8,7 @@ table gets ``id``/``tenant_id``/timestamps and the fence policy.
 
 ``v2(payload)`` is the next version a team would submit: a column added on 10% of tables, a
 safe type widening on 5%, a column dropped on 5%, an index added on 5% (disjoint tables).
+``v2_sql(payload)`` is the whole DDL of that v2, rendered by the engine, as one script.
 
 Everything is seeded: the same ``(n, seed)`` always gives the same payload, byte for byte, so
 timings of different runs and machines compare like with like.
@@ -429,6 +430,14 @@ def _add_index(rng: Random, table: Table) -> Change:
     index = rng.choice(_new_indexes(table))
     table.setdefault("indexes", []).append(index)
     return Change("add_index", table["name"], index["name"])
+
+
+def v2_sql(payload: Payload, schema: str | None = None) -> str:
+    """The full DDL of ``v2(payload)`` as one SQL script (the engine's ``render_ddl``): what a
+    shadow database is built from."""
+    from bench import engine_adapter  # it imports this module: import it late
+
+    return engine_adapter.render_sql(v2(payload), schema or engine_adapter.SCHEMA)
 
 
 def fingerprint(payload: Payload) -> str:

@@ -126,3 +126,11 @@ def test_v2_widens_safely_and_drops_only_unreferenced_columns() -> None:
 def test_small_blueprints_still_get_every_kind_of_change() -> None:
     _, changes = schemas.mutate(schemas.blueprint(10))
     assert {c.kind for c in changes} == {"add_column", "widen_type", "drop_column", "add_index"}
+
+
+def test_v2_sql_is_the_engines_ddl_of_v2() -> None:
+    v1 = schemas.blueprint(10)
+    script = schemas.v2_sql(v1, schema="tenant_x")
+    assert script.startswith('CREATE SCHEMA IF NOT EXISTS "tenant_x";')
+    assert script.count("CREATE TABLE tenant_x.") == 10
+    assert "ENABLE ROW LEVEL SECURITY" in script and " DESC)" in script
