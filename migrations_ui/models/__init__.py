@@ -1,6 +1,12 @@
 """The app's models, one module per concern; import them from here."""
 
 from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.integrations import (
+    ApiToken,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from migrations_ui.models.proposals import (
     Approval,
     Decision,
@@ -22,10 +28,12 @@ from migrations_ui.models.tenancy import (
 )
 
 __all__ = [
+    "ApiToken",
     "Approval",
     "AuditEvent",
     "CanonicalForm",
     "Decision",
+    "DeliveryStatus",
     "InvalidTransition",
     "Membership",
     "MigrationRecord",
@@ -37,5 +45,7 @@ __all__ = [
     "Source",
     "Target",
     "Tenant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkerHeartbeat",
 ]

@@ -26,7 +26,7 @@ S = ProposalStatus
 pytestmark = pytest.mark.slow
 
 
-def final(proposal: Proposal, timeout: float = 60) -> Proposal:
+def final(proposal: Proposal, timeout: float = 120) -> Proposal:
     def done() -> bool:
         proposal.refresh_from_db()
         return proposal.is_final or proposal.status == S.AWAITING_APPROVAL

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path("/work/shared")
-SEED_ENVELOPE = SHARED / "examples" / "seed_patients_envelope.json"
-SEED_NORMALIZED_TABLE = SHARED / "examples" / "seed_patients_normalized_table.json"
+# Copies of ../shared/examples/, so the suite runs wherever the repository is cloned.
+SHARED = Path(__file__).resolve().parents[1] / "fixtures"
+SEED_ENVELOPE = SHARED / "seed" / "seed_patients_envelope.json"
+SEED_NORMALIZED_TABLE = SHARED / "seed" / "seed_patients_normalized_table.json"
 
 # Roles that the examples' policies name; the DDL tests create them inside their transaction.
 EXAMPLE_ROLES = ("sb_example_app_user", "sb_example_auditor")
