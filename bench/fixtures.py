@@ -76,7 +76,10 @@ def write_inputs(n: int, seed: int) -> Inputs:
     work = WORK / f"n{n}"
     work.mkdir(parents=True, exist_ok=True)
     inputs = Inputs(
-        *(work / name for name in ("v1.json", "v2.json", "v1.sql", "v2.sql")),
+        v1=work / "v1.json",
+        v2=work / "v2.json",
+        v1_sql=work / "v1.sql",
+        v2_sql=work / "v2.sql",
         managed_none=work / "managed-none.json",
         managed_v1=work / "managed-v1.json",
         changed=len(changes),

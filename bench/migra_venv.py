@@ -88,7 +88,7 @@ def diff(from_url: str, to_url: str, schema: str) -> Run:
 
     ``--unsafe`` because v2 drops columns: without it migra refuses to print the script.
     """
-    cmd = [
+    cmd: list[str | Path] = [
         ensure(),
         "--unsafe",
         "--schema",

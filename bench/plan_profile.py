@@ -15,7 +15,7 @@ import functools
 import importlib
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,7 +46,7 @@ class Timers:
     """Seconds and calls per label."""
 
     def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
+        self.seconds: defaultdict[str, float] = defaultdict(float)
         self.calls: Counter[str] = Counter()
 
     def wrap(self, label: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         total = _profile(prep, args.mode, timers, args.cprofile)
     print(f"\n{args.mode} plan, N = {args.n}: {total:.2f} s in all\n")
     print(f"{'stage':<48} {'seconds':>8} {'calls':>7}")
-    for label, seconds in timers.seconds.most_common():
+    for label, seconds in sorted(timers.seconds.items(), key=lambda item: -item[1]):
         print(f"{label:<48} {seconds:8.3f} {timers.calls[label]:7d}")
     return 0
 
@@ -118,7 +118,7 @@ def _profile(prep: fixtures.Prepared, mode: str, timers: Timers, dump: str | Non
         if profiler:
             profiler.enable()
         result = engine_adapter.plan(target, desired, managed, prep.app_url)
-        if profiler:
+        if profiler and dump:
             profiler.disable()
             profiler.dump_stats(dump)
     print(f"materialized {result.materialized} tables, planned {result.statements} statements")
