@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
+from psycopg.types.json import Jsonb
 
 from schemabuilder.engine.cache import CanonicalCache
 from schemabuilder.engine.catalog import introspect
@@ -247,7 +248,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            conn.execute(statement.sql.encode())  # type: ignore[call-overload]
+            conn.execute(statement.sql.encode())
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:
@@ -294,8 +295,8 @@ def residue_of(after: Snapshot, current: Plan) -> list[str]:
 def _member_residue(table: str, kind: str, want: list[Any], got: list[Any]) -> list[str]:
     """Columns, constraints, indexes or policies compared by name."""
     noun = kind.rstrip("s") if kind != "indexes" else "index"
-    w = {m.get("name"): m for m in want if isinstance(m, dict)}
-    g = {m.get("name"): m for m in got if isinstance(m, dict)}
+    w = {str(m.get("name")): m for m in want if isinstance(m, dict)}
+    g = {str(m.get("name")): m for m in got if isinstance(m, dict)}
     out = [f"{noun} {table}.{n} is unexpected" for n in sorted(set(g) - set(w))]
     out += [f"{noun} {table}.{n} is missing" for n in sorted(set(w) - set(g))]
     for n in sorted(set(w) & set(g)):
@@ -314,7 +315,7 @@ def _write_marker(
     conn: psycopg.Connection[Any], request: ApplyRequest, current: Plan, after: Snapshot
 ) -> int:
     for ddl in MARKER_DDL:
-        conn.execute(ddl.encode())  # type: ignore[call-overload]
+        conn.execute(ddl.encode())
     row = conn.execute(
         f"""INSERT INTO {MARKER_SCHEMA}.{MARKER_TABLE}
             (tenant_id, target_schema, version, description, applied_by, checksum, sql_script,
@@ -328,7 +329,7 @@ def _write_marker(
             request.applied_by,
             current.checksum,
             current.sql,
-            psycopg.types.json.Jsonb({**request.metadata, "snapshot_hash": after.hash}),
+            Jsonb({**request.metadata, "snapshot_hash": after.hash}),
             request.proposal_id,
             request.schema_hash,
         ],
