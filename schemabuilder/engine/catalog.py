@@ -59,18 +59,25 @@ def introspect(
     The connection's search_path is restored afterwards.
     """
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        previous = cur.execute("SELECT current_setting('search_path') AS path").fetchone()
+        previous = cur.execute(
+            "SELECT current_setting('search_path') AS path, current_setting('jit') AS jit"
+        ).fetchone()
         path = sql.SQL(", ").join(sql.Identifier(s) for s in (schema, *search_path))
+        # The catalog's row estimates for ANY(oids) are poor; on a large schema they make the
+        # planner JIT-compile a 10 ms query for 400 ms.
         cur.execute(
-            sql.SQL("SELECT set_config('search_path', {}, true)").format(
-                sql.Literal(path.as_string(conn))
-            )
+            sql.SQL(
+                "SELECT set_config('search_path', {}, true), set_config('jit', 'off', true)"
+            ).format(sql.Literal(path.as_string(conn)))
         )
         snapshot = _introspect(cur, schema, tables, as_schema or schema)
         # On error the savepoint's rollback restores it; on success, within an outer
         # transaction, SET LOCAL would otherwise outlive this call.
         if previous is not None:
-            cur.execute("SELECT set_config('search_path', %s, true)", [previous["path"]])
+            cur.execute(
+                "SELECT set_config('search_path', %s, true), set_config('jit', %s, true)",
+                [previous["path"], previous["jit"]],
+            )
         return snapshot
 
 

@@ -9,7 +9,7 @@ that fails or times out answers None ("not measured"), never an error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -94,10 +94,18 @@ class LiveFacts(Protocol):
 class PgFacts:
     """``LiveFacts`` answered by the live database (inside the plan's transaction)."""
 
-    def __init__(self, conn: psycopg.Connection[Any], schema: str, renames: Renames) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        schema: str,
+        renames: Renames,
+        live_tables: Collection[str] | None = None,
+    ) -> None:
+        """``live_tables`` (live names), when given, spares a query for every new table."""
         self.conn = conn
         self.schema = schema
         self.renames = renames
+        self.live_tables = None if live_tables is None else frozenset(live_tables)
         self._stats: dict[str, TableStats | None] = {}
         self._probe = 0
 
@@ -109,7 +117,7 @@ class PgFacts:
         with self.conn.transaction(force_rollback=True), self.conn.cursor() as cur:
             cur.execute(
                 "SELECT set_config('search_path', %s, true), "
-                "set_config('statement_timeout', %s, true)",
+                "set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
                 [sql.Identifier(self.schema).as_string(self.conn), str(FACT_TIMEOUT_MS)],
             )
             yield cur
@@ -140,6 +148,8 @@ class PgFacts:
         """Rows and bytes of the live table (None when it does not exist)."""
         if table in self._stats:
             return self._stats[table]
+        if self.live_tables is not None and self.renames.live_table(table) not in self.live_tables:
+            return None
         name = sql.Identifier(self.schema, self.renames.live_table(table))
         stats: TableStats | None = None
         try:

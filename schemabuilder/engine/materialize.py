@@ -60,17 +60,38 @@ def materialize(
                 sql.Literal(path.as_string(conn))
             )
         )
-        for statement in statements:
-            try:
-                cur.execute(statement.encode())
-            except psycopg.errors.LockNotAvailable:
-                raise
-            except psycopg.Error as exc:
-                issue = issue_for(paths or BlueprintPaths(bp), statement, exc)
-                # The scratch schema is an implementation detail: name the live one.
-                issue = Issue(issue.path, issue.message.replace(scratch, live_schema))
-                raise BlueprintInvalid([issue]) from None
+        try:
+            # One round trip for the whole script (thousands of statements for a large
+            # blueprint); only when it fails are the statements replayed one by one to find
+            # the one to blame.
+            with conn.transaction():
+                cur.execute(";\n".join(statements).encode())
+        except psycopg.errors.LockNotAvailable:
+            raise
+        except psycopg.Error:
+            _blame(cur, statements, paths or BlueprintPaths(bp), scratch, live_schema)
+            raise
         return introspect(conn, scratch, search_path=[live_schema], as_schema=live_schema)
+
+
+def _blame(
+    cur: psycopg.Cursor[Any],
+    statements: list[str],
+    paths: BlueprintPaths,
+    scratch: str,
+    live_schema: str,
+) -> None:
+    """Run ``statements`` one at a time; raise ``BlueprintInvalid`` for the first that fails."""
+    for statement in statements:
+        try:
+            cur.execute(statement.encode())
+        except psycopg.errors.LockNotAvailable:
+            raise
+        except psycopg.Error as exc:
+            issue = issue_for(paths, statement, exc)
+            # The scratch schema is an implementation detail: name the live one.
+            issue = Issue(issue.path, issue.message.replace(scratch, live_schema))
+            raise BlueprintInvalid([issue]) from None
 
 
 def issue_for(paths: BlueprintPaths, statement: str, exc: psycopg.Error) -> Issue:

@@ -134,7 +134,7 @@ def plan(
         live, renames = _live_state(conn, bp, schema, managed, paths)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         _check_references(bp, live, desired, paths)
-        facts = PgFacts(conn, schema, renames)
+        facts = PgFacts(conn, schema, renames, live.table_map)
         result = diff(
             live,
             desired,
@@ -201,7 +201,11 @@ def _live_state(
             (
                 t.name,
                 t.renamed_from,
-                [(c.name, c.renamed_from, paths.column(t.name, c.name)) for c in t.columns],
+                [
+                    (c.name, c.renamed_from, paths.column(t.name, c.name))
+                    for c in t.columns
+                    if c.renamed_from
+                ],
             )
             for t in bp.tables
         ],

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 JSON = dict[str, Any]
@@ -250,15 +250,23 @@ def object_to_json(obj: object) -> JSON:
     return data
 
 
+@cache
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    return tuple((f.name, f.compare) for f in dataclasses.fields(cls))
+
+
 def _to_data(obj: Any, *, comparable_only: bool) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: _to_data(getattr(obj, f.name), comparable_only=comparable_only)
-            for f in dataclasses.fields(obj)
-            if f.compare or not comparable_only
-        }
-    if isinstance(obj, tuple | list):
-        return [_to_data(item, comparable_only=comparable_only) for item in obj]
+    # Hashing a snapshot walks every member of every table: keep this loop lean.
+    if obj is None or type(obj) in (str, int, bool):
+        return obj
     if isinstance(obj, StrEnum):
         return str(obj)
+    if isinstance(obj, tuple | list):
+        return [_to_data(item, comparable_only=comparable_only) for item in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            name: _to_data(getattr(obj, name), comparable_only=comparable_only)
+            for name, compare in _fields(type(obj))
+            if compare or not comparable_only
+        }
     return obj
