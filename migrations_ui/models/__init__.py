@@ -18,6 +18,7 @@ from migrations_ui.models.proposals import (
     ProposalStatus,
     Source,
 )
+from migrations_ui.models.ratelimit import RateWindow
 from migrations_ui.models.tenancy import (
     CanonicalForm,
     Membership,
@@ -41,6 +42,7 @@ __all__ = [
     "NotAllowedError",
     "Proposal",
     "ProposalStatus",
+    "RateWindow",
     "Role",
     "Source",
     "Target",
