@@ -18,7 +18,6 @@ from pglast import parser
 from schemabuilder.engine.errors import Issue
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.snapshot import (
-    Column,
     Constraint,
     ConstraintKind,
     Index,
@@ -269,8 +268,3 @@ def _printed_ref(con: Constraint) -> str | None:
 
 def _join(names: tuple[str, ...]) -> str:
     return ", ".join(quote_ident(n) for n in names)
-
-
-def renamed_column(column: Column, name: str) -> Column:
-    """``column`` under another name (for display of a renamed column)."""
-    return dataclasses.replace(column, name=name)
