@@ -71,7 +71,8 @@ class Hazard:
     severity: Severity
     message: str
     table: str
-    numbers: Mapping[str, Number] = field(default_factory=dict)
+    # Not hashed: a hazard (and the statement holding it) stays usable in sets.
+    numbers: Mapping[str, Number] = field(default_factory=dict, hash=False)
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""

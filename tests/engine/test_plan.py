@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -18,18 +18,20 @@ from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.snapshot import Snapshot
+from tests.engine.test_plan_cases import database_url
 
 
 @pytest.fixture
 def url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database for one test."""
-    name = f"sbplan_{request.node.name[:30]}".replace("[", "_").replace("]", "").replace("-", "_")
-    admin = urlunsplit(urlsplit(any_target_url)._replace(path="/postgres"))
+    name = f"sbplan_{request.node.name[:30]}_{os.getpid()}"
+    name = name.replace("[", "_").replace("]", "").replace("-", "_")
+    admin = database_url(any_target_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield urlunsplit(urlsplit(any_target_url)._replace(path=f"/{name}"))
+        yield database_url(any_target_url, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

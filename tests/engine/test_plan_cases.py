@@ -46,7 +46,8 @@ REGEN = os.environ.get("SB_REGEN_CASES") == "1"
 SCHEMA = "public"
 
 
-def _database_url(server_url: str, name: str) -> str:
+def database_url(server_url: str, name: str) -> str:
+    """``server_url`` pointing at database ``name``."""
     return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
 
 
@@ -58,12 +59,12 @@ def case_url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[st
     database, so that other test runs on the same server do not get in the way.
     """
     name = f"sbcase_{request.node.callspec.params['case']}_{os.getpid()}"[:63]
-    admin = _database_url(any_target_url, "postgres")
+    admin = database_url(any_target_url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield _database_url(any_target_url, name)
+        yield database_url(any_target_url, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
