@@ -205,3 +205,17 @@ def snapshot_now(proposal: Proposal) -> Snapshot:
     names = {t["name"] for t in proposal.blueprint.get("tables", [])}
     with connect(proposal.target) as conn:
         return introspect(conn, proposal.target.schema_name, tables=names)
+
+
+def plan_target(target: Target, bp: NormalizedBlueprint) -> PlanResult:
+    """Plan ``bp`` against the target as a submission would, storing nothing (a dry run)."""
+    started = time.perf_counter()
+    with connect(target) as conn:
+        p = plan(
+            conn,
+            bp,
+            schema=target.schema_name,
+            managed=managed_tables(target),
+            cache=DbCanonicalCache(),
+        )
+    return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
