@@ -209,3 +209,20 @@ def wait_until_final(proposal: Proposal, seconds: float) -> Proposal:
             return proposal
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 1.5, 0.5)
+
+
+@dataclass(frozen=True)
+class Preview:
+    validated: ValidatedEnvelope
+    target: Target
+    plan: bridge.PlanResult
+
+
+def preview(*, user: AbstractBaseUser, envelope: Any, environment: str | None = None) -> Preview:
+    """A dry run: validate and plan against the live target as ``submit`` would, storing no
+    proposal. Same access rules as submitting (planning works on the target database)."""
+    validated = validate_envelope(envelope)
+    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    if target.tenant.role_of(user) not in SUBMIT_ROLES:
+        raise NotAllowedError("Viewers cannot plan: ask a tenant admin for the submitter role.")
+    return Preview(validated, target, bridge.plan_target(target, validated.blueprint))
