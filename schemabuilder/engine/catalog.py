@@ -131,6 +131,7 @@ def _column(row: dict[str, Any]) -> Column:
         not_null=row["not_null"],
         default=row["default"],
         identity=row["identity"],
+        serial=row["serial"],
         generated=row["generated"],
         collation=row["collation"],
         comment=row["comment"],

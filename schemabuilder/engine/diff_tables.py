@@ -26,9 +26,13 @@ from schemabuilder.engine.snapshot import Column, ConstraintKind, Table
 SCAN_TIMEOUT_MS = 15 * 60 * 1000
 
 
+_SERIAL_TYPES = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
+
+
 def column_definition(col: Column) -> str:
     """The column as it appears in CREATE TABLE or ADD COLUMN."""
-    parts = [quote_ident(col.name), col.type]
+    type_ = _SERIAL_TYPES.get(col.type, col.type) if col.serial else col.type
+    parts = [quote_ident(col.name), type_]
     if col.collation:
         parts += ["COLLATE", col.collation]
     if col.generated:
@@ -166,7 +170,7 @@ def diff_columns(ctx: DiffContext, live: Table, desired: Table) -> list[MemberCh
 def _add_column(ctx: DiffContext, table: str, col: Column, stats: TableStats | None) -> None:
     hazards: list[Hazard] = []
     if stats is not None and stats.populated:
-        fills = col.default is not None or col.identity or col.generated
+        fills = col.default is not None or col.identity or col.generated or col.serial
         if col.not_null and not fills:
             hazards.append(
                 Hazard(
@@ -179,8 +183,8 @@ def _add_column(ctx: DiffContext, table: str, col: Column, stats: TableStats | N
                 )
             )
         rewrite_why = None
-        if col.identity:
-            rewrite_why = "an identity column fills every row"
+        if col.identity or col.serial:
+            rewrite_why = "every row gets a number from a new sequence"
         elif col.generated and col.generated.endswith("STORED"):
             rewrite_why = "a stored generated column is computed for every row"
         elif col.default is not None and ctx.facts.default_rewrites(col.type, col.default):
@@ -247,6 +251,14 @@ def _alter_column(
         _add_column(ctx, table, after, stats)
         return
     name = after.name
+    if after.serial and not before.serial:
+        ctx.issues.append(
+            Issue(
+                ctx.path_of(table, name, "type"),
+                f"{table}.{name} exists and cannot become serial in place: add a new serial "
+                "column instead",
+            )
+        )
     retyped = before.type != after.type or before.collation != after.collation
     if before.identity and after.identity is None:
         ctx.emit(
@@ -259,7 +271,9 @@ def _alter_column(
             table,
             f"{name} becomes GENERATED {after.identity}",
         )
-    if before.default is not None and (retyped or after.default is None):
+    if before.serial and not after.serial:
+        ctx.emit(f"{alter} DROP DEFAULT", Phase.ALTER_COLUMNS, table, f"{name} stops being serial")
+    elif before.default is not None and (retyped or after.default is None):
         why = "the old default may not convert to the new type" if retyped else "no default"
         ctx.emit(f"{alter} DROP DEFAULT", Phase.ALTER_COLUMNS, table, f"{name}: {why}")
     if retyped:

@@ -44,6 +44,7 @@ class Column:
     not_null: bool = False
     default: str | None = None
     identity: str | None = None  # "ALWAYS" | "BY DEFAULT"
+    serial: bool = False  # default drawn from a sequence the column owns
     generated: str | None = None  # "GENERATED ALWAYS AS (expr) STORED"
     collation: str | None = None  # only when not the type's default
     comment: str | None = None

@@ -1,13 +1,17 @@
 -- Columns of the selected tables. Types, defaults and generation expressions are printed by
 -- PostgreSQL itself (format_type, pg_get_expr) under the caller's search_path, so the same
 -- definition prints the same way in a scratch schema and in the live one.
+-- A serial column (its default draws from a sequence the column owns) is reported as serial
+-- with no default: the sequence's name follows the table's at creation and not after a
+-- rename, so it is not part of the column's value.
 SELECT a.attrelid AS table_oid,
        a.attname AS name,
        a.attnum AS position,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        a.attnotnull AS not_null,
-       CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid, true) END
-           AS "default",
+       CASE WHEN a.attgenerated = '' AND NOT sr.serial
+            THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid, true) END AS "default",
+       sr.serial,
        CASE a.attidentity WHEN 'a' THEN 'ALWAYS' WHEN 'd' THEN 'BY DEFAULT' END AS identity,
        CASE WHEN a.attgenerated <> '' THEN
            format('GENERATED ALWAYS AS (%%s) %%s', pg_catalog.pg_get_expr(d.adbin, d.adrelid, true),
@@ -19,6 +23,21 @@ FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+CROSS JOIN LATERAL (
+    SELECT d.oid IS NOT NULL AND EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_depend own
+        JOIN pg_catalog.pg_depend used
+          ON used.refclassid = 'pg_catalog.pg_class'::regclass
+         AND used.refobjid = own.objid
+         AND used.classid = 'pg_catalog.pg_attrdef'::regclass
+         AND used.objid = d.oid
+        WHERE own.classid = 'pg_catalog.pg_class'::regclass
+          AND own.refclassid = 'pg_catalog.pg_class'::regclass
+          AND own.refobjid = a.attrelid
+          AND own.refobjsubid = a.attnum
+          AND own.deptype = 'a') AS serial
+) AS sr
 WHERE a.attrelid = ANY(%(oids)s)
   AND a.attnum > 0
   AND NOT a.attisdropped
