@@ -40,6 +40,14 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
+    def revoke(self) -> bool:
+        """Revoke the token for good; False when it already was (it stays revoked then)."""
+        now = timezone.now()
+        done = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if done:
+            self.revoked_at = now
+        return bool(done)
+
     @classmethod
     def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
         """Create a token; returns (row, raw token). The raw token is never stored."""
