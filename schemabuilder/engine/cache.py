@@ -17,7 +17,7 @@ from schemabuilder.engine.normalize import NFence, NTable
 from schemabuilder.engine.snapshot import Table, canonical_dumps
 
 # Bump when the DDL renderer or the catalog queries change what a table prints as.
-CANONICAL_FORM_VERSION = 1
+CANONICAL_FORM_VERSION = 2
 
 
 class CanonicalKey(NamedTuple):

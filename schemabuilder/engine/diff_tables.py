@@ -79,6 +79,28 @@ def create_table(ctx: DiffContext, table: Table) -> None:
             _comment_column(ctx, table.name, col.name, col.comment, new=True)
 
 
+def blocked_by_dependents(
+    ctx: DiffContext, table: str, column: str | None, action: str
+) -> list[Hazard]:
+    """BLOCKED_BY_DEPENDENTS when views, foreign keys or policies outside the plan use the
+    table (or column) that ``action`` drops or retypes: PostgreSQL would refuse it."""
+    users = ctx.facts.dependents(table, column)
+    if not users:
+        return []
+    what = table if column is None else f"{table}.{column}"
+    them = "it" if len(users) == 1 else "them"
+    return [
+        Hazard(
+            HazardKind.BLOCKED_BY_DEPENDENTS,
+            Severity.DANGER,
+            f"{'; '.join(users)} {'uses' if len(users) == 1 else 'use'} {what}: {action} will "
+            f"fail; change or drop {them} first",
+            table,
+            {"dependents": len(users)},
+        )
+    ]
+
+
 def drop_table(ctx: DiffContext, table: Table, dropped: set[str]) -> None:
     """DROP TABLE, after the foreign keys between dropped tables (cycles included)."""
     for con in table.constraints:
@@ -109,7 +131,7 @@ def drop_table(ctx: DiffContext, table: Table, dropped: set[str]) -> None:
         Phase.DROP_TABLES,
         table.name,
         f"{table.name} is managed here and no longer in the blueprint",
-        hazards=[hazard],
+        hazards=[hazard, *blocked_by_dependents(ctx, table.name, None, "DROP TABLE")],
     )
 
 
@@ -221,6 +243,7 @@ def _drop_column(ctx: DiffContext, table: str, col: Column, stats: TableStats | 
             numbers,
         )
     ]
+    hazards += blocked_by_dependents(ctx, table, col.name, "DROP COLUMN")
     if col.name == ctx.fence_column:
         hazards.append(
             Hazard(
@@ -443,6 +466,7 @@ def _retype_column(
         )
         if not in_place:
             hazards.append(_rewrite(table, stats, f"{name} is converted in every row"))
+    hazards += blocked_by_dependents(ctx, table, name, "ALTER COLUMN TYPE")
     ctx.emit(
         f"{alter} TYPE {new_type} USING {quote_ident(name)}::{after.type}",
         Phase.ALTER_COLUMNS,

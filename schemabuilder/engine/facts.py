@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
+from schemabuilder.engine.catalog import catalog_query
 from schemabuilder.engine.hazards import Number
 from schemabuilder.engine.renames import Renames
 
@@ -89,6 +90,7 @@ class LiveFacts(Protocol):
     ) -> CastOutcome | None: ...
     def default_rewrites(self, type_: str, default: str) -> bool: ...
     def lock_capacity(self) -> int | None: ...
+    def dependents(self, table: str, column: str | None) -> list[str]: ...
 
 
 class PgFacts:
@@ -340,6 +342,25 @@ class PgFacts:
                 return not (row and row[0])
         except psycopg.Error:
             return True
+
+    def dependents(self, table: str, column: str | None) -> list[str]:
+        """Views, foreign keys and policies outside the plan's tables that use ``table`` (or
+        its ``column``): PostgreSQL refuses to drop or retype what they use."""
+        name = sql.Identifier(self.schema, self.renames.live_table(table)).as_string(self.conn)
+        live_column = self.renames.live_column(table, column) if column else None
+        try:
+            with self._scope() as cur:
+                rows = cur.execute(
+                    catalog_query("dependents"), {"table": name, "column": live_column}
+                ).fetchall()
+        except psycopg.Error:
+            return []
+        inside = self.live_tables or frozenset()
+        return [
+            str(description)
+            for description, owner, owner_schema in rows
+            if not (owner_schema == self.schema and owner in inside)
+        ]
 
     def lock_capacity(self) -> int | None:
         """The server's lock table: max_locks_per_transaction * (connections + prepared)."""

@@ -41,6 +41,7 @@ class HazardKind(StrEnum):
     TENANT_FENCE_WEAKENED = "TENANT_FENCE_WEAKENED"
     ACCESS_EXCLUSIVE_LOCK = "ACCESS_EXCLUSIVE_LOCK"
     TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
+    BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
 
 
 DESCRIPTIONS: dict[HazardKind, str] = {
@@ -60,6 +61,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.TENANT_FENCE_WEAKENED: "The tenant fence is weakened: tenants may see each other.",
     HazardKind.ACCESS_EXCLUSIVE_LOCK: "A populated table is locked against reads and writes.",
     HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
+    HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",
 }
 
 

@@ -74,6 +74,9 @@ class Facts:
     def lock_capacity(self) -> int | None:
         return self.capacity
 
+    def dependents(self, table: str, column: str | None) -> list[str]:
+        return []
+
 
 def fenced(*policies: Policy, rls: bool = True) -> Table:
     return Table(
