@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from migrations_ui import views
-from migrations_ui.api import api
+from migrations_ui.api import api, webhook_api
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # The seed's webhook (POST /wf106/schema-builder), described in /api/v1/openapi.json.
+    path("wf106/", webhook_api.urls),
     path("settings/tokens/", include("migrations_ui.urls_tokens")),
     path("", include("migrations_ui.urls")),
 ]

@@ -1,5 +1,121 @@
-"""The REST API (django-ninja) at /api/v1/ and the seed's webhook at /wf106/schema-builder."""
+"""The REST API (django-ninja) at /api/v1/ and the seed's webhook at /wf106/schema-builder.
+
+Both authenticate with a personal token (``Authorization: Bearer <token>``) or, for people
+in a browser, with their session (CSRF-protected). One OpenAPI document, at
+/api/v1/openapi.json, describes both; /api/v1/docs is the interactive page.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
 
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
-api = NinjaAPI(title="Schema Auto-Builder API", version="1.0.0", urls_namespace="api")
+from migrations_ui.api import errors
+from migrations_ui.api.auth import BrowserSession, TokenAuth
+from migrations_ui.api.docs import LocalSwagger
+from migrations_ui.api.proposals import router as proposals_router
+from migrations_ui.api.tenants import router as tenants_router
+from migrations_ui.api.webhook import router as webhook_router
+from schemabuilder.engine.blueprint import Envelope
+
+DESCRIPTION = """
+Submit blueprints, follow and review proposals, read a tenant's history and schema.
+
+**Authentication**: `Authorization: Bearer <token>`. Create a token at `/settings/tokens/` or
+with `python manage.py create_token USER`. A token acts as its user: the user's tenant
+memberships decide what it may do. A tenant you are not a member of answers 404.
+
+**Errors** answer JSON: `{"code": "...", "message": "...", "errors": [{"path", "message"}]}`
+(`errors` for validation only). Requests per token are rate limited (429 with `Retry-After`).
+
+**Idempotency**: send `Idempotency-Key` (or `meta.idempotency_key`): a retried request returns
+the same proposal; the same key with a different blueprint is 409.
+"""
+
+
+class Api(NinjaAPI):
+    """NinjaAPI whose OpenAPI document also describes the APIs mounted elsewhere (the seed's
+    webhook) and the blueprint envelope, the engine's own model."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.merged: list[NinjaAPI] = []
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        schemas.update(envelope_components())
+        for other in self.merged:
+            extra = other.get_openapi_schema()
+            schema["paths"].update(extra.get("paths", {}))
+            for key, value in extra.get("components", {}).items():
+                components.setdefault(key, {}).update(value)
+        return schema
+
+
+def envelope_components() -> dict[str, Any]:
+    """The engine's Envelope model as OpenAPI components, named Blueprint*."""
+    raw = Envelope.model_json_schema(ref_template="#/components/schemas/Blueprint{model}")
+    defs = raw.pop("$defs", {})
+    found = {f"Blueprint{name}": value for name, value in defs.items()}
+    envelope = copy.deepcopy(raw)
+    envelope["example"] = EXAMPLE_ENVELOPE
+    found["BlueprintEnvelope"] = envelope
+    return found
+
+
+EXAMPLE_ENVELOPE: dict[str, Any] = {
+    "meta": {"tenant_id": "t_demo", "environment": "dev"},
+    "payload": {
+        "schema_version": "001",
+        "description": "Foundation Schema",
+        "force_apply": False,
+        "tables": [
+            {
+                "name": "patients",
+                "columns": [
+                    {"name": "first_name", "type": "TEXT", "not_null": True},
+                    {"name": "last_name", "type": "TEXT", "not_null": True},
+                    {"name": "phone", "type": "TEXT"},
+                ],
+                "indexes": [{"name": "idx_patients_phone", "columns": ["phone"]}],
+            }
+        ],
+    },
+}
+
+AUTH = [TokenAuth(), BrowserSession()]
+
+api = Api(
+    title="Schema Auto-Builder API",
+    version="1.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=AUTH,
+    docs=LocalSwagger(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+api.add_router("/", proposals_router)
+api.add_router("/", tenants_router)
+
+# The seed's webhook lives at /wf106/schema-builder, outside /api/v1/: its own NinjaAPI,
+# described in the same document.
+webhook_api = NinjaAPI(
+    title="Schema Auto-Builder webhook",
+    version="1.0.0",
+    urls_namespace="wf106",
+    auth=AUTH,
+    docs_url=None,
+    openapi_url=None,
+)
+errors.install(webhook_api)
+webhook_api.add_router("/", webhook_router)
+api.merged.append(webhook_api)

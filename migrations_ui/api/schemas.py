@@ -1,0 +1,292 @@
+"""The API's request and response shapes. The envelope is the engine's own model; hazard kinds,
+severities, phases and lock modes are the engine's enums, so the document cannot drift from
+what the engine produces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from migrations_ui.models import ProposalStatus, Role, Source
+from schemabuilder.engine import HazardKind, LockMode, Phase, Severity
+
+ContractStatus = Literal["applied", "noop", "blocked", "failed", "pending_approval", "queued"]
+
+
+# ---- errors --------------------------------------------------------------------------------
+
+
+class ErrorItem(Schema):
+    path: str = Field(..., examples=["payload.tables[0].columns[1].type"])
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error: a stable code, a message, and for validation every problem with its path."""
+
+    code: str = Field(..., examples=["invalid"])
+    message: str
+    errors: list[ErrorItem] | None = Field(
+        None, description="Only for validation errors (code 'invalid')."
+    )
+
+
+# ---- the seed's output contract ------------------------------------------------------------
+
+
+class ContractMetaOut(Schema):
+    workflow_name: Literal["WF106"]
+    workflow_run_id: str
+    latency_ms: int
+    success: bool
+    inputs_hash: str = Field(..., description="sha256_ + hex of the request body's canonical JSON")
+    outputs_hash: str = Field(
+        ..., description="sha256_ + hex of the canonical JSON of {result, audit}"
+    )
+
+
+class PrimaryOutputs(Schema):
+    schema_version: str
+    tables_created: int
+    indexes_created: int
+    migration_log_id: str | None
+    warnings: list[str]
+
+
+class ContractResult(Schema):
+    status: ContractStatus
+    summary: str
+    primary_outputs: PrimaryOutputs
+    proposal_id: str
+
+
+class DataWritten(Schema):
+    table: str
+    record_id: str
+
+
+class ExternalCall(Schema):
+    service: str
+    endpoint: str
+    latency_ms: int | float
+
+
+class ContractAudit(Schema):
+    phi_touched: bool
+    data_written: list[DataWritten]
+    external_calls: list[ExternalCall]
+
+
+class ContractOut(Schema):
+    """The seed's output contract (wf106-design-v2.md)."""
+
+    meta_out: ContractMetaOut
+    result: ContractResult
+    audit: ContractAudit
+
+
+class WebhookInvalidOut(ErrorOut):
+    """A refused envelope: the error, and meta_out so the caller can match it to its run."""
+
+    meta_out: ContractMetaOut | None = None
+
+
+# ---- proposals -----------------------------------------------------------------------------
+
+
+class EngineHazard(Schema):
+    kind: HazardKind
+    severity: Severity
+    message: str
+    table: str
+    numbers: dict[str, Any] = {}
+
+
+class HazardOut(EngineHazard):
+    id: str = Field(..., description="Acknowledge dangerous hazards by this id when approving.")
+
+
+class StatementOut(Schema):
+    sql: str
+    phase: Phase
+    table: str
+    reason: str
+    lock: LockMode
+    hazards: list[EngineHazard]
+    statement_timeout_ms: int | None = None
+
+
+class ApprovalOut(Schema):
+    approver: str
+    decision: Literal["approved", "rejected"]
+    comment: str
+    acknowledged_hazards: list[str]
+    plan_checksum: str
+    created_at: datetime
+    voided_at: datetime | None
+    void_reason: str
+
+
+class AuditEventOut(Schema):
+    at: datetime
+    action: str
+    actor: str
+    request_id: str
+    data: dict[str, Any]
+
+
+class ProposalSummary(Schema):
+    id: UUID
+    url: str
+    tenant: str
+    target: str
+    status: ProposalStatus
+    contract_status: ContractStatus
+    source: Source
+    schema_version: str
+    description: str
+    submitted_by: str
+    force_apply: bool
+    is_dangerous: bool
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ProposalOut(ProposalSummary):
+    """One proposal: its plan, hazards, SQL, status, approvals and audit trail."""
+
+    schema_hash: str
+    idempotency_key: str
+    run_id: str
+    error: str
+    review_reason: str
+    plan_checksum: str
+    base_snapshot_hash: str
+    tables_created: int
+    indexes_created: int
+    hazards: list[HazardOut]
+    acknowledge: list[str] = Field(
+        ..., description="The hazard ids an approver must acknowledge (the dangerous ones)."
+    )
+    statements: list[StatementOut]
+    changes: list[dict[str, Any]]
+    sql: str
+    migration_log_id: str | None
+    approvals: list[ApprovalOut]
+    audit: list[AuditEventOut]
+    updated_at: datetime
+    planned_at: datetime | None
+
+
+class ProposalPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ProposalSummary]
+
+
+class ApproveIn(Schema):
+    comment: str = Field("", max_length=5000)
+    acknowledged_hazards: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Every dangerous hazard's id, as listed in the proposal's 'acknowledge'.",
+    )
+
+
+class RejectIn(Schema):
+    comment: str = Field(..., min_length=1, max_length=5000)
+
+
+# ---- dry-run plan --------------------------------------------------------------------------
+
+
+class PlanOut(Schema):
+    """What a submission would plan now; nothing is stored."""
+
+    tenant: str
+    target: str
+    schema_version: str
+    schema_hash: str
+    force_apply: bool
+    is_empty: bool
+    is_dangerous: bool
+    checksum: str
+    base_snapshot_hash: str
+    tables_created: int
+    indexes_created: int
+    hazards: list[HazardOut]
+    statements: list[StatementOut]
+    changes: list[dict[str, Any]]
+    unmanaged_tables: list[str]
+    dropped_tables: list[str]
+    sql: str
+    plan_ms: float
+
+
+# ---- tenants -------------------------------------------------------------------------------
+
+
+class TargetOut(Schema):
+    environment: str
+    schema_name: str
+    is_default: bool
+
+
+class TenantOut(Schema):
+    slug: str
+    name: str
+    role: Role
+    targets: list[TargetOut]
+
+
+class TokenInfo(Schema):
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class MeOut(Schema):
+    username: str
+    token: TokenInfo | None
+    tenants: list[TenantOut]
+
+
+class HistoryItem(Schema):
+    migration_log_id: str
+    target: str
+    version: str
+    description: str
+    status: Literal["success", "failed", "blocked", "noop"]
+    applied_by: str
+    checksum: str
+    schema_hash: str
+    snapshot_hash: str
+    proposal_id: UUID | None
+    error_message: str
+    created_at: datetime
+
+
+class HistoryPage(Schema):
+    tenant: str
+    count: int
+    limit: int
+    offset: int
+    items: list[HistoryItem]
+
+
+class SchemaSnapshotOut(Schema):
+    """The tenant's managed schema as of its latest successful change (null before any)."""
+
+    tenant: str
+    target: str
+    version: str | None
+    migration_log_id: str | None
+    applied_at: datetime | None
+    snapshot_hash: str | None
+    tables: list[str]
+    snapshot: dict[str, Any] | None
