@@ -14,13 +14,49 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from migrations_ui.access import tenants_for
-from migrations_ui.models import WorkerHeartbeat
+from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
+from migrations_ui.models.proposals import FINAL_STATES
+from migrations_ui.views_base import awaiting_my_approval
+
+LATEST_FAILURES = 5
+
+
+def _target_state(target: Target) -> dict[str, object]:
+    """What the dashboard says about one target: where it is, what happened last, what moves."""
+    records = MigrationRecord.objects.filter(target=target).select_related("proposal")
+    return {
+        "target": target,
+        "current": records.filter(status="success").order_by("-created_at").first(),
+        "last": records.order_by("-created_at").first(),
+        "in_flight": Proposal.objects.filter(target=target)
+        .exclude(status__in=FINAL_STATES)
+        .count(),
+    }
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    tenants = tenants_for(request.user).prefetch_related("targets")
-    return render(request, "migrations_ui/dashboard.html", {"tenants": tenants})
+    tenants = list(tenants_for(request.user).prefetch_related("targets"))
+    rows = [
+        {"tenant": tenant, "targets": [_target_state(t) for t in tenant.targets.all()]}
+        for tenant in tenants
+    ]
+    visible = Proposal.objects.filter(tenant__in=tenants).select_related(
+        "tenant", "target", "submitted_by"
+    )
+    context = {
+        "rows": rows,
+        "awaiting": awaiting_my_approval(request.user)
+        .select_related("tenant", "target", "submitted_by")
+        .order_by("created_at")[:10],
+        "failures": visible.filter(status=ProposalStatus.FAILED).order_by("-finished_at")[
+            :LATEST_FAILURES
+        ],
+        "mine": visible.filter(submitted_by=request.user)
+        .exclude(status__in=FINAL_STATES)
+        .order_by("-created_at")[:10],
+    }
+    return render(request, "migrations_ui/dashboard.html", context)
 
 
 def _worker_state() -> dict[str, object]:

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# Real worker processes and fresh target databases, as the apply tests use them.
+from tests.apply.conftest import make_target_db, people, target_url, workers  # noqa: F401
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
