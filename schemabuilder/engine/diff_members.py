@@ -46,42 +46,66 @@ def create_constraints(ctx: DiffContext, table: Table) -> None:
             _add_constraint(ctx, table.name, con, None)
 
 
-def diff_constraints(ctx: DiffContext, live: Table, desired: Table) -> list[MemberChange]:
-    """RENAME, DROP and ADD CONSTRAINT for one existing table."""
+def _diff_named[T: (Constraint, Index)](
+    ctx: DiffContext,
+    table: str,
+    kind: str,
+    live: Mapping[str, T],
+    desired: Mapping[str, T],
+    same: Callable[[T, T], bool],
+    rename_sql: Callable[[T, T], str],
+    drop: Callable[[T, bool], None],
+    add: Callable[[T], None],
+) -> list[MemberChange]:
+    """Renames, then drops, then additions of one kind of named member of one table.
+
+    A member whose definition changes under the same name is dropped and added again
+    (``drop`` is told it is replaced: its hazards are the new one's to report)."""
     changes: list[MemberChange] = []
-    table = desired.name
-    renamed = pair_renames(live.constraint_map, desired.constraint_map, _same_constraint)
-    renamed_live = {a.name for a, _ in renamed}
-    renamed_desired = {b.name for _, b in renamed}
+    renamed = pair_renames(live, desired, same)
     for old, new in renamed:
         ctx.emit(
-            f"ALTER TABLE {ctx.qualified(table)} RENAME CONSTRAINT {quote_ident(old.name)} TO "
-            f"{quote_ident(new.name)}",
+            rename_sql(old, new),
             Phase.RENAME_CONSTRAINTS,
             table,
-            f"constraint {old.name} has the definition of {new.name}: renamed, not rebuilt",
+            f"{kind} {old.name} has the definition of {new.name}: renamed, not rebuilt",
         )
-        changes.append(
-            MemberChange("constraint", new.name, Action.RENAMED, old, new, renamed_from=old.name)
-        )
-    stats = ctx.stats(table)
-    for con in live.constraints:
-        if con.name in renamed_live:
-            continue
-        wanted = desired.constraint_map.get(con.name)
-        if wanted is None or wanted != con:
-            _drop_constraint(ctx, table, con, stats, replaced=wanted is not None)
+        changes.append(MemberChange(kind, new.name, Action.RENAMED, old, new, old.name))
+    renamed_live = {a.name for a, _ in renamed}
+    renamed_desired = {b.name for _, b in renamed}
+    for name in sorted(set(live) - renamed_live):
+        wanted = desired.get(name)
+        if wanted != live[name]:
+            drop(live[name], wanted is not None)
             if wanted is None:
-                changes.append(MemberChange("constraint", con.name, Action.DROPPED, con, None))
-    for con in desired.constraints:
-        if con.name in renamed_desired:
-            continue
-        before = live.constraint_map.get(con.name)
-        if before is None or before != con:
-            _add_constraint(ctx, table, con, stats)
+                changes.append(MemberChange(kind, name, Action.DROPPED, live[name], None))
+    for name in sorted(set(desired) - renamed_desired):
+        before = live.get(name)
+        if before != desired[name]:
+            add(desired[name])
             action = Action.ADDED if before is None else Action.ALTERED
-            changes.append(MemberChange("constraint", con.name, action, before, con))
+            changes.append(MemberChange(kind, name, action, before, desired[name]))
     return changes
+
+
+def diff_constraints(ctx: DiffContext, live: Table, desired: Table) -> list[MemberChange]:
+    """RENAME, DROP and ADD CONSTRAINT for one existing table."""
+    table = desired.name
+    stats = ctx.stats(table)
+    return _diff_named(
+        ctx,
+        table,
+        "constraint",
+        live.constraint_map,
+        desired.constraint_map,
+        _same_constraint,
+        lambda old, new: (
+            f"ALTER TABLE {ctx.qualified(table)} RENAME CONSTRAINT {quote_ident(old.name)} "
+            f"TO {quote_ident(new.name)}"
+        ),
+        lambda con, replaced: _drop_constraint(ctx, table, con, stats, replaced=replaced),
+        lambda con: _add_constraint(ctx, table, con, stats),
+    )
 
 
 def _drop_constraint(
@@ -177,39 +201,19 @@ def create_indexes(ctx: DiffContext, table: Table) -> None:
 
 def diff_indexes(ctx: DiffContext, live: Table, desired: Table) -> list[MemberChange]:
     """ALTER INDEX RENAME, DROP INDEX and CREATE INDEX for one existing table."""
-    changes: list[MemberChange] = []
     table = desired.name
-    renamed = pair_renames(live.index_map, desired.index_map, _same_index)
-    for old, new in renamed:
-        ctx.emit(
-            f"ALTER INDEX {ctx.qualified(old.name)} RENAME TO {quote_ident(new.name)}",
-            Phase.RENAME_CONSTRAINTS,
-            table,
-            f"index {old.name} has the definition of {new.name}: renamed, not rebuilt",
-        )
-        changes.append(
-            MemberChange("index", new.name, Action.RENAMED, old, new, renamed_from=old.name)
-        )
-    renamed_live = {a.name for a, _ in renamed}
-    renamed_desired = {b.name for _, b in renamed}
     stats = ctx.stats(table)
-    for index in live.indexes:
-        if index.name in renamed_live:
-            continue
-        wanted = desired.index_map.get(index.name)
-        if wanted is None or wanted != index:
-            _drop_index(ctx, table, index, stats, replaced=wanted is not None)
-            if wanted is None:
-                changes.append(MemberChange("index", index.name, Action.DROPPED, index, None))
-    for index in desired.indexes:
-        if index.name in renamed_desired:
-            continue
-        before = live.index_map.get(index.name)
-        if before is None or before != index:
-            _create_index(ctx, table, index, stats)
-            action = Action.ADDED if before is None else Action.ALTERED
-            changes.append(MemberChange("index", index.name, action, before, index))
-    return changes
+    return _diff_named(
+        ctx,
+        table,
+        "index",
+        live.index_map,
+        desired.index_map,
+        _same_index,
+        lambda old, new: f"ALTER INDEX {ctx.qualified(old.name)} RENAME TO {quote_ident(new.name)}",
+        lambda index, replaced: _drop_index(ctx, table, index, stats, replaced=replaced),
+        lambda index: _create_index(ctx, table, index, stats),
+    )
 
 
 def _drop_index(
