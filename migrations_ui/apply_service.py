@@ -186,7 +186,8 @@ def _record_outcome(proposal: Proposal, outcome: ApplyOutcome) -> None:
         after_hash=outcome.after.hash,
         timings=timings,
         marker_id=outcome.marker_id,
-        counts=bridge.creation_counts(outcome.plan),
+        counts=bridge.creation_counts(outcome.plan) if outcome.plan else None,
+        ran=(outcome.sql, outcome.checksum),
     )
 
 
@@ -198,8 +199,11 @@ def _record_success(
     timings: dict[str, Any],
     marker_id: int,
     counts: dict[str, int] | None = None,
+    ran: tuple[str, str] | None = None,
 ) -> None:
+    """``ran``: the SQL and checksum that actually ran, when the worker planned again."""
     counts = counts or bridge.creation_counts_from_json(proposal.plan or {})
+    ran_fields = {"sql_script": ran[0], "checksum": ran[1]} if ran else {}
     managed = sorted(t["name"] for t in proposal.blueprint.get("tables", []))
     with transaction.atomic():
         record = MigrationRecord.for_proposal(
@@ -208,6 +212,7 @@ def _record_success(
             snapshot=after_json,
             snapshot_hash=after_hash,
             managed_tables=managed,
+            **ran_fields,
             metadata={
                 **counts,
                 "latency_ms": timings.get("total_ms"),

@@ -19,14 +19,18 @@ from schemabuilder.engine import Issue, NormalizedBlueprint
 from schemabuilder.engine.apply import (
     ApplyOutcome,
     ApplyRequest,
+    Reviewed,
     apply_plan,
+    fingerprints,
     plan_signature,
+    scope_of,
 )
 from schemabuilder.engine.apply import (
     read_marker as engine_read_marker,
 )
 from schemabuilder.engine.cache import CanonicalKey
 from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.phases import Phase, Statement
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
@@ -155,15 +159,45 @@ def managed_tables(target: Target) -> set[str]:
 def plan_proposal(proposal: Proposal) -> PlanResult:
     bp = blueprint_from_json(proposal.blueprint)
     started = time.perf_counter()
+    managed = managed_tables(proposal.target)
+    schema = proposal.target.schema_name
     with connect(proposal.target) as conn:
-        p = plan(
-            conn,
-            bp,
-            schema=proposal.target.schema_name,
-            managed=managed_tables(proposal.target),
-            cache=DbCanonicalCache(),
+        # Fingerprints first: a change between them and the plan only makes the worker plan
+        # again; taken after, it could hide a change the plan did not see.
+        prints = fingerprints(conn, schema, scope_of(bp, managed))
+        p = plan(conn, bp, schema=schema, managed=managed, cache=DbCanonicalCache())
+    result = plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
+    result.plan_json["fingerprints"] = prints
+    result.plan_json["managed"] = sorted(managed)
+    return result
+
+
+def reviewed_plan(proposal: Proposal) -> Reviewed | None:
+    """The stored plan as the engine runs it, or None if it lacks what that needs (then the
+    worker plans again)."""
+    data = proposal.plan or {}
+    if "fingerprints" not in data or "desired" not in data:
+        return None
+    if sorted(data.get("managed", [])) != sorted(managed_tables(proposal.target)):
+        return None  # another change was applied since: plan again
+    statements = tuple(
+        Statement(
+            sql=st["sql"],
+            phase=Phase(st["phase"]),
+            table=st.get("table", ""),
+            reason=st.get("reason", ""),
+            statement_timeout_ms=st.get("statement_timeout_ms"),
         )
-    return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
+        for st in data.get("statements", [])
+    )
+    return Reviewed(
+        statements=statements,
+        desired=Snapshot.from_json(data["desired"]),
+        dropped_tables=tuple(data.get("dropped_tables", [])),
+        checksum=proposal.plan_checksum,
+        sql=proposal.plan_sql,
+        fingerprints=dict(data["fingerprints"]),
+    )
 
 
 def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
@@ -191,6 +225,7 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
             conn,
             blueprint_from_json(proposal.blueprint),
             request,
+            reviewed=reviewed_plan(proposal),
             cache=DbCanonicalCache(),
             on_progress=on_progress,
         )

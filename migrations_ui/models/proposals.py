@@ -538,25 +538,27 @@ class MigrationRecord(models.Model):
     def for_proposal(
         cls, proposal: Proposal, status: str, *, error: str = "", **fields: Any
     ) -> MigrationRecord:
-        return cls.objects.create(
-            tenant=proposal.tenant,
-            target=proposal.target,
-            proposal=proposal,
-            version=proposal.schema_version,
-            description=proposal.description,
-            applied_by=proposal.submitted_by.get_username(),
-            checksum=proposal.plan_checksum,
-            schema_hash=proposal.schema_hash,
-            status=status,
-            error_message=error,
-            sql_script=proposal.plan_sql,
-            metadata={
-                "run_id": proposal.run_id,
-                "hazards": proposal.hazards,
-                **fields.pop("metadata", {}),
-            },
-            **fields,
-        )
+        metadata = {
+            "run_id": proposal.run_id,
+            "hazards": proposal.hazards,
+            **fields.pop("metadata", {}),
+        }
+        values: dict[str, Any] = {
+            "tenant": proposal.tenant,
+            "target": proposal.target,
+            "proposal": proposal,
+            "version": proposal.schema_version,
+            "description": proposal.description,
+            "applied_by": proposal.submitted_by.get_username(),
+            "checksum": proposal.plan_checksum,
+            "schema_hash": proposal.schema_hash,
+            "status": status,
+            "error_message": error,
+            "sql_script": proposal.plan_sql,
+            "metadata": metadata,
+        }
+        values.update(fields)
+        return cls.objects.create(**values)
 
     @classmethod
     def managed_for(cls, target: Any) -> set[str]:

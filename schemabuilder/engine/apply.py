@@ -25,8 +25,10 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
 from schemabuilder.engine.cache import CanonicalCache
-from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.catalog import catalog_query, introspect
+from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.phases import Statement
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.snapshot import Snapshot, table_to_json
 
@@ -129,7 +131,9 @@ class StatementTiming:
 
 @dataclass(frozen=True)
 class ApplyOutcome:
-    plan: Plan
+    plan: Plan | None  # None: the reviewed plan ran as it was
+    sql: str  # what ran
+    checksum: str
     after: Snapshot
     timings: tuple[StatementTiming, ...]
     total_ms: float
@@ -150,24 +154,82 @@ def plan_signature(p: Plan) -> tuple[str, ...]:
     return tuple(sorted(hazard_signature(h) for h in p.hazards))
 
 
+@dataclass(frozen=True)
+class Work:
+    """What one apply executes and verifies against: a fresh plan, or the reviewed one when
+    the scope's fingerprints show nothing moved since review."""
+
+    statements: tuple[Statement, ...]
+    desired: Snapshot
+    dropped_tables: tuple[str, ...]
+    checksum: str
+    sql: str
+    plan: Plan | None  # None: the reviewed plan was used as it was
+
+    @classmethod
+    def of(cls, p: Plan) -> Work:
+        return cls(p.statements, p.desired, p.dropped_tables, p.checksum, p.sql, p)
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """The plan a person (or the rules) accepted, as stored with the proposal."""
+
+    statements: tuple[Statement, ...]
+    desired: Snapshot
+    dropped_tables: tuple[str, ...]
+    checksum: str
+    sql: str
+    fingerprints: dict[str, str]  # per table in scope, taken before planning
+
+    def work(self) -> Work:
+        return Work(
+            self.statements, self.desired, self.dropped_tables, self.checksum, self.sql, None
+        )
+
+
+def fingerprints(
+    conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
+) -> dict[str, str]:
+    """One md5 per existing table among ``tables`` (see sql/fingerprint.sql), printed with the
+    schema as search_path so that before and after compare whatever the session did."""
+    with conn.transaction():
+        conn.execute("SELECT set_config('search_path', %s, true)", [quote_ident(schema)])
+        rows = conn.execute(
+            catalog_query("fingerprint"), {"schema": schema, "tables": sorted(tables)}
+        ).fetchall()
+        conn.execute("SELECT set_config('search_path', %s, true)", ["public"])
+    return {str(name): str(fp) for name, fp in rows}
+
+
+def scope_of(bp: NormalizedBlueprint, managed: Collection[str]) -> set[str]:
+    """Every table a change to ``bp`` may touch: its own, their former names, the managed."""
+    names = {t.name for t in bp.tables} | set(managed)
+    names |= {t.renamed_from for t in bp.tables if t.renamed_from}
+    return names
+
+
 def apply_plan(
     conn: psycopg.Connection[Any],
     bp: NormalizedBlueprint,
     request: ApplyRequest,
     *,
+    reviewed: Reviewed | None = None,
     cache: CanonicalCache | None = None,
     on_progress: Progress | None = None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
 ) -> ApplyOutcome:
     """Apply ``bp`` to ``request.schema`` in one verified transaction (see the module doc).
 
+    When ``reviewed`` is given and no table in scope moved since it was planned (same
+    fingerprints), its statements run as they were reviewed, without planning again.
     Raises PlanChanged, VerificationFailed, LockTimeout, Deadlock or StatementFailed; in every
     case the transaction is rolled back and the target is as it was.
-    ``before_commit`` runs last inside the transaction (tests use it to hold the transaction
-    open).
+    ``before_commit`` runs last inside the transaction (tests use it to hold it open).
     """
     started = time.perf_counter()
     conn.autocommit = True  # transactions are explicit below
+    scope = scope_of(bp, request.managed)
     try:
         with conn.transaction():
             conn.execute(
@@ -177,37 +239,71 @@ def apply_plan(
                 )
             )
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
-            current = plan(
-                conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
-            )
-            moved = current.base_snapshot_hash != request.reviewed_base_hash
-            if current.checksum != request.reviewed_checksum and not within_review(
-                current, request
-            ):
-                raise PlanChanged(current, _moved_reason(current))
-            timings = _execute(conn, current, request, on_progress)
-            after = introspect(conn, request.schema, tables=_desired_names(current))
-            residue = residue_of(after, current)
+            before = fingerprints(conn, request.schema, scope)
+            moved = reviewed is None or before != reviewed.fingerprints
+            if reviewed is not None and not moved:
+                work = reviewed.work()
+            else:
+                current = plan(
+                    conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
+                )
+                if current.checksum != request.reviewed_checksum and not within_review(
+                    current, request
+                ):
+                    raise PlanChanged(current, _moved_reason(current))
+                work = Work.of(current)
+            timings = _execute(conn, work, request, on_progress)
+            residue = verify(conn, request.schema, work, scope, before)
             if residue:
                 raise VerificationFailed(residue)
-            marker_id = _write_marker(conn, request, current, after)
+            marker_id = _write_marker(conn, request, work)
             if before_commit is not None:
                 before_commit(conn)
     except errors.LockNotAvailable as exc:
         raise LockTimeout(
             f"Timed out after {request.lock_timeout_ms} ms waiting for a lock: {_first_line(exc)}",
-            blockers(conn, request.schema, current_tables(bp, request.managed)),
+            blockers(conn, request.schema, scope),
         ) from exc
     except errors.DeadlockDetected as exc:
         raise Deadlock(_first_line(exc)) from exc
     return ApplyOutcome(
-        plan=current,
-        after=after,
+        plan=work.plan,
+        sql=work.sql,
+        checksum=work.checksum,
+        after=work.desired,
         timings=tuple(timings),
         total_ms=(time.perf_counter() - started) * 1000,
         marker_id=marker_id,
         replanned_schema_moved=moved,
     )
+
+
+def verify(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    work: Work,
+    scope: set[str],
+    before: dict[str, str],
+) -> list[str]:
+    """The residue after the statements: every table they touched (and any table whose
+    fingerprint moved anyway) is introspected and compared with the desired state; dropped
+    tables must be gone. Untouched tables with unchanged fingerprints already matched."""
+    desired_names = set(work.desired.table_map)
+    after = fingerprints(conn, schema, scope | desired_names)
+    touched = {st.table for st in work.statements if st.table}
+    moved = {t for t in after if after.get(t) != before.get(t)}
+    check = (touched | moved | (desired_names - set(before))) & desired_names
+    residue: list[str] = []
+    if check:
+        actual = introspect(conn, schema, tables=check)
+        residue += residue_of(actual, work.desired.restricted(check), work.dropped_tables)
+    for name in sorted(set(work.dropped_tables) & set(after)):
+        if name not in desired_names:
+            residue.append(f"table {name} should have been dropped")
+    for name in sorted((moved - desired_names) - set(work.dropped_tables)):
+        if name in after:
+            residue.append(f"table {name} changed, but the plan did not change it")
+    return residue
 
 
 def within_review(current: Plan, request: ApplyRequest) -> bool:
@@ -231,7 +327,7 @@ def _moved_reason(current: Plan) -> str:
 
 def _execute(
     conn: psycopg.Connection[Any],
-    current: Plan,
+    current: Work,
     request: ApplyRequest,
     on_progress: Progress | None,
 ) -> list[StatementTiming]:
@@ -262,15 +358,11 @@ def _execute(
     return timings
 
 
-def _desired_names(current: Plan) -> set[str]:
-    return {t.name for t in current.desired.tables}
-
-
-def residue_of(after: Snapshot, current: Plan) -> list[str]:
+def residue_of(after: Snapshot, desired_snapshot: Snapshot, dropped: Collection[str]) -> list[str]:
     """What differs between the schema after the statements and the desired state, named
     down to the column, constraint, index or policy."""
     residue: list[str] = []
-    desired = current.desired.table_map
+    desired = desired_snapshot.table_map
     actual = after.table_map
     for name in sorted(desired):
         if name not in actual:
@@ -287,7 +379,7 @@ def residue_of(after: Snapshot, current: Plan) -> list[str]:
                 residue.extend(_member_residue(name, key, w, g))
             else:
                 residue.append(f"table {name}: {key} is {g!r}, expected {w!r}")
-    for name in sorted(set(current.dropped_tables) & set(after.all_tables)):
+    for name in sorted(set(dropped) & set(after.table_map)):
         residue.append(f"table {name} should have been dropped")
     return residue
 
@@ -311,9 +403,7 @@ def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _write_marker(
-    conn: psycopg.Connection[Any], request: ApplyRequest, current: Plan, after: Snapshot
-) -> int:
+def _write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current: Work) -> int:
     for ddl in MARKER_DDL:
         conn.execute(ddl.encode())
     row = conn.execute(
@@ -329,7 +419,7 @@ def _write_marker(
             request.applied_by,
             current.checksum,
             current.sql,
-            Jsonb({**request.metadata, "snapshot_hash": after.hash}),
+            Jsonb({**request.metadata, "snapshot_hash": current.desired.hash}),
             request.proposal_id,
             request.schema_hash,
         ],
@@ -360,10 +450,6 @@ def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, An
         "applied_at": row[3],
         "metadata": row[4],
     }
-
-
-def current_tables(bp: NormalizedBlueprint, managed: Collection[str]) -> set[str]:
-    return {t.name for t in bp.tables} | set(managed)
 
 
 def blockers(
