@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     with pg.server(args.url) as server_url:
         machine = report.Machine.here(pg.server_version(server_url))
         results = [bench_size(server_url, n, repeat, args.seed) for n in sizes]
+    machine = machine.finish()
     notes = _notes()
     block = report.section(results, repeat, machine, notes)
     print(block)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import re
@@ -56,6 +57,7 @@ class Machine:
     postgres: str
     python: str
     load: float  # 1-minute load average at the start: other work on the machine skews times
+    load_end: float | None = None  # and at the end (set by finish())
 
     @classmethod
     def here(cls, postgres: str) -> Machine:
@@ -71,8 +73,13 @@ class Machine:
     def line(self) -> str:
         return (
             f"{self.date}; {self.cores} cores ({self.cpu}); {self.postgres}; "
-            f"Python {self.python}; load average {self.load:.2f} at the start"
+            f"Python {self.python}; 1-minute load average {self.load:.2f} at the start"
+            + ("" if self.load_end is None else f", {self.load_end:.2f} at the end")
         )
+
+    def finish(self) -> Machine:
+        """This machine with the load average at the end of the run."""
+        return dataclasses.replace(self, load_end=os.getloadavg()[0])
 
 
 def _cpu_model() -> str:
@@ -138,11 +145,21 @@ def verdicts(results: Sequence[SizeResult]) -> list[str]:
         return [f"Targets are judged at N = {TARGET_N}, which this run did not measure."]
     speedup = at.speedup()
     rss = at.peak_plan_rss_mib()
+    best_warm = min((s.seconds for s in at.warm), default=None)
+    best_base = min((b.total_seconds for b in at.baseline), default=None)
+    best = (
+        f" Best runs, less skewed by other work on the machine: warm plan "
+        f"{_secs(best_warm)}, shadow + migra {_secs(best_base)} "
+        f"({best_base / best_warm:.1f}x)."
+        if best_warm and best_base
+        else ""
+    )
     return [
         _verdict(
             f"incremental plan >= {TARGET_SPEEDUP:.0f}x faster than shadow + migra",
             None if speedup is None else speedup >= TARGET_SPEEDUP,
             "n/a" if speedup is None else f"{speedup:.1f}x",
+            best,
         ),
         _verdict(
             f"peak RSS of planning < {TARGET_RSS_MIB:.0f} MiB",
@@ -152,9 +169,9 @@ def verdicts(results: Sequence[SizeResult]) -> list[str]:
     ]
 
 
-def _verdict(what: str, met: bool | None, value: str) -> str:
+def _verdict(what: str, met: bool | None, value: str, more: str = "") -> str:
     word = "not measured" if met is None else ("met" if met else "MISSED")
-    return f"- N = {TARGET_N}, {what}: **{word}** ({value})"
+    return f"- N = {TARGET_N}, {what}: **{word}** ({value}).{more}"
 
 
 def checks(results: Sequence[SizeResult]) -> list[str]:
