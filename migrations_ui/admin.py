@@ -1,5 +1,44 @@
-from django.contrib import admin
+"""The Django admin: setup models for superusers, and the audit trail for auditors.
 
+Audit events, migration records, proposals, approvals and webhook deliveries are read-only for
+everyone (no add, change or delete; the database refuses edits of audit events and migration
+records anyway). Superusers see every tenant; a tenant admin (membership role admin) sees the
+tenants they administer (``migrations_ui.admin_access``). Lists stay fast on large tables: no
+full count, filters whose choices come from small tables, searches that use indexes (see
+``migrations_ui.admin_tools`` and the indexes of ``AuditEvent``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from migrations_ui import admin_access  # noqa: F401  (connects the is_staff signal)
+from migrations_ui.admin_access import admin_tenant_ids, sees_any, sees_tenant
+from migrations_ui.admin_csv import CsvExportMixin
+from migrations_ui.admin_tools import (
+    ActionFilter,
+    ReadOnlyAdmin,
+    TenantScopedAdmin,
+    actor_filter,
+    change_link,
+    change_link_by_id,
+    changelist_link,
+    collapsed,
+    json_html,
+    sql_html,
+    target_filter,
+    tenant_filter,
+)
 from migrations_ui.models import (
     Approval,
     AuditEvent,
@@ -10,6 +49,14 @@ from migrations_ui.models import (
     Tenant,
     WorkerHeartbeat,
 )
+from migrations_ui.models.audit import GENESIS
+from migrations_ui.models.integrations import (
+    DeliveryStatus,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from migrations_ui.outbound import PING
 
 
 class TargetInline(admin.TabularInline):
@@ -55,61 +102,711 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
         return False
 
 
+# ---- search helpers ---------------------------------------------------------------------------
+
+
+def _as_uuid(term: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(term.strip())
+    except ValueError:
+        return None
+
+
+def _as_int(term: str, prefix: str = "") -> int | None:
+    term = term.strip().removeprefix(prefix).lstrip("#")
+    return int(term) if term.isdigit() and len(term) < 19 else None
+
+
+def _short(value: str, n: int = 12) -> str:
+    return value[:n] + "…" if len(value) > n else value
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON for a CSV cell."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """Event types from the vocabulary: no SELECT DISTINCT over the delivery log."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [*EventType.choices, (PING, "Test event (ping)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
 # ---- the audit trail: read-only ------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History is never edited from the admin: no add, change or delete."""
-
-    show_full_result_count = False  # no full COUNT(*) on large tables
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "tenant", "action", "actor_name", "proposal", "request_id"]
-    list_filter = ["action", "tenant"]
-    search_fields = ["actor_name", "action", "=request_id"]
+class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "tenant",
+        "action",
+        "actor_name",
+        "proposal_link",
+        "request_link",
+    ]
+    list_display_links = ["id", "created_at"]
+    list_filter = [
+        tenant_filter(),
+        target_filter("proposal__target"),
+        ActionFilter,
+        actor_filter("actor_name", system=True),
+    ]
+    # The search box needs one entry here; the search itself is get_search_results below.
+    search_fields = ["actor_name"]
+    search_help_text = (
+        "An actor (name or its beginning), a proposal id, a request id, or an event number."
+    )
     date_hierarchy = "created_at"
+    ordering = ["-id"]
     list_select_related = ["tenant"]
+    fields = [
+        "id",
+        "tenant",
+        "created_at",
+        "action",
+        "actor_name",
+        "proposal_link",
+        "request_link",
+        "data_pretty",
+        "previous_event",
+        "hash",
+        "integrity",
+    ]
+    readonly_fields = fields
+    csv_columns = [
+        ("id", lambda e: e.pk),
+        ("created_at", lambda e: e.created_at.isoformat()),
+        ("tenant", lambda e: e.tenant.slug),
+        ("action", lambda e: e.action),
+        ("actor", lambda e: e.actor_name),
+        ("proposal", lambda e: e.proposal_id),
+        ("request_id", lambda e: e.request_id),
+        ("data", lambda e: json_text(e.data)),
+        ("prev_hash", lambda e: e.prev_hash),
+        ("hash", lambda e: e.hash),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        # Each alternative is an equality or a prefix on an indexed column, so a search on a
+        # million events reads index entries, never the table.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(actor_name__startswith=term) | Q(request_id=term)
+        if (pk := _as_uuid(term)) is not None:
+            match |= Q(proposal_id=pk) | Q(request_id=pk.hex)
+        if (number := _as_int(term)) is not None:
+            match |= Q(pk=number)
+        return queryset.filter(match), False
+
+    @admin.display(description="proposal", ordering="proposal_id")
+    def proposal_link(self, event: AuditEvent) -> str:
+        if event.proposal_id is None:
+            return "—"
+        return change_link_by_id(Proposal, event.proposal_id, str(event.proposal_id)[:8])
+
+    @admin.display(description="request")
+    def request_link(self, event: AuditEvent) -> str:
+        if not event.request_id:
+            return "—"
+        return changelist_link(
+            AuditEvent, {"request_id__exact": event.request_id}, _short(event.request_id)
+        )
+
+    @admin.display(description="data")
+    def data_pretty(self, event: AuditEvent) -> SafeString:
+        return json_html(event.data)
+
+    @admin.display(description="previous event")
+    def previous_event(self, event: AuditEvent) -> str:
+        if event.prev_hash == GENESIS:
+            return format_html("{} (the first event of the tenant)", event.prev_hash)
+        previous = AuditEvent.objects.filter(hash=event.prev_hash).only("pk", "action").first()
+        if previous is None:
+            return format_html("{} (removed by retention or missing)", event.prev_hash)
+        return format_html(
+            "{} ({})", event.prev_hash, change_link(previous, f"#{previous.pk} {previous.action}")
+        )
+
+    @admin.display(description="integrity")
+    def integrity(self, event: AuditEvent) -> str:
+        if event.compute_hash() == event.hash:
+            return "The hash matches the content. (manage.py verify_audit checks the links too.)"
+        return format_html('<strong class="sb-broken">{}</strong>', "HASH MISMATCH: edited.")
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ReadOnlyAdmin):
+class ProposalAdmin(CsvExportMixin, ReadOnlyAdmin):
     list_display = [
         "created_at",
+        "short_id",
         "tenant",
-        "target",
+        "target_env",
         "schema_version",
         "status",
         "submitted_by",
         "source",
+        "events_link",
     ]
-    list_filter = ["status", "source", "tenant"]
-    search_fields = ["schema_version", "description", "submitted_by__username", "idempotency_key"]
+    list_display_links = ["created_at", "short_id"]
+    list_filter = [
+        tenant_filter(),
+        target_filter(),
+        "status",
+        "source",
+        "force_apply",
+        actor_filter("submitted_by__username"),
+    ]
+    search_fields = ["schema_version"]
+    search_help_text = (
+        "A version (or its beginning), words of the description, a submitter, a proposal id."
+    )
     date_hierarchy = "created_at"
-    list_select_related = ["tenant", "target", "target__tenant", "submitted_by"]
+    ordering = ["-created_at"]
+    list_select_related = ["tenant", "target", "submitted_by"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "tenant",
+                    "target",
+                    "status",
+                    "schema_version",
+                    "description",
+                    "submitted_by",
+                    "source",
+                    "force_apply",
+                    "is_dangerous",
+                    "error",
+                    "review_reason",
+                ]
+            },
+        ),
+        (
+            "Trail",
+            {"fields": ["audit_events", "approvals_list", "migration_records"]},
+        ),
+        ("Plan", {"fields": ["sql_pretty", "hazards_pretty", "plan_checksum", "plan_pretty"]}),
+        (
+            "Request",
+            {
+                "fields": [
+                    "idempotency_key",
+                    "caller_key",
+                    "run_id",
+                    "actor_id",
+                    "schema_hash",
+                    "base_snapshot_hash",
+                    "envelope_pretty",
+                    "blueprint_pretty",
+                ]
+            },
+        ),
+        (
+            "Outcome",
+            {
+                "fields": [
+                    "result_pretty",
+                    "timings_pretty",
+                    "attempts",
+                    "created_at",
+                    "updated_at",
+                    "planned_at",
+                    "started_at",
+                    "finished_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "audit_events",
+        "approvals_list",
+        "migration_records",
+        "sql_pretty",
+        "hazards_pretty",
+        "plan_pretty",
+        "envelope_pretty",
+        "blueprint_pretty",
+        "result_pretty",
+        "timings_pretty",
+    ]
+    csv_columns = [
+        ("id", lambda p: p.pk),
+        ("created_at", lambda p: p.created_at.isoformat()),
+        ("tenant", lambda p: p.tenant.slug),
+        ("target", lambda p: p.target.environment),
+        ("version", lambda p: p.schema_version),
+        ("description", lambda p: p.description),
+        ("status", lambda p: p.status),
+        ("submitted_by", lambda p: p.submitted_by.get_username()),
+        ("source", lambda p: p.source),
+        ("force_apply", lambda p: p.force_apply),
+        ("plan_checksum", lambda p: p.plan_checksum),
+        ("finished_at", lambda p: p.finished_at.isoformat() if p.finished_at else ""),
+        ("error", lambda p: p.error),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (pk := _as_uuid(term)) is not None:
+            return queryset.filter(pk=pk), False
+        match = (
+            Q(schema_version__startswith=term)
+            | Q(description__icontains=term)
+            | Q(submitted_by__username__startswith=term)
+            | Q(idempotency_key=term)
+        )
+        return queryset.filter(match), False
+
+    @admin.display(description="id")
+    def short_id(self, proposal: Proposal) -> str:
+        return str(proposal.pk)[:8]
+
+    @admin.display(description="target", ordering="target__environment")
+    def target_env(self, proposal: Proposal) -> str:
+        return proposal.target.environment
+
+    @admin.display(description="events")
+    def events_link(self, proposal: Proposal) -> str:
+        return changelist_link(AuditEvent, {"proposal__exact": proposal.pk}, "events")
+
+    @admin.display(description="audit events")
+    def audit_events(self, proposal: Proposal) -> SafeString:
+        events = list(proposal.audit_events.order_by("id").only("pk", "action", "created_at"))
+        rows = format_html_join(
+            "",
+            "<li>{} · {}</li>",
+            (
+                (change_link(e, f"#{e.pk} {e.action}"), e.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+                for e in events
+            ),
+        )
+        return format_html(
+            "<ul>{}</ul>{}",
+            rows,
+            changelist_link(AuditEvent, {"proposal__exact": proposal.pk}, "as a list"),
+        )
+
+    @admin.display(description="approvals")
+    def approvals_list(self, proposal: Proposal) -> SafeString:
+        approvals = proposal.approvals.select_related("approver").order_by("id")
+        if not approvals:
+            return format_html("{}", "none")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} by {}{}</li>",
+                (
+                    (
+                        change_link(a, a.get_decision_display()),
+                        a.approver.get_username(),
+                        f" (voided: {a.void_reason})" if a.voided_at else "",
+                    )
+                    for a in approvals
+                ),
+            ),
+        )
+
+    @admin.display(description="migration records")
+    def migration_records(self, proposal: Proposal) -> SafeString:
+        records = proposal.migration_records.order_by("id").only("pk", "status", "version")
+        if not records:
+            return format_html("{}", "none")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}</li>",
+                ((change_link(r, f"{r.log_id} v{r.version} {r.status}"),) for r in records),
+            ),
+        )
+
+    @admin.display(description="SQL")
+    def sql_pretty(self, proposal: Proposal) -> SafeString:
+        return sql_html(proposal.plan_sql)
+
+    @admin.display(description="hazards")
+    def hazards_pretty(self, proposal: Proposal) -> SafeString:
+        return json_html(proposal.hazards)
+
+    @admin.display(description="plan")
+    def plan_pretty(self, proposal: Proposal) -> SafeString:
+        return collapsed("the whole plan (JSON)", json_html(proposal.plan))
+
+    @admin.display(description="envelope")
+    def envelope_pretty(self, proposal: Proposal) -> SafeString:
+        return collapsed("the envelope as received", json_html(proposal.envelope))
+
+    @admin.display(description="blueprint")
+    def blueprint_pretty(self, proposal: Proposal) -> SafeString:
+        return collapsed("the normalized blueprint", json_html(proposal.blueprint))
+
+    @admin.display(description="result")
+    def result_pretty(self, proposal: Proposal) -> SafeString:
+        return json_html(proposal.result)
+
+    @admin.display(description="timings")
+    def timings_pretty(self, proposal: Proposal) -> SafeString:
+        return collapsed("timings per statement", json_html(proposal.timings))
 
 
 @admin.register(Approval)
-class ApprovalAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "proposal", "approver", "decision", "voided_at"]
-    list_filter = ["decision"]
+class ApprovalAdmin(CsvExportMixin, ReadOnlyAdmin):
+    tenant_path = "proposal__tenant"
+    list_display = [
+        "created_at",
+        "proposal_link",
+        "tenant",
+        "approver",
+        "decision",
+        "voided_at",
+    ]
+    list_filter = [
+        tenant_filter("proposal__tenant"),
+        target_filter("proposal__target"),
+        "decision",
+        actor_filter("approver__username"),
+    ]
+    search_fields = ["approver__username"]
+    search_help_text = "An approver (name or its beginning), a proposal id, words of the comment."
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
     list_select_related = ["approver", "proposal", "proposal__tenant"]
+    fields = [
+        "proposal_link",
+        "tenant",
+        "approver",
+        "submitter",
+        "decision",
+        "comment",
+        "acknowledged_pretty",
+        "plan_checksum",
+        "created_at",
+        "voided_at",
+        "void_reason",
+    ]
+    readonly_fields = ["proposal_link", "tenant", "acknowledged_pretty"]
+    csv_columns = [
+        ("created_at", lambda a: a.created_at.isoformat()),
+        ("proposal", lambda a: a.proposal_id),
+        ("tenant", lambda a: a.proposal.tenant.slug),
+        ("approver", lambda a: a.approver.get_username()),
+        ("decision", lambda a: a.decision),
+        ("comment", lambda a: a.comment),
+        ("plan_checksum", lambda a: a.plan_checksum),
+        ("voided_at", lambda a: a.voided_at.isoformat() if a.voided_at else ""),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (pk := _as_uuid(term)) is not None:
+            return queryset.filter(proposal_id=pk), False
+        match = Q(approver__username__startswith=term) | Q(comment__icontains=term)
+        return queryset.filter(match), False
+
+    @admin.display(description="proposal", ordering="proposal_id")
+    def proposal_link(self, approval: Approval) -> str:
+        return change_link(approval.proposal, str(approval.proposal))
+
+    @admin.display(description="tenant")
+    def tenant(self, approval: Approval) -> str:
+        return approval.proposal.tenant.slug
+
+    @admin.display(description="acknowledged hazards")
+    def acknowledged_pretty(self, approval: Approval) -> SafeString:
+        return json_html(approval.acknowledged_hazards)
 
 
 @admin.register(MigrationRecord)
-class MigrationRecordAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "tenant", "target", "version", "status", "applied_by"]
-    list_filter = ["status", "tenant"]
-    search_fields = ["version", "description", "applied_by"]
+class MigrationRecordAdmin(CsvExportMixin, ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "log_id",
+        "tenant",
+        "target_env",
+        "version",
+        "status",
+        "applied_by",
+        "proposal_link",
+    ]
+    list_display_links = ["created_at", "log_id"]
+    list_filter = [
+        tenant_filter(),
+        target_filter(),
+        "status",
+        actor_filter("applied_by"),
+    ]
+    search_fields = ["version"]
+    search_help_text = (
+        "A version (or its beginning), words of the description, who applied it, "
+        "a proposal id, a migration log id (ml_12)."
+    )
     date_hierarchy = "created_at"
-    list_select_related = ["tenant", "target", "target__tenant"]
+    ordering = ["-created_at"]
+    list_select_related = ["tenant", "target"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "log_id",
+                    "tenant",
+                    "target",
+                    "proposal_link",
+                    "version",
+                    "description",
+                    "status",
+                    "applied_by",
+                    "created_at",
+                    "checksum",
+                    "schema_hash",
+                    "error_message",
+                ]
+            },
+        ),
+        ("What ran", {"fields": ["sql_pretty", "metadata_pretty"]}),
+        ("Schema after", {"fields": ["managed_tables", "snapshot_hash", "snapshot_pretty"]}),
+    ]
+    readonly_fields = [
+        "log_id",
+        "proposal_link",
+        "sql_pretty",
+        "metadata_pretty",
+        "snapshot_pretty",
+    ]
+    csv_columns = [
+        ("log_id", lambda r: r.log_id),
+        ("created_at", lambda r: r.created_at.isoformat()),
+        ("tenant", lambda r: r.tenant.slug),
+        ("target", lambda r: r.target.environment),
+        ("version", lambda r: r.version),
+        ("description", lambda r: r.description),
+        ("status", lambda r: r.status),
+        ("applied_by", lambda r: r.applied_by),
+        ("proposal", lambda r: r.proposal_id),
+        ("checksum", lambda r: r.checksum),
+        ("error", lambda r: r.error_message),
+        ("sql", lambda r: r.sql_script),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (pk := _as_uuid(term)) is not None:
+            return queryset.filter(proposal_id=pk), False
+        match = (
+            Q(version__startswith=term)
+            | Q(description__icontains=term)
+            | Q(applied_by__startswith=term)
+        )
+        if (number := _as_int(term, "ml_")) is not None:
+            match |= Q(pk=number)
+        return queryset.filter(match), False
+
+    @admin.display(description="migration log id", ordering="id")
+    def log_id(self, record: MigrationRecord) -> str:
+        return record.log_id
+
+    @admin.display(description="target", ordering="target__environment")
+    def target_env(self, record: MigrationRecord) -> str:
+        return record.target.environment
+
+    @admin.display(description="proposal", ordering="proposal_id")
+    def proposal_link(self, record: MigrationRecord) -> str:
+        if record.proposal_id is None:
+            return "—"
+        return change_link_by_id(Proposal, record.proposal_id, str(record.proposal_id)[:8])
+
+    @admin.display(description="SQL")
+    def sql_pretty(self, record: MigrationRecord) -> SafeString:
+        return sql_html(record.sql_script)
+
+    @admin.display(description="metadata")
+    def metadata_pretty(self, record: MigrationRecord) -> SafeString:
+        return json_html(record.metadata)
+
+    @admin.display(description="snapshot")
+    def snapshot_pretty(self, record: MigrationRecord) -> SafeString:
+        if record.snapshot is None:
+            return json_html(None)
+        return collapsed("the managed schema after this change", json_html(record.snapshot))
+
+
+# ---- outbound webhooks ------------------------------------------------------------------------
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    event_types = forms.MultipleChoiceField(
+        choices=EventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["tenant", "url", "secret", "event_types", "is_active"]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(TenantScopedAdmin):
+    """Tenant admins manage their own tenants' endpoints; superusers everyone's."""
+
+    form = WebhookEndpointForm
+    list_display = ["url", "tenant", "subscribed", "is_active", "created_at", "deliveries_link"]
+    list_filter = [tenant_filter(), "is_active"]
+    search_fields = ["url"]
+    list_select_related = ["tenant"]
+    ordering = ["tenant__slug", "url"]
+    actions = ["send_test_event"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return sees_any(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return sees_any(request) if obj is None else sees_tenant(request, obj.tenant_id)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tenant":
+            ids = admin_tenant_ids(request)
+            if ids is not None:
+                kwargs["queryset"] = Tenant.objects.filter(pk__in=ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="events")
+    def subscribed(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.event_types) if endpoint.event_types else "all"
+
+    @admin.display(description="deliveries")
+    def deliveries_link(self, endpoint: WebhookEndpoint) -> str:
+        return changelist_link(WebhookDelivery, {"endpoint__exact": endpoint.pk}, "log")
+
+    @admin.action(description="Send a test event (ping)")
+    def send_test_event(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        from migrations_ui.outbound import send_test_event
+
+        sent = sum(1 for endpoint in queryset if send_test_event(endpoint) is not None)
+        self.message_user(request, f"Queued a test event to {sent} endpoint(s).", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(CsvExportMixin, ReadOnlyAdmin):
+    """The delivery log: every event sent to every endpoint, with each attempt."""
+
+    tenant_path = "endpoint__tenant"
+    list_display = [
+        "created_at",
+        "event_type",
+        "event_id",
+        "endpoint_link",
+        "status",
+        "attempt_count",
+        "last_answer",
+        "delivered_at",
+    ]
+    list_filter = [
+        tenant_filter("endpoint__tenant"),
+        "status",
+        EventTypeFilter,
+    ]
+    search_fields = ["event_id"]
+    search_help_text = "An event id (evt_123)."
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_select_related = ["endpoint", "endpoint__tenant"]
+    fields = [
+        "endpoint_link",
+        "event_type",
+        "event_id",
+        "status",
+        "created_at",
+        "delivered_at",
+        "job_id",
+        "attempts_pretty",
+        "payload_pretty",
+    ]
+    readonly_fields = ["endpoint_link", "attempts_pretty", "payload_pretty"]
+    actions = ["send_again"]
+    csv_columns = [
+        ("created_at", lambda d: d.created_at.isoformat()),
+        ("tenant", lambda d: d.endpoint.tenant.slug),
+        ("endpoint", lambda d: d.endpoint.url),
+        ("event_type", lambda d: d.event_type),
+        ("event_id", lambda d: d.event_id),
+        ("status", lambda d: d.status),
+        ("attempts", lambda d: d.attempt_count),
+        ("delivered_at", lambda d: d.delivered_at.isoformat() if d.delivered_at else ""),
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        term = search_term.strip()
+        return (queryset.filter(event_id=term), False) if term else (queryset, False)
+
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        return sees_any(request)
+
+    @admin.display(description="endpoint")
+    def endpoint_link(self, delivery: WebhookDelivery) -> str:
+        return change_link(delivery.endpoint, str(delivery.endpoint))
+
+    @admin.display(description="attempts")
+    def attempt_count(self, delivery: WebhookDelivery) -> int:
+        return delivery.attempt_count
+
+    @admin.display(description="last answer")
+    def last_answer(self, delivery: WebhookDelivery) -> str:
+        if not delivery.attempts:
+            return "—"
+        last = delivery.attempts[-1]
+        return str(last.get("status_code") or last.get("error") or "—")[:80]
+
+    @admin.display(description="attempts")
+    def attempts_pretty(self, delivery: WebhookDelivery) -> SafeString:
+        return json_html(delivery.attempts)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, delivery: WebhookDelivery) -> SafeString:
+        return json_html(delivery.payload)
+
+    @admin.action(description="Send again", permissions=["redeliver"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        from migrations_ui.outbound import defer_delivery
+
+        count = 0
+        for delivery in queryset.exclude(status=DeliveryStatus.SUCCEEDED):
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                job_id=defer_delivery(delivery.pk)
+            )
+            count += 1
+        self.message_user(request, f"Queued {count} delivery(ies) again.", messages.SUCCESS)

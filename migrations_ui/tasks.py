@@ -82,3 +82,6 @@ def sweep_interrupted_plans(timestamp: int) -> None:
         status__in=[ProposalStatus.SUBMITTED, ProposalStatus.PLANNED], updated_at__lt=stale
     ):
         proposal.mark_failed("Planning was interrupted (the server stopped). Submit it again.")
+
+
+from migrations_ui import outbound  # noqa: E402,F401  (registers its tasks)

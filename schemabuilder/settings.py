@@ -182,3 +182,14 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(5 * 1024 * 102
 API_MAX_WAIT_SECONDS = int(os.environ.get("API_MAX_WAIT_SECONDS", "60"))
 # Every error under /api/v1/ and /wf106/ answers JSON, also those Django answers itself.
 MIDDLEWARE = [*MIDDLEWARE, "migrations_ui.api.errors.JsonErrorsMiddleware"]
+
+# ---- Audit and outbound events ----
+# One webhook attempt's timeout (connect, and each read), in seconds.
+WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "5"))
+# Attempts per delivery, the first included; then it is marked failed.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+# Exponential backoff: the n-th retry waits BASE ** n seconds (5, 25, 125, 625, 3125 s).
+WEBHOOK_RETRY_BASE_S = int(os.environ.get("WEBHOOK_RETRY_BASE_S", "5"))
+# Admin lists count matches up to this many and then say "more than": COUNT(*) over a
+# million audit rows would cost more than the page itself.
+AUDIT_ADMIN_COUNT_LIMIT = int(os.environ.get("AUDIT_ADMIN_COUNT_LIMIT", "10000"))

@@ -6,7 +6,9 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
@@ -58,15 +60,47 @@ class ApiToken(models.Model):
         return token, raw
 
 
+class EventType(models.TextChoices):
+    """The outbound events a tenant can subscribe to: a closed vocabulary, documented in the
+    README. Audit actions map onto them in ``migrations_ui.outbound``."""
+
+    PROPOSAL_SUBMITTED = "proposal.submitted", "Proposal submitted"
+    PROPOSAL_BLOCKED = "proposal.blocked", "Proposal blocked (dangerous changes)"
+    PROPOSAL_AWAITING_APPROVAL = "proposal.awaiting_approval", "Proposal awaiting approval"
+    PROPOSAL_APPROVED = "proposal.approved", "Proposal approved"
+    PROPOSAL_REJECTED = "proposal.rejected", "Proposal rejected"
+    MIGRATION_APPLIED = "migration.applied", "Migration applied"
+    MIGRATION_FAILED = "migration.failed", "Migration failed"
+    # Reserved for drift detection (not emitted yet): subscribing to it now is harmless.
+    DRIFT_DETECTED = "drift.detected", "Drift detected"
+
+
+# Only http and https: a tenant admin names a web receiver, never a file or an FTP server.
+http_url_validator = URLValidator(schemes=["http", "https"])
+
+
+def new_webhook_secret() -> str:
+    """A fresh signing secret (the tenant admin copies it into the receiver)."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
 class WebhookEndpoint(models.Model):
     """Where a tenant wants to hear about its proposals and migrations."""
 
     tenant = models.ForeignKey(
         "migrations_ui.Tenant", on_delete=models.CASCADE, related_name="webhooks"
     )
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=200, help_text="Signs each delivery (HMAC-SHA256).")
-    event_types = models.JSONField(default=list, help_text="Empty: every event.")
+    url = models.URLField(
+        max_length=500,
+        validators=[http_url_validator],
+        help_text="http or https. Redirects are not followed.",
+    )
+    secret = models.CharField(
+        max_length=200,
+        default=new_webhook_secret,
+        help_text="Signs each delivery (HMAC-SHA256); give the receiver the same value.",
+    )
+    event_types = models.JSONField(default=list, blank=True, help_text="Empty: every event.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -76,7 +110,13 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.tenant.slug} → {self.url}"
 
+    def clean(self) -> None:
+        unknown = sorted(set(self.event_types or []) - set(EventType.values))
+        if unknown:
+            raise ValidationError({"event_types": f"Unknown event types: {', '.join(unknown)}."})
+
     def wants(self, event_type: str) -> bool:
+        """Whether this endpoint subscribes to ``event_type`` (an empty list means all)."""
         return self.is_active and (not self.event_types or event_type in self.event_types)
 
 
@@ -103,10 +143,17 @@ class WebhookDelivery(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    job_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The procrastinate job that delivers it."
+    )
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_time")]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_time"),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_time"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "event_id"], name="delivery_once_per_event"
@@ -115,3 +162,7 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint.url} ({self.status})"
+
+    @property
+    def attempt_count(self) -> int:
+        return len(self.attempts or [])
