@@ -20,9 +20,7 @@ from psycopg.types.json import Jsonb
 from bench.schemas import Payload
 
 if TYPE_CHECKING:
-    from schemabuilder.engine import NormalizedBlueprint
-    from schemabuilder.engine.cache import CanonicalKey
-    from schemabuilder.engine.snapshot import Table
+    from schemabuilder.engine import CanonicalKey, NormalizedBlueprint, Table
 
 # The tenant's Postgres schema in every benchmark database: one name, so migra's --schema and
 # the engine's target agree.
@@ -99,8 +97,8 @@ def plan(
     ``cache_url`` is the database holding the canonical-form cache (None: plan without one).
     Connecting is left out of the time: the app holds its connections already.
     """
-    from schemabuilder.engine.phases import Phase
-    from schemabuilder.engine.plan import plan as engine_plan
+    from schemabuilder.engine import Phase
+    from schemabuilder.engine import plan as engine_plan
 
     with (
         psycopg.connect(target_url, autocommit=True) as conn,
