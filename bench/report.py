@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ class Machine:
     python: str
     load: float  # 1-minute load average at the start: other work on the machine skews times
     load_end: float | None = None  # and at the end (set by finish())
+    commit: str = ""  # the code measured: HEAD, "+" when the work tree differs from it
 
     @classmethod
     def here(cls, postgres: str) -> Machine:
@@ -68,11 +70,13 @@ class Machine:
             postgres=postgres,
             python=platform.python_version(),
             load=os.getloadavg()[0],
+            commit=_commit(),
         )
 
     def line(self) -> str:
         return (
-            f"{self.date}; {self.cores} cores ({self.cpu}); {self.postgres}; "
+            f"{self.date} at commit {self.commit or 'unknown'}; "
+            f"{self.cores} cores ({self.cpu}); {self.postgres}; "
             f"Python {self.python}; 1-minute load average {self.load:.2f} at the start"
             + ("" if self.load_end is None else f", {self.load_end:.2f} at the end")
         )
@@ -80,6 +84,23 @@ class Machine:
     def finish(self) -> Machine:
         """This machine with the load average at the end of the run."""
         return dataclasses.replace(self, load_end=os.getloadavg()[0])
+
+
+def _commit() -> str:
+    root = README.parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "schemabuilder"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return ""
+    return head + ("+" if dirty else "")
 
 
 def _cpu_model() -> str:
