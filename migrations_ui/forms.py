@@ -137,7 +137,10 @@ class SubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.tenants = list(tenants.prefetch_related("targets"))
         self.fields["tenant"].choices = [(t.slug, f"{t.slug} · {t.name}") for t in self.tenants]
-        self.fields["target"].choices = self.target_choices(self.chosen_tenant())
+        choices = self.target_choices(self.chosen_tenant())
+        self.fields["target"].choices = choices
+        if not self.initial.get("target"):
+            self.initial["target"] = choices[0][0]  # the default target comes first
         self.checked: Checked | None = None
 
     def chosen_tenant(self) -> Tenant | None:

@@ -56,3 +56,40 @@ def test_seed_demo_is_idempotent(db, monkeypatch):
     assert Target.objects.get(tenant__slug="t_demo").environment == "dev"
     roles = dict(Membership.objects.values_list("user__username", "role"))
     assert roles == {"alice": "submitter", "bob": "approver", "carol": "admin"}
+
+
+def test_the_dashboard_shows_each_targets_version_last_change_and_what_awaits_bob(
+    client, bob, dangerous
+):
+    client.force_login(bob)
+    body = client.get("/").content.decode()
+    tenant = body[body.index('id="tenant-t_demo"') :]
+    assert "<strong>v001</strong>" in tenant  # current version
+    assert "success" in tenant  # the last change's outcome
+    assert "1 in flight" in tenant
+    awaiting = body[body.index('id="awaiting-you"') : body.index('id="tenant-t_demo"')]
+    assert f"/proposals/{dangerous.pk}/" in awaiting and "dangerous" in awaiting
+
+
+def test_alice_is_not_asked_to_approve_her_own_change(client, alice, dangerous):
+    client.force_login(alice)
+    body = client.get("/").content.decode()
+    assert 'id="awaiting-you"' not in body
+    assert "Your proposals in flight" in body and f"/proposals/{dangerous.pk}/" in body
+
+
+def test_the_latest_failures_are_listed(client, alice, applied_v1):
+    from migrations_ui.models import Proposal
+
+    Proposal.objects.filter(pk=applied_v1.pk).update(status="failed", error="statement timeout")
+    client.force_login(alice)
+    body = client.get("/").content.decode()
+    failures = body[body.index('id="latest-failures"') :]
+    assert "statement timeout" in failures and f"/proposals/{applied_v1.pk}/" in failures
+
+
+def test_the_navigation_links_the_pages(client, alice):
+    client.force_login(alice)
+    body = client.get("/").content.decode()
+    for href in ("/proposals/", "/proposals/new/", "/settings/tokens/"):
+        assert f'href="{href}"' in body
