@@ -1,18 +1,15 @@
-"""Reading what a request sends: the JSON body (within the size limit), the Idempotency-Key
-header, and how long the caller is willing to wait."""
+"""Reading what a request sends: the JSON body (within the size limit), and how long the caller
+may wait."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from migrations_ui.api.errors import ApiError, invalid
-
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # visible ASCII: a header value that logs cleanly
 
 
 def max_wait() -> int:
@@ -62,21 +59,3 @@ def read_json_body(request: HttpRequest) -> Any:
             f"The body is not valid JSON: {exc}",
             errors=[{"path": "(body)", "message": f"not valid JSON: {exc}"}],
         ) from None
-
-
-def idempotency_key(request: HttpRequest) -> str | None:
-    """The Idempotency-Key header (it takes precedence over meta.idempotency_key)."""
-    value = request.headers.get("Idempotency-Key")
-    if value is None:
-        return None
-    value = value.strip()
-    if not _KEY.match(value):
-        raise invalid(
-            [
-                {
-                    "path": "header.Idempotency-Key",
-                    "message": "must be 1 to 200 visible ASCII characters (no spaces)",
-                }
-            ]
-        )
-    return value

@@ -4,7 +4,7 @@ model methods; this module reads requests and writes answers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -16,8 +16,8 @@ from ninja import Query, Router, Status
 from migrations_ui import bridge, services
 from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import audit_token_write
-from migrations_ui.api.errors import ApiError
-from migrations_ui.api.inputs import idempotency_key, max_wait, read_json_body
+from migrations_ui.api.errors import ApiError, invalid
+from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.schemas import (
     ApproveIn,
     ErrorOut,
@@ -25,6 +25,8 @@ from migrations_ui.api.schemas import (
     ProposalOut,
     ProposalPage,
     RejectIn,
+    idempotency_header,
+    text_query,
 )
 from migrations_ui.contract import contract_status
 from migrations_ui.models import (
@@ -54,7 +56,7 @@ WAIT_HELP = (
 
 EnvironmentParam = Annotated[
     str | None,
-    Query(description="The target's environment; default: meta.environment, then the default."),
+    text_query("The target's environment; default: meta.environment, then the default."),
 ]
 
 
@@ -155,6 +157,16 @@ def detail(request: HttpRequest, p: Proposal) -> dict[str, Any]:
     }
 
 
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    """The time in UTC (naive means UTC); 400 when it has no UTC equivalent PostgreSQL takes."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise invalid([{"path": f"query.{name}", "message": "is out of range"}]) from None
+
+
 @router.get(
     "/proposals",
     response={200: ProposalPage, **errors(400, 401, 429)},
@@ -163,20 +175,20 @@ def detail(request: HttpRequest, p: Proposal) -> dict[str, Any]:
 )
 def list_proposals(
     request: HttpRequest,
-    tenant: str | None = None,
+    tenant: Annotated[str | None, text_query("A tenant's slug.")] = None,
     status: ProposalStatus | None = None,
-    target: Annotated[
-        str | None, Query(description="The target's environment (dev, prod).")
-    ] = None,
+    target: Annotated[str | None, text_query("The target's environment (dev, prod).")] = None,
     source: Source | None = None,
-    schema_version: str | None = None,
-    submitted_by: Annotated[str | None, Query(description="A username.")] = None,
+    schema_version: Annotated[str | None, text_query()] = None,
+    submitted_by: Annotated[str | None, text_query("A username.")] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     qs = visible_proposals(request.auth)
+    created_after = _utc(created_after, "created_after")
+    created_before = _utc(created_before, "created_before")
     filters = {
         "tenant__slug": tenant,
         "status": status,
@@ -234,6 +246,7 @@ def submit_proposal(
     response: HttpResponse,
     wait: Annotated[int, Query(ge=0, le=60, description=WAIT_HELP)] = 0,
     environment: EnvironmentParam = None,
+    idempotency_key: Annotated[str | None, idempotency_header()] = None,
 ) -> Status[dict[str, Any]]:
     envelope = read_json_body(request)
     submission = services.submit(
@@ -241,7 +254,7 @@ def submit_proposal(
         envelope=envelope,
         source=Source.API,
         environment=environment,
-        idempotency_key=idempotency_key(request),
+        idempotency_key=idempotency_key,
     )
     proposal = submission.proposal
     audit_token_write(

@@ -8,10 +8,37 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from ninja import Field, Schema
+from ninja import Field, Header, Path, Query, Schema
 
 from migrations_ui.models import ProposalStatus, Role, Source
 from schemabuilder.engine import HazardKind, LockMode, Phase, Severity
+
+# A name or filter value in a URL: a short line of text. (Declared at the top level of the
+# parameter's Annotated, where django-ninja reads constraints.) PostgreSQL text cannot hold
+# NUL, and no name or filter needs a control character.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+
+def text_query(description: str | None = None) -> Any:
+    """A query parameter's constraints: at most 200 characters, no control characters."""
+    return Query(max_length=200, pattern=TEXT_PATTERN, description=description)
+
+
+def idempotency_header() -> Any:
+    return Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description=(
+            "Names this request: a retry with the same key returns the same proposal; the same "
+            "key with a different blueprint is 409. Takes precedence over meta.idempotency_key."
+        ),
+    )
+
+
+def text_path(description: str | None = None) -> Any:
+    return Path(max_length=200, pattern=TEXT_PATTERN, description=description)
+
 
 ContractStatus = Literal["applied", "noop", "blocked", "failed", "pending_approval", "queued"]
 

@@ -11,14 +11,22 @@ from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import request_token
 from migrations_ui.api.errors import ApiError
 from migrations_ui.api.proposals import errors
-from migrations_ui.api.schemas import HistoryPage, MeOut, SchemaSnapshotOut, TenantOut
+from migrations_ui.api.schemas import (
+    HistoryPage,
+    MeOut,
+    SchemaSnapshotOut,
+    TenantOut,
+    text_path,
+    text_query,
+)
 from migrations_ui.models import MigrationRecord, MigrationStatus, Target, Tenant
 
 router = Router(tags=["tenants"])
 
 TargetParam = Annotated[
-    str | None, Query(description="The target's environment; default: the tenant's default.")
+    str | None, text_query("The target's environment; default: the tenant's default.")
 ]
+SlugParam = Annotated[str, text_path("The tenant's slug (t_001).")]
 
 
 def _tenant(user: Any, slug: str) -> Tenant:
@@ -101,9 +109,9 @@ def list_tenants(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def history(
     request: HttpRequest,
-    slug: str,
+    slug: SlugParam,
     target: Annotated[
-        str | None, Query(description="Only this target's environment (default: every target).")
+        str | None, text_query("Only this target's environment (default: every target).")
     ] = None,
     status: MigrationStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -147,7 +155,9 @@ def history(
     operation_id="tenantSchema",
     summary="The tenant's current managed schema (the snapshot after its latest change)",
 )
-def current_schema(request: HttpRequest, slug: str, target: TargetParam = None) -> dict[str, Any]:
+def current_schema(
+    request: HttpRequest, slug: SlugParam, target: TargetParam = None
+) -> dict[str, Any]:
     tenant = _tenant(request.auth, slug)
     where = _target(tenant, target)
     record = (

@@ -1,8 +1,9 @@
 """POST /wf106/schema-builder: the seed's webhook. Takes the seed's input contract and answers
 its output contract exactly, after waiting for the result ("respond at end").
 
-Status codes: 400 invalid (with every validation error), 200 applied or noop, 409 blocked,
-202 pending approval or still queued, 500 failed.
+Status codes: 400 invalid (with every validation error), 200 applied or noop, 409 blocked
+(or rejected or cancelled by a person: result.status "failed"), 202 pending approval or still
+queued, 500 failed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from ninja import Query, Router
 from migrations_ui import services
 from migrations_ui.api.auth import audit_token_write
 from migrations_ui.api.errors import ApiError, error_body
-from migrations_ui.api.inputs import idempotency_key, max_wait, read_json_body
+from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.proposals import ENVELOPE_BODY, errors
-from migrations_ui.api.schemas import ContractOut, ErrorOut, WebhookInvalidOut
+from migrations_ui.api.schemas import (
+    ContractOut,
+    ErrorOut,
+    WebhookInvalidOut,
+    idempotency_header,
+)
 from migrations_ui.contract import output_contract, sha256_tagged
-from migrations_ui.models import Source
+from migrations_ui.models import ProposalStatus, Source
 from schemabuilder.engine import BlueprintInvalid
 
 router = Router(tags=["webhook"])
@@ -34,6 +40,7 @@ HTTP_STATUS = {
     "failed": 500,
 }
 DEFAULT_WAIT = 30
+DECIDED_BY_A_PERSON = (ProposalStatus.REJECTED, ProposalStatus.CANCELLED)
 
 
 def _ms(started: float) -> int:
@@ -71,8 +78,9 @@ def _invalid(exc: ApiError, body: Any, started: float) -> JsonResponse:
     summary="The seed's webhook: envelope in, output contract out",
     description=(
         "200 applied or noop (a retried request for an applied change answers noop), 409 "
-        "blocked (or an idempotency key reused for a different blueprint), 202 pending approval "
-        "or still queued after `wait` seconds, 500 failed, 400 invalid with every error."
+        "blocked, or rejected or cancelled by a person (result.status failed), or an "
+        "idempotency key reused for a different blueprint (error JSON); 202 pending approval "
+        "or still queued after `wait` seconds; 500 failed; 400 invalid with every error."
     ),
 )
 def schema_builder(
@@ -80,6 +88,7 @@ def schema_builder(
     wait: Annotated[
         int, Query(ge=0, le=60, description="Seconds to wait for the result (default 30).")
     ] = DEFAULT_WAIT,
+    idempotency_key: Annotated[str | None, idempotency_header()] = None,
 ) -> JsonResponse:
     started = time.monotonic()
     body: Any = None
@@ -89,7 +98,7 @@ def schema_builder(
             user=request.auth,
             envelope=body,
             source=Source.WEBHOOK,
-            idempotency_key=idempotency_key(request),
+            idempotency_key=idempotency_key,
         )
     except BlueprintInvalid as exc:
         return _invalid(ApiError(400, "invalid", _count(exc), errors=exc.as_dicts()), body, started)
@@ -110,7 +119,12 @@ def schema_builder(
     answer = output_contract(
         proposal, request_body=body, latency_ms=_ms(started), replay=not submission.created
     )
-    response = JsonResponse(answer, status=HTTP_STATUS[answer["result"]["status"]])
+    status = HTTP_STATUS[answer["result"]["status"]]
+    if proposal.status in DECIDED_BY_A_PERSON:
+        # Rejected or cancelled: the contract calls it failed, but the server did not fail;
+        # someone decided. Resubmitting as it is will not help, as for blocked.
+        status = 409
+    response = JsonResponse(answer, status=status)
     response["X-Proposal-Id"] = str(proposal.pk)
     return response
 
