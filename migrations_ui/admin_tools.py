@@ -42,6 +42,9 @@ from migrations_ui.models import Membership, Target, Tenant
 # Highlighting a multi-megabyte snapshot would cost seconds for nobody: beyond this many
 # characters the text is shown plain.
 HIGHLIGHT_LIMIT = 200_000
+# A filter offers at most this many choices until a tenant is picked (see _bounded).
+CHOICES_LIMIT = 50
+TENANT_PARAM = "tenant"
 _FORMATTER = HtmlFormatter(cssclass="sb-code")
 
 
@@ -143,6 +146,14 @@ def _visible_tenants(request: HttpRequest) -> QuerySet[Tenant]:
     return tenants if ids is None else tenants.filter(pk__in=ids)
 
 
+def _chosen_tenants(request: HttpRequest) -> QuerySet[Tenant]:
+    """The tenant picked in the tenant filter (``?tenant=``), else every visible tenant: the
+    target and actor filters offer the choices of that tenant only."""
+    visible = _visible_tenants(request)
+    chosen = _int_or_none(request.GET.get(TENANT_PARAM))
+    return visible.filter(pk=chosen) if chosen is not None else visible
+
+
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -150,12 +161,23 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+def _bounded(
+    choices: list[tuple[Any, str]], current: str | None, request: HttpRequest
+) -> list[tuple[Any, str]]:
+    """Hundreds of links help nobody and cost rendering time: past CHOICES_LIMIT, and until a
+    tenant is picked, offer none (the search box finds a person), except the current value,
+    so an active filter always shows (Django drops a filter with no choices, and its value)."""
+    if len(choices) <= CHOICES_LIMIT or request.GET.get(TENANT_PARAM):
+        return choices
+    return [c for c in choices if str(c[0]) == current]
+
+
 def tenant_filter(path: str = "tenant") -> type[admin.SimpleListFilter]:
     """A tenant filter over ``path``, offering only the tenants the user administers."""
 
     class TenantFilter(admin.SimpleListFilter):
         title = "tenant"
-        parameter_name = "tenant"
+        parameter_name = TENANT_PARAM
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[Any, str]]:
             return list(_visible_tenants(request).values_list("pk", "slug"))
@@ -177,13 +199,14 @@ def target_filter(path: str = "target") -> type[admin.SimpleListFilter]:
         parameter_name = "target"
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[Any, str]]:
-            targets = Target.objects.filter(tenant__in=_visible_tenants(request)).order_by(
+            targets = Target.objects.filter(tenant__in=_chosen_tenants(request)).order_by(
                 "tenant__slug", "environment"
             )
-            return [
+            choices = [
                 (pk, f"{slug}/{env}")
                 for pk, slug, env in targets.values_list("pk", "tenant__slug", "environment")
             ]
+            return _bounded(choices, self.value(), request)
 
         def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
             value = _int_or_none(self.value())
@@ -205,12 +228,18 @@ def actor_filter(path: str, *, system: bool = False) -> type[admin.SimpleListFil
         def lookups(self, request: HttpRequest, model_admin: Any) -> Iterable[tuple[Any, str]]:
             names = sorted(
                 set(
-                    Membership.objects.filter(tenant__in=_visible_tenants(request)).values_list(
+                    Membership.objects.filter(tenant__in=_chosen_tenants(request)).values_list(
                         "user__username", flat=True
                     )
                 )
             )
-            return [(n, n) for n in (["system"] if system else []) + names]
+            choices = ([("system", "system")] if system else []) + _bounded(
+                [(n, n) for n in names], self.value(), request
+            )
+            current = self.value()
+            if current and all(n != current for n, _ in choices):
+                choices.append((current, current))  # a former member, reached by a link
+            return choices
 
         def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
             if not self.value():
