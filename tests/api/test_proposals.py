@@ -244,3 +244,14 @@ def test_unknown_urls_under_the_api_answer_json(people, api_as, path, method):
     assert response.status_code in (400, 404)
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] in ("not_found", "invalid")
+
+
+def test_the_dry_run_answers_503_when_the_target_is_unreachable(
+    people, api_as, pg_server_url, monkeypatch
+):
+    from tests.apply.conftest import _url_for
+
+    monkeypatch.setenv("TARGET_DEV_URL", _url_for(pg_server_url, "no_such_database"))
+    response = api_as(people.alice).post("/api/v1/plan", seed_envelope())
+    assert response.status_code == 503
+    assert response.json()["code"] == "target_unavailable"

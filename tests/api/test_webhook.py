@@ -186,3 +186,27 @@ def test_another_tenant_is_404_and_no_token_is_401(people, api_as, outsider):
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
     assert anonymous["WWW-Authenticate"].startswith("Bearer")
     assert Proposal.objects.count() == 0
+
+
+def test_a_retry_after_a_person_rejected_it_is_409_failed(people, api_as):
+    alice, bob = api_as(people.alice), api_as(people.bob)
+    request = envelope([table("visits", ("notes", "TEXT"))], force=True)
+    key = {"Idempotency-Key": "wf-run-9"}
+    pending = alice.post(HOOK, request, headers=key)
+    assert pending.status_code == 202
+    pid = pending.json()["result"]["proposal_id"]
+    assert (
+        bob.post(f"/api/v1/proposals/{pid}/reject", {"comment": "not this week"}).status_code == 200
+    )
+    retry = alice.post(HOOK, request, headers=key)
+    assert retry.status_code == 409
+    assert_contract(retry.json(), request)
+    assert retry.json()["result"]["status"] == "failed"
+    assert retry.json()["result"]["proposal_id"] == pid
+
+
+def test_an_unusable_idempotency_key_is_400(people, api_as):
+    response = api_as(people.alice).post(HOOK, seed_envelope(), headers={"Idempotency-Key": "a b"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"][0]["path"].startswith("header.")
