@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,17 +101,20 @@ class DbCanonicalCache:
     def __init__(self) -> None:
         self._memo: dict[CanonicalKey, Table | None] = {}
 
-    def get(self, key: CanonicalKey) -> Table | None:
-        if key not in self._memo:
-            row = (
-                CanonicalForm.objects.filter(
-                    definition_hash=key.definition_hash, server_major=key.server_major
+    def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
+        """One query per server version (a plan has one) for every key not asked before."""
+        wanted = [k for k in keys if k not in self._memo]
+        for major in {k.server_major for k in wanted}:
+            hashes = [k.definition_hash for k in wanted if k.server_major == major]
+            rows = CanonicalForm.objects.filter(
+                server_major=major, definition_hash__in=hashes
+            ).values_list("definition_hash", "table")
+            found = dict(rows)
+            for h in hashes:
+                self._memo[CanonicalKey(h, major)] = (
+                    table_from_json(found[h]) if h in found else None
                 )
-                .values_list("table", flat=True)
-                .first()
-            )
-            self._memo[key] = table_from_json(row) if row else None
-        return self._memo[key]
+        return {k: t for k in keys if (t := self._memo.get(k)) is not None}
 
     def put(self, key: CanonicalKey, table: Table) -> None:
         self._memo[key] = table
@@ -193,6 +196,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
     return Reviewed(
         statements=statements,
         desired=Snapshot.from_json(data["desired"]),
+        desired_hash=data.get("desired_snapshot_hash") or Snapshot.from_json(data["desired"]).hash,
         dropped_tables=tuple(data.get("dropped_tables", [])),
         checksum=proposal.plan_checksum,
         sql=proposal.plan_sql,
