@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("bench.plan_bench", "bench.bench_validate")
+BENCHMARKS = (
+    "bench.plan_bench",
+    "bench.bench_validate",
+    "bench.apply_bench",
+    "bench.proposal_page",
+    "bench.api_latency",
+    "bench.audit_admin",
+)
 
 
 def main(argv: list[str]) -> int:
