@@ -12,7 +12,7 @@ schema_version, so none is merged with another by idempotency and every one is p
 canonical-form cache is warm after the first requests, as it is in a running app.
 
     .venv/bin/python -m bench.api_latency                   # 10 clients, 200 requests
-    .venv/bin/python -m bench.api_latency --clients 10 --requests 300 --workers 4 --threads 4
+    .venv/bin/python -m bench.api_latency --clients 10 --requests 300 --workers 4 --threads 2
     .venv/bin/python -m bench.api_latency --smoke           # 2 clients, 10 requests
 
 Requests go to 127.0.0.1 only; their number is bounded by --requests, and each has a timeout.
@@ -198,8 +198,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make run: 2)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per worker (gunicorn.conf.py: 8)"
+    )
     parser.add_argument("--tables", type=int, default=10)
     parser.add_argument("--smoke", action="store_true", help="2 clients, 10 requests")
     args = parser.parse_args()
