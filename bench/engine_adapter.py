@@ -130,23 +130,29 @@ CACHE_TABLE = "canonical_forms"
 
 class PgCanonicalCache:
     """The app's canonical-form cache (``DbCanonicalCache`` in migrations_ui/bridge.py) without
-    Django: one row per key in the app's database, read at most once per key per plan, written
-    on a miss. The plan pays for the same round trips and JSON decoding as in the app."""
+    Django: one row per key in the app's database, all of a plan's keys read in one query,
+    written on a miss. The plan pays for the same round trips and JSON decoding as in the app."""
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
         self._memo: dict[CanonicalKey, Table | None] = {}
 
-    def get(self, key: CanonicalKey) -> Table | None:
+    def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
+        from schemabuilder.engine.cache import CanonicalKey
         from schemabuilder.engine.snapshot import table_from_json
 
-        if key not in self._memo:
-            row = self._conn.execute(
-                f"SELECT form FROM {CACHE_TABLE} WHERE definition_hash = %s AND server_major = %s",
-                [key.definition_hash, key.server_major],
-            ).fetchone()
-            self._memo[key] = table_from_json(row[0]) if row else None
-        return self._memo[key]
+        wanted = [k for k in keys if k not in self._memo]
+        if wanted:
+            rows = self._conn.execute(
+                f"SELECT definition_hash, server_major, form FROM {CACHE_TABLE} "
+                "WHERE (definition_hash, server_major) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::int[]))",
+                [[k.definition_hash for k in wanted], [k.server_major for k in wanted]],
+            ).fetchall()
+            found = {CanonicalKey(h, major): form for h, major, form in rows}
+            for key in wanted:
+                self._memo[key] = table_from_json(found[key]) if key in found else None
+        return {k: t for k in keys if (t := self._memo.get(k)) is not None}
 
     def put(self, key: CanonicalKey, table: Table) -> None:
         from schemabuilder.engine.snapshot import table_to_json

@@ -37,7 +37,11 @@ STAGES = (
     ("schemabuilder.engine.facts", "PgFacts.table_stats"),
     ("schemabuilder.engine.paths", "BlueprintPaths.column"),
     ("schemabuilder.engine.snapshot", "Snapshot.canonical_json"),
+    ("schemabuilder.engine.plan", "canonical_key"),
+    ("schemabuilder.engine.facts", "PgFacts.dependents"),
+    ("schemabuilder.engine.facts", "PgFacts.cast_check"),
     ("bench.engine_adapter", "PgCanonicalCache.get"),
+    ("bench.engine_adapter", "PgCanonicalCache.get_many"),
     ("bench.engine_adapter", "PgCanonicalCache.put"),
 )
 

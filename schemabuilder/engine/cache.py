@@ -11,6 +11,7 @@ up to date; only the others are materialized. The app persists the cache in its 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Mapping
 from typing import NamedTuple, Protocol
 
 from schemabuilder.engine.normalize import NFence, NTable
@@ -28,9 +29,13 @@ class CanonicalKey(NamedTuple):
 
 
 class CanonicalCache(Protocol):
-    """Where the canonical forms live between plans."""
+    """Where the canonical forms live between plans.
 
-    def get(self, key: CanonicalKey) -> Table | None: ...
+    ``get_many`` answers every key a plan needs at once (the keys it knows, missing ones left
+    out): a cache kept in a database then costs one round trip per plan, not one per table.
+    """
+
+    def get_many(self, keys: Collection[CanonicalKey]) -> Mapping[CanonicalKey, Table]: ...
     def put(self, key: CanonicalKey, table: Table) -> None: ...
 
 
@@ -42,6 +47,9 @@ class MemoryCanonicalCache:
 
     def get(self, key: CanonicalKey) -> Table | None:
         return self.entries.get(key)
+
+    def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
+        return {k: self.entries[k] for k in keys if k in self.entries}
 
     def put(self, key: CanonicalKey, table: Table) -> None:
         self.entries[key] = table

@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.cache import CanonicalCache, CanonicalKey, canonical_key
+from schemabuilder.engine.cache import CanonicalCache, canonical_key
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.changes import TableChange
 from schemabuilder.engine.diff import diff
@@ -231,11 +231,11 @@ def _desired_state(
     # live schema yet, so references to it resolve only if it is materialized too.
     moving = set(renames.tables.values()) | {t for t, cols in renames.columns.items() if cols}
     version = conn.info.server_version
-    keys: dict[str, CanonicalKey] = {}
+    keys = {table.name: canonical_key(table, bp.fence, version) for table in bp.tables}
+    known = cache.get_many(set(keys.values())) if cache is not None else {}
     tables: dict[str, Table] = {}
     for table in bp.tables:
-        key = keys[table.name] = canonical_key(table, bp.fence, version)
-        cached = cache.get(key) if cache is not None else None
+        cached = known.get(keys[table.name])
         if cached is not None and table.name not in moving and renamed.table(table.name) == cached:
             tables[table.name] = cached
     todo = [t.name for t in bp.tables if t.name not in tables]
