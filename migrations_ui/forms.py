@@ -118,7 +118,15 @@ def _envelope(
 
 class SubmitForm(forms.Form):
     tenant = forms.ChoiceField(label="Tenant")
-    target = forms.ChoiceField(label="Target", required=False)
+    target = forms.ChoiceField(
+        label="Target",
+        required=False,
+        error_messages={
+            # Without JavaScript the target list follows the tenant only after a round trip.
+            "invalid_choice": "%(value)s is not a target of the tenant you chose: pick one "
+            "from the list, which now shows that tenant's targets."
+        },
+    )
     blueprint = forms.CharField(
         label="Blueprint",
         required=False,

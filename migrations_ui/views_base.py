@@ -27,6 +27,8 @@ def get_proposal_for_user(user: AbstractBaseUser | AnonymousUser, pk: object) ->
     """The proposal, or 404 when it does not exist or lives in a tenant the user cannot see."""
     proposal = (
         Proposal.objects.select_related("tenant", "target", "submitted_by")
+        # The raw envelope and the blueprint are not shown, and large: load them on demand.
+        .defer("envelope", "blueprint")
         .filter(pk=pk, tenant__in=tenants_for(user))
         .first()
     )

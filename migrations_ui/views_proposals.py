@@ -141,11 +141,14 @@ def _page_context(
         "proposal": proposal,
         "plan": plan,
         "summary": review.summary(plan),
-        "tables": review.table_views(
+        # Callables: the template calls them only when its cached fragment is missing.
+        "tables": lambda: review.table_views(
             plan.get("changes", []), review.desired_tables(plan), plan.get("hazards", [])
         ),
-        "risks": review.risk_report(plan),
-        "statements": review.statement_rows(plan, proposal.timings or {}, applying=applying),
+        "risks": lambda: review.risk_report(plan),
+        "statements": lambda: review.statement_rows(
+            plan, proposal.timings or {}, applying=applying
+        ),
         "erd_svg": _erd_svg(proposal, plan),
         "sql_view": view,
         **_status_context(proposal),
