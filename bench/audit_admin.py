@@ -338,6 +338,9 @@ def main(argv: list[str]) -> int:
         load_timings: dict[str, float] = {}
         if reuse:
             print(f"[audit_admin] reusing {db_name} ({args.events:,} events)", flush=True)
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)  # indexes added since it was loaded
         else:
             print(f"[audit_admin] loading {args.events:,} events, {args.tenants} tenants")
             load_timings = load(db_url, events=args.events, tenants=args.tenants)

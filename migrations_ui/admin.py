@@ -153,7 +153,6 @@ class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
         "proposal_link",
         "request_link",
     ]
-    list_display_links = ["id", "created_at"]
     list_filter = [
         tenant_filter(),
         target_filter("proposal__target"),
@@ -166,7 +165,10 @@ class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
         "An actor (name or its beginning), a proposal id, a request id, or an event number."
     )
     date_hierarchy = "created_at"
-    ordering = ["-id"]
+    # Newest first by time (the id breaks ties): the created_at indexes then serve the
+    # tenant filter, the date drill-down and the unfiltered list alike. Within a tenant,
+    # time order is chain order.
+    ordering = ["-created_at", "-id"]
     list_select_related = ["tenant"]
     fields = [
         "id",
