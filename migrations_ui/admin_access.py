@@ -30,9 +30,9 @@ def admin_tenant_ids(request: HttpRequest) -> frozenset[int] | None:
 
     Cached on the request: a changelist asks several times (queryset, filters, permissions).
     """
-    cached = getattr(request, _CACHE_ATTR, False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request, _CACHE_ATTR):
+        cached: frozenset[int] | None = getattr(request, _CACHE_ATTR)
+        return cached
     user = request.user
     ids: frozenset[int] | None
     if not user.is_active or not user.is_authenticated:
