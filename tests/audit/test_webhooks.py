@@ -243,3 +243,36 @@ def test_a_dead_endpoint_never_holds_up_the_apply(people, receiver, workers, tar
     assert applied_payload["migration"]["status"] == "success"
     assert json.dumps(applied_payload)  # plain JSON
     hook.release()
+
+
+def test_the_admin_sends_a_test_event_and_sends_a_failed_delivery_again(carol, tenant, receiver):
+    from django.test import Client
+    from django.urls import reverse
+
+    hook = receiver([500, 200])
+    endpoint = endpoint_for(tenant, hook.url, ["migration.applied"])
+    client = Client()
+    client.force_login(carol)
+    response = client.post(
+        reverse("admin:migrations_ui_webhookendpoint_changelist"),
+        {"action": "send_test_event", "_selected_action": [endpoint.pk]},
+    )
+    assert response.status_code == 302
+    ping = WebhookDelivery.objects.get()
+    assert ping.event_type == "ping" and jobs_for(ping)[0][:2] == ("webhooks", "todo")
+    with pytest.raises(DeliveryFailed):
+        deliver(ping.pk)
+    WebhookDelivery.objects.filter(pk=ping.pk).update(status=DeliveryStatus.FAILED)
+    first_job = ping.job_id
+
+    client.post(
+        reverse("admin:migrations_ui_webhookdelivery_changelist"),
+        {"action": "send_again", "_selected_action": [ping.pk]},
+    )
+    ping.refresh_from_db()
+    assert ping.status == DeliveryStatus.PENDING and ping.job_id != first_job
+    assert jobs_for(ping)[0][:2] == ("webhooks", "todo")
+    assert deliver(ping.pk) == DeliveryStatus.SUCCEEDED
+    ping.refresh_from_db()
+    assert [a["status_code"] for a in ping.attempts] == [500, 200]
+    assert json.loads(hook.requests[0].body)["type"] == "ping"
