@@ -38,6 +38,7 @@ STAGES = (
     ("schemabuilder.engine.paths", "BlueprintPaths.column"),
     ("schemabuilder.engine.snapshot", "Snapshot.canonical_json"),
     ("schemabuilder.engine.plan", "canonical_key"),
+    ("schemabuilder.engine.facts", "PgFacts.prefetch"),
     ("schemabuilder.engine.facts", "PgFacts.dependents"),
     ("schemabuilder.engine.facts", "PgFacts.cast_check"),
     ("bench.engine_adapter", "PgCanonicalCache.get"),

@@ -24,6 +24,10 @@ from schemabuilder.engine.renames import Renames
 SMALL_TABLE_ROWS = 100_000
 SMALL_TABLE_BYTES = 64 * 1024 * 1024
 FACT_TIMEOUT_MS = 5_000
+# ``prefetch`` counts the rows of many small tables in one query; a batch holds at most this
+# many tables and, besides the empty ones, at most SMALL_TABLE_BYTES of them, so it costs
+# about what counting one table did (and fits the same timeout).
+COUNT_BATCH_TABLES = 200
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class PgFacts:
         self.renames = renames
         self.live_tables = None if live_tables is None else frozenset(live_tables)
         self._stats: dict[str, TableStats | None] = {}
+        # Prefetched dependents: live qualified name -> rows of sql/dependents_many.sql.
+        self._dependents: dict[str, list[tuple[str | None, str, str | None, str | None]]] = {}
         self._probe = 0
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -143,6 +149,83 @@ class PgFacts:
     def _expr(self, table: str, text: str) -> sql.SQL:
         # Expressions come out of the catalog (PostgreSQL printed them), never from input.
         return sql.SQL(self.renames.live_expression(table, text))
+
+    def _qualified(self, table: str) -> str:
+        """The live table of desired-state ``table``, as text for to_regclass."""
+        return sql.Identifier(self.schema, self.renames.live_table(table)).as_string(self.conn)
+
+    # -- prefetching ------------------------------------------------------------------------
+
+    def prefetch(self, tables: Collection[str]) -> None:
+        """Answer ``table_stats`` and ``dependents`` for all of ``tables`` (desired-state
+        names: the ones a diff is about to ask about) in a few queries instead of a savepoint
+        and one or two queries per table and question. Whatever a batch cannot answer (an
+        error, a timeout) is left to the one-table path, so answers never change."""
+        wanted = [
+            t
+            for t in dict.fromkeys(tables)
+            if self.live_tables is None or self.renames.live_table(t) in self.live_tables
+        ]
+        if wanted:
+            self._prefetch_stats([t for t in wanted if t not in self._stats])
+            self._prefetch_dependents(wanted)
+
+    def _prefetch_stats(self, tables: Sequence[str]) -> None:
+        if not tables:
+            return
+        names = {t: self._qualified(t) for t in tables}
+        try:
+            with self._scope() as cur:
+                rows = cur.execute(
+                    "SELECT t.name, pg_relation_size(c.oid), c.reltuples::bigint "
+                    "FROM unnest(%s::text[]) AS t(name) "
+                    "JOIN pg_class c ON c.oid = to_regclass(t.name)",
+                    [list(names.values())],
+                ).fetchall()
+        except psycopg.Error:
+            return
+        sizes = {str(name): (int(size), int(estimate)) for name, size, estimate in rows}
+        small: list[tuple[str, int]] = []
+        for table in tables:
+            found = sizes.get(names[table])
+            if found is None:
+                self._stats[table] = None
+            elif found[0] <= SMALL_TABLE_BYTES:
+                small.append((table, found[0]))
+            else:
+                size, estimate = found
+                self._stats[table] = TableStats(
+                    rows=estimate if estimate >= 0 else None, exact=False, bytes=size
+                )
+        for batch in _count_batches(small):
+            query = sql.SQL(" UNION ALL ").join(
+                sql.SQL("SELECT {}::integer, count(*) FROM {}").format(
+                    sql.Literal(n), self._table(table)
+                )
+                for n, (table, _) in enumerate(batch)
+            )
+            try:
+                with self._scope() as cur:
+                    counts = {int(n): int(c) for n, c in cur.execute(query).fetchall()}
+            except psycopg.Error:
+                continue
+            for n, (table, size) in enumerate(batch):
+                self._stats[table] = TableStats(rows=counts[n], exact=True, bytes=size)
+
+    def _prefetch_dependents(self, tables: Sequence[str]) -> None:
+        names = [q for q in dict.fromkeys(self._qualified(t) for t in tables)]
+        names = [q for q in names if q not in self._dependents]
+        if not names:
+            return
+        try:
+            with self._scope() as cur:
+                rows = cur.execute(catalog_query("dependents_many"), {"tables": names}).fetchall()
+        except psycopg.Error:
+            return
+        for name in names:
+            self._dependents[name] = []
+        for name, column, description, owner, owner_schema in rows:
+            self._dependents[str(name)].append((column, description, owner, owner_schema))
 
     # -- questions --------------------------------------------------------------------------
 
@@ -346,15 +429,26 @@ class PgFacts:
     def dependents(self, table: str, column: str | None) -> list[str]:
         """Views, foreign keys and policies outside the plan's tables that use ``table`` (or
         its ``column``): PostgreSQL refuses to drop or retype what they use."""
-        name = sql.Identifier(self.schema, self.renames.live_table(table)).as_string(self.conn)
+        name = self._qualified(table)
         live_column = self.renames.live_column(table, column) if column else None
-        try:
-            with self._scope() as cur:
-                rows = cur.execute(
-                    catalog_query("dependents"), {"table": name, "column": live_column}
-                ).fetchall()
-        except psycopg.Error:
-            return []
+        known = self._dependents.get(name)
+        if known is not None:
+            # The same rows dependents.sql gives: its DISTINCT, in its order (the server's).
+            rows = list(
+                dict.fromkeys(
+                    (description, owner, owner_schema)
+                    for on_column, description, owner, owner_schema in known
+                    if live_column is None or on_column == live_column
+                )
+            )
+        else:
+            try:
+                with self._scope() as cur:
+                    rows = cur.execute(
+                        catalog_query("dependents"), {"table": name, "column": live_column}
+                    ).fetchall()
+            except psycopg.Error:
+                return []
         inside = self.live_tables or frozenset()
         return [
             str(description)
@@ -380,6 +474,20 @@ class PgFacts:
     def _int(self, query: sql.Composed) -> int | None:
         value = self._scalar(query)
         return int(value) if value is not None else None
+
+
+def _count_batches(tables: Sequence[tuple[str, int]]) -> Iterator[list[tuple[str, int]]]:
+    """(table, bytes) in batches for one count query each (see COUNT_BATCH_TABLES)."""
+    batch: list[tuple[str, int]] = []
+    size = 0
+    for table, table_bytes in sorted(tables, key=lambda item: item[1]):
+        if batch and (len(batch) >= COUNT_BATCH_TABLES or size + table_bytes > SMALL_TABLE_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append((table, table_bytes))
+        size += table_bytes
+    if batch:
+        yield batch
 
 
 def _message(exc: psycopg.Error) -> str:

@@ -135,6 +135,7 @@ def plan(
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
+        facts.prefetch(_touched(live, desired, renames))
         result = diff(
             live,
             desired,
@@ -245,6 +246,18 @@ def _desired_state(
         if cache is not None:
             cache.put(keys[table_snapshot.name], table_snapshot)
     return Snapshot(schema=schema, tables=tuple(tables.values())), todo
+
+
+def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:
+    """The live tables the diff will ask about (desired-state names): those it changes,
+    renames or drops. Their sizes and dependents are measured in a few batched queries."""
+    before = apply_renames(live, renames)
+    moved = set(renames.tables.values())
+    return [
+        name
+        for name, table in before.table_map.items()
+        if name in moved or desired.table(name) != table
+    ]
 
 
 def _check_references(
