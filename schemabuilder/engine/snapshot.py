@@ -141,10 +141,34 @@ class Table:
     def policy_map(self) -> dict[str, Policy]:
         return {p.name: p for p in self.policies}
 
+    @cached_property
+    def canonical_json(self) -> str:
+        """The table's part of ``Snapshot.canonical_json``, computed once per table.
+
+        The members hold only strings, numbers, booleans, None and tuples of strings, which
+        ``json.dumps`` writes as they are (a tuple as a list, a StrEnum as its value), and
+        the dicts are built with their keys already in sorted order: no generic walk over
+        every field of every member and no sorting of keys, which made hashing 1,000 tables
+        cost ~0.5 s. Equal to ``canonical_dumps(table_to_json(self, comparable_only=True))``.
+        """
+        data: JSON = {name: getattr(self, name) for name in _compared(Table)}
+        for kind, cls in _MEMBER_KINDS:
+            names = _compared(cls)
+            data[kind] = [{name: getattr(m, name) for name in names} for m in data[kind]]
+        return _PRESORTED.encode(data)
+
     @property
     def ordered_columns(self) -> tuple[Column, ...]:
         """Columns in their physical order (for CREATE TABLE and for people)."""
         return tuple(sorted(self.columns, key=lambda c: (c.position, c.name)))
+
+
+_MEMBER_KINDS: tuple[tuple[str, type], ...] = (
+    ("columns", Column),
+    ("constraints", Constraint),
+    ("indexes", Index),
+    ("policies", Policy),
+)
 
 
 @dataclass(frozen=True)
@@ -181,8 +205,12 @@ class Snapshot:
         return data
 
     def canonical_json(self) -> str:
-        """Sorted keys, no white space, compared fields only: the input of ``hash``."""
-        return canonical_dumps(_to_data(self, comparable_only=True))
+        """Sorted keys, no white space, compared fields only: the input of ``hash``.
+
+        Assembled from each table's own canonical JSON (the only compared field is
+        ``tables``), the same text as ``canonical_dumps`` of the whole snapshot.
+        """
+        return '{"tables":[' + ",".join(t.canonical_json for t in self.tables) + "]}"
 
     @cached_property
     def hash(self) -> str:
@@ -254,6 +282,16 @@ def object_to_json(obj: object) -> JSON:
 @cache
 def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
     return tuple((f.name, f.compare) for f in dataclasses.fields(cls))
+
+
+@cache
+def _compared(cls: type) -> tuple[str, ...]:
+    """The compared fields of ``cls``, sorted (as ``sort_keys`` would order them)."""
+    return tuple(sorted(name for name, compare in _fields(cls) if compare))
+
+
+# canonical_dumps for dicts whose keys are inserted in sorted order already.
+_PRESORTED = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def _to_data(obj: Any, *, comparable_only: bool) -> Any:
