@@ -115,6 +115,7 @@ class PgFacts:
         self._stats: dict[str, TableStats | None] = {}
         # Prefetched dependents: live qualified name -> rows of sql/dependents_many.sql.
         self._dependents: dict[str, list[tuple[str | None, str, str | None, str | None]]] = {}
+        self._casts: dict[tuple[str, str], CastCheck] = {}
         self._probe = 0
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -334,7 +335,16 @@ class PgFacts:
         return self._int(query)
 
     def cast_check(self, old_type: str, new_type: str) -> CastCheck:
-        """Whether ``old_type`` converts to ``new_type``, and how (see ``CastCheck``)."""
+        """Whether ``old_type`` converts to ``new_type``, and how (see ``CastCheck``).
+
+        The answer depends on the two types only: a plan that widens the same type on many
+        tables asks the server once (two savepoints and two queries saved per column)."""
+        key = (old_type, new_type)
+        if key not in self._casts:
+            self._casts[key] = self._cast_check(old_type, new_type)
+        return self._casts[key]
+
+    def _cast_check(self, old_type: str, new_type: str) -> CastCheck:
         old, new = sql.SQL(old_type), sql.SQL(new_type)
         try:
             with self._scope() as cur:
