@@ -44,6 +44,7 @@ STAGES = (
     ("bench.engine_adapter", "PgCanonicalCache.get"),
     ("bench.engine_adapter", "PgCanonicalCache.get_many"),
     ("bench.engine_adapter", "PgCanonicalCache.put"),
+    ("bench.engine_adapter", "PgCanonicalCache.put_many"),
 )
 
 

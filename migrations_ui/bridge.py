@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,12 +116,19 @@ class DbCanonicalCache:
                 )
         return {k: t for k in keys if (t := self._memo.get(k)) is not None}
 
-    def put(self, key: CanonicalKey, table: Table) -> None:
-        self._memo[key] = table
-        CanonicalForm.objects.get_or_create(
-            definition_hash=key.definition_hash,
-            server_major=key.server_major,
-            defaults={"table": table_to_json(table)},
+    def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None:
+        """One INSERT for all of them; a key another process stored meanwhile is kept."""
+        self._memo.update(entries)
+        CanonicalForm.objects.bulk_create(
+            [
+                CanonicalForm(
+                    definition_hash=key.definition_hash,
+                    server_major=key.server_major,
+                    table=table_to_json(table),
+                )
+                for key, table in entries.items()
+            ],
+            ignore_conflicts=True,
         )
 
 

@@ -32,11 +32,12 @@ class CanonicalCache(Protocol):
     """Where the canonical forms live between plans.
 
     ``get_many`` answers every key a plan needs at once (the keys it knows, missing ones left
-    out): a cache kept in a database then costs one round trip per plan, not one per table.
+    out) and ``put_many`` stores every table a plan materialized: a cache kept in a database
+    then costs two round trips per plan, not one or two per table.
     """
 
     def get_many(self, keys: Collection[CanonicalKey]) -> Mapping[CanonicalKey, Table]: ...
-    def put(self, key: CanonicalKey, table: Table) -> None: ...
+    def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None: ...
 
 
 class MemoryCanonicalCache:
@@ -53,6 +54,9 @@ class MemoryCanonicalCache:
 
     def put(self, key: CanonicalKey, table: Table) -> None:
         self.entries[key] = table
+
+    def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None:
+        self.entries.update(entries)
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -241,10 +241,9 @@ def _desired_state(
             tables[table.name] = cached
     todo = [t.name for t in bp.tables if t.name not in tables]
     fresh = materialize(conn, bp, schema, todo, paths=paths)
-    for table_snapshot in fresh.tables:
-        tables[table_snapshot.name] = table_snapshot
-        if cache is not None:
-            cache.put(keys[table_snapshot.name], table_snapshot)
+    tables.update(fresh.table_map)
+    if cache is not None and fresh.tables:
+        cache.put_many({keys[t.name]: t for t in fresh.tables})
     return Snapshot(schema=schema, tables=tuple(tables.values())), todo
 
 
