@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from migrations_ui.context import request_id
 from migrations_ui.contract import contract_status, output_contract
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
@@ -62,9 +64,10 @@ class Command(BaseCommand):
             envelope.setdefault("meta", {}).setdefault("tenant_id", tenant)
         submitter = self._user(user, tenant)
         try:
-            submission = submit(
-                user=submitter, envelope=envelope, source=Source.CLI, environment=target
-            )
+            with request_id(f"cli-{uuid.uuid4().hex[:12]}"):
+                submission = submit(
+                    user=submitter, envelope=envelope, source=Source.CLI, environment=target
+                )
         except BlueprintInvalid as exc:
             self._fail(
                 1,
