@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+# A copy of ../shared/examples/, so the suite runs wherever the repository is cloned.
 SEED = json.loads(
     (
-        Path(__file__).resolve().parents[3] / "shared" / "examples" / "seed_patients_envelope.json"
+        Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "seed_patients_envelope.json"
     ).read_text()
 )
 
