@@ -20,7 +20,12 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.cache import CanonicalCache, canonical_key
+from schemabuilder.engine.cache import (
+    CanonicalCache,
+    CanonicalKey,
+    canonical_key,
+    referenced_tables,
+)
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.changes import TableChange
 from schemabuilder.engine.diff import diff
@@ -29,7 +34,14 @@ from schemabuilder.engine.facts import PgFacts
 from schemabuilder.engine.hazards import Hazard, Severity
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.materialize import materialize
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.members import (
+    assemble,
+    learn_reduced,
+    reduced_table,
+    split,
+    table_members,
+)
+from schemabuilder.engine.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.paths import BlueprintPaths
 from schemabuilder.engine.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.renames import Renames, apply_renames, resolve_renames
@@ -239,12 +251,77 @@ def _desired_state(
         cached = known.get(keys[table.name])
         if cached is not None and table.name not in moving and renamed.table(table.name) == cached:
             tables[table.name] = cached
-    todo = [t.name for t in bp.tables if t.name not in tables]
-    fresh = materialize(conn, bp, schema, todo, paths=paths)
+    todo = [t for t in bp.tables if t.name not in tables]
+    # Tables changed since the cache saw them: most can be assembled from the forms of their
+    # members (a column added, a type widened), or need only the few members never seen
+    # before printed, on a reduced copy of the table. Renamed ones are always materialized.
+    members = {
+        t.name: m
+        for t in todo
+        if t.name not in moving and (m := table_members(t, bp, version)) is not None
+    }
+    wanted = set().union(*(m.keys for m in members.values()))
+    forms = dict(cache.get_many(wanted)) if cache is not None and wanted else {}
+    learned: dict[CanonicalKey, Table] = {}
+    full: list[str] = []
+    reduced: dict[str, NTable] = {}
+    for table in todo:
+        m = members.get(table.name)
+        missing = m.keys - forms.keys() if m is not None else set()
+        if m is not None and not missing and (whole := assemble(m, forms)) is not None:
+            tables[table.name] = whole
+        elif m is not None and (small := reduced_table(table, m, missing)) is not None:
+            reduced[table.name] = small
+        else:
+            full.append(table.name)
+    _complete_targets(bp, {t.name for t in todo}, full, reduced)
+    fresh = materialize(conn, bp, schema, full, paths=paths)
     tables.update(fresh.table_map)
-    if cache is not None and fresh.tables:
-        cache.put_many({keys[t.name]: t for t in fresh.tables})
-    return Snapshot(schema=schema, tables=tuple(tables.values())), todo
+    for made in fresh.tables:
+        if made.name in members and (parts := split(members[made.name], made)) is not None:
+            learned.update(parts)
+    if reduced:
+        small_bp = bp.model_copy(update={"tables": tuple(reduced.values())})
+        printed = materialize(conn, small_bp, schema, list(reduced), paths=paths)
+        for name in reduced:
+            m = members[name]
+            learned.update(learn_reduced(m, m.keys - forms.keys(), printed.table_map[name]))
+        forms.update(learned)
+        for name in reduced:
+            whole = assemble(members[name], forms)
+            if whole is None:  # a member the reduced table did not print: never expected
+                whole = materialize(conn, bp, schema, [name], paths=paths).table_map[name]
+            tables[name] = whole
+    learned.update({keys[name]: tables[name] for name in (*full, *reduced)})
+    learned.update({keys[t.name]: tables[t.name] for t in todo if t.name in tables})
+    if cache is not None and learned:
+        cache.put_many(learned)
+    materialized = [*full, *reduced]
+    return Snapshot(schema=schema, tables=tuple(tables.values())), materialized
+
+
+def _complete_targets(
+    bp: NormalizedBlueprint, changed: set[str], full: list[str], reduced: dict[str, NTable]
+) -> None:
+    """Move into ``full`` every changed table a fully materialized one references.
+
+    A foreign key in the scratch schema resolves to the scratch copy of its target when the
+    target is materialized in full, else to the live table, which lacks this plan's changes
+    (a referenced column added now, say): so a changed target is materialized in full too.
+    """
+    by_name = {t.name: t for t in bp.tables}
+    queue = list(full)
+    placed = set(full)
+    while queue:
+        table = by_name.get(queue.pop())
+        if table is None:
+            continue
+        for target in referenced_tables(table):
+            if target in changed and target not in placed:
+                placed.add(target)
+                full.append(target)
+                reduced.pop(target, None)
+                queue.append(target)
 
 
 def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:

@@ -18,7 +18,7 @@ from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.snapshot import Snapshot
-from tests.engine.test_plan_cases import database_url
+from tests.engine.conftest import database_url
 
 
 @pytest.fixture

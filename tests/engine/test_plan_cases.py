@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -44,30 +42,6 @@ CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASES = sorted(d.name for d in CASES_DIR.iterdir() if (d / "blueprint.json").is_file())
 REGEN = os.environ.get("SB_REGEN_CASES") == "1"
 SCHEMA = "public"
-
-
-def database_url(server_url: str, name: str) -> str:
-    """``server_url`` pointing at database ``name``."""
-    return urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-
-
-@pytest.fixture
-def case_url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh database of its own for one case, on the server under test.
-
-    Named after the case and this process, and created from the server's ``postgres``
-    database, so that other test runs on the same server do not get in the way.
-    """
-    name = f"sbcase_{request.node.callspec.params['case']}_{os.getpid()}"[:63]
-    admin = database_url(any_target_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(any_target_url, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def load_blueprint(folder: Path) -> NormalizedBlueprint:
