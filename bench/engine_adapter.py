@@ -66,6 +66,54 @@ def apply(target_url: str, script: Path) -> None:
     pg.psql_file(target_url, script)
 
 
+def apply_as_app(target_url: str, cache_url: str, payload: Payload, schema: str = SCHEMA) -> int:
+    """Bring an empty tenant schema to ``payload`` the way the app does: plan it (with the
+    canonical-form cache), then apply the reviewed plan through the engine's verified apply,
+    which remembers the tables it verified in the same cache. Returns the statements run.
+    """
+    from schemabuilder.engine import validate_payload
+    from schemabuilder.engine.apply import (
+        ApplyRequest,
+        Reviewed,
+        apply_plan,
+        fingerprints,
+        plan_signature,
+        scope_of,
+    )
+    from schemabuilder.engine.plan import plan as engine_plan
+
+    bp = validate_payload(payload)
+    create_schema(target_url, schema)
+    with (
+        psycopg.connect(target_url, autocommit=True) as conn,
+        _cache(cache_url) as cache,
+    ):
+        prints = fingerprints(conn, schema, scope_of(bp, ()))
+        p = engine_plan(conn, bp, schema=schema, managed=(), cache=cache)
+        request = ApplyRequest(
+            proposal_id="00000000-0000-0000-0000-0000000000b1",
+            tenant_id="t_bench",
+            schema=schema,
+            managed=frozenset(),
+            reviewed_checksum=p.checksum,
+            reviewed_base_hash=p.base_snapshot_hash,
+            reviewed_statements=tuple(s.sql for s in p.statements),
+            reviewed_hazards=plan_signature(p),
+            schema_hash="bench",
+            version=bp.schema_version,
+            description="bench v1",
+            applied_by="bench",
+            lock_key=41,
+            lock_timeout_ms=10_000,
+            statement_timeout_ms=600_000,
+        )
+        reviewed = Reviewed(
+            p.statements, p.desired, p.desired.hash, p.dropped_tables, p.checksum, p.sql, prints
+        )
+        apply_plan(conn, bp, request, reviewed=reviewed, cache=cache)
+    return len(p.statements)
+
+
 def load_payload(path: Path) -> Payload:
     import json
 

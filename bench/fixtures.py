@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import engine_adapter, pg, plan_worker, schemas
+from bench import engine_adapter, pg, schemas
 
 WORK = pg.RESULTS / "work"
 
@@ -58,11 +58,11 @@ def prepared(server_url: str, n: int, seed: int = schemas.DEFAULT_SEED) -> Itera
     urls = {kind: pg.recreate_database(server_url, name) for kind, name in names.items()}
     try:
         engine_adapter.create_schema(urls["empty"])
-        say(f"N={n}: applying v1 to the live database")
-        engine_adapter.apply(urls["live"], inputs.v1_sql)
-        say(f"N={n}: planning v1 once, as the app did before applying it (fills the cache)")
+        say(f"N={n}: planning and applying v1 as the app does (fills the cache)")
         engine_adapter.reset_cache(urls["app"])
-        plan_worker.run(urls["empty"], urls["app"], inputs.v1, inputs.managed_none)
+        engine_adapter.apply_as_app(
+            urls["live"], urls["app"], engine_adapter.load_payload(inputs.v1)
+        )
         v1_cache = engine_adapter.dump_cache(urls["app"])
         yield Prepared(n, inputs, urls["empty"], urls["live"], urls["app"], v1_cache)
     finally:

@@ -27,7 +27,9 @@ from bench import engine_adapter, fixtures, pg
 # (module, attribute path) of the stages worth a timer; see schemabuilder/engine/plan.py.
 STAGES = (
     ("schemabuilder.engine.plan", "_live_state"),
-    ("schemabuilder.engine.plan", "introspect"),
+    ("schemabuilder.engine.plan", "introspect_remembered"),
+    ("schemabuilder.engine.live_forms", "live_keys"),
+    ("schemabuilder.engine.live_forms", "introspect"),
     ("schemabuilder.engine.plan", "resolve_renames"),
     ("schemabuilder.engine.plan", "_desired_state"),
     ("schemabuilder.engine.plan", "materialize"),

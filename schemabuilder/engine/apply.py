@@ -26,6 +26,7 @@ from psycopg.types.json import Jsonb
 
 from schemabuilder.engine.cache import CanonicalCache
 from schemabuilder.engine.catalog import catalog_query, introspect
+from schemabuilder.engine.live_forms import live_keys, remember
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.phases import Statement
 from schemabuilder.engine.plan import Plan, plan
@@ -263,12 +264,17 @@ def apply_plan(
             clock.lap("plan")
             timings = _execute(conn, work, request, on_progress)
             clock.lap("execute")
-            residue = verify(conn, request.schema, work, scope, before)
+            residue, checked = verify(conn, request.schema, work, scope, before)
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)
             marker_id = _write_marker(conn, request, work)
             clock.lap("marker")
+            # The verified tables are what the next plan would introspect: keyed now, inside
+            # the transaction (see live_forms), stored once it has committed.
+            verified_keys = (
+                live_keys(conn, request.schema, checked.table_map) if cache is not None else {}
+            )
             if before_commit is not None:
                 before_commit(conn)
     except errors.LockNotAvailable as exc:
@@ -278,6 +284,8 @@ def apply_plan(
         ) from exc
     except errors.DeadlockDetected as exc:
         raise Deadlock(_first_line(exc)) from exc
+    if cache is not None and verified_keys:
+        remember(cache, verified_keys, checked)
     return ApplyOutcome(
         plan=work.plan,
         sql=work.sql,
@@ -310,16 +318,18 @@ def verify(
     work: Work,
     scope: set[str],
     before: dict[str, str],
-) -> list[str]:
-    """The residue after the statements: every table they touched (and any table whose
-    fingerprint moved anyway) is introspected and compared with the desired state; dropped
-    tables must be gone. Untouched tables with unchanged fingerprints already matched."""
+) -> tuple[list[str], Snapshot]:
+    """The residue after the statements, and the tables introspected to find it: every
+    table they touched (and any table whose fingerprint moved anyway) is introspected and
+    compared with the desired state; dropped tables must be gone. Untouched tables with
+    unchanged fingerprints already matched."""
     desired_names = set(work.desired.table_map)
     after = fingerprints(conn, schema, scope | desired_names)
     touched = {st.table for st in work.statements if st.table}
     moved = {t for t in after if after.get(t) != before.get(t)}
     check = (touched | moved | (desired_names - set(before))) & desired_names
     residue: list[str] = []
+    actual = Snapshot(schema=schema)
     if check:
         actual = introspect(conn, schema, tables=check)
         residue += residue_of(actual, work.desired.restricted(check), work.dropped_tables)
@@ -329,7 +339,7 @@ def verify(
     for name in sorted((moved - desired_names) - set(work.dropped_tables)):
         if name in after:
             residue.append(f"table {name} changed, but the plan did not change it")
-    return residue
+    return residue, actual
 
 
 def within_review(current: Plan, request: ApplyRequest) -> bool:

@@ -26,13 +26,13 @@ from schemabuilder.engine.cache import (
     canonical_key,
     referenced_tables,
 )
-from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.changes import TableChange
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.facts import PgFacts
 from schemabuilder.engine.hazards import Hazard, Severity
 from schemabuilder.engine.idents import quote_ident
+from schemabuilder.engine.live_forms import introspect_remembered
 from schemabuilder.engine.materialize import materialize
 from schemabuilder.engine.members import (
     assemble,
@@ -143,7 +143,7 @@ def plan(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
         schema_exists = bool(row and row[0])
-        live, renames = _live_state(conn, bp, schema, managed, paths)
+        live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
@@ -204,10 +204,11 @@ def _live_state(
     schema: str,
     managed: Collection[str],
     paths: BlueprintPaths,
+    cache: CanonicalCache | None,
 ) -> tuple[Snapshot, Renames]:
     wanted = {t.name for t in bp.tables} | set(managed)
     wanted |= {t.renamed_from for t in bp.tables if t.renamed_from}
-    live = introspect(conn, schema, tables=wanted)
+    live = introspect_remembered(conn, schema, wanted, cache)
     renames, issues = resolve_renames(
         live,
         [
