@@ -325,13 +325,13 @@ def verify(
     unchanged fingerprints already matched."""
     desired_names = set(work.desired.table_map)
     after = fingerprints(conn, schema, scope | desired_names)
-    touched = {st.table for st in work.statements if st.table}
     moved = {t for t in after if after.get(t) != before.get(t)}
+    touched = {st.table for st in work.statements if st.table}
     check = (touched | moved | (desired_names - set(before))) & desired_names
     residue: list[str] = []
     actual = Snapshot(schema=schema)
     if check:
-        actual = introspect(conn, schema, tables=check)
+        actual = introspect(conn, schema, tables=check, list_all=False)
         residue += residue_of(actual, work.desired.restricted(check), work.dropped_tables)
     for name in sorted(set(work.dropped_tables) & set(after)):
         if name not in desired_names:
@@ -442,8 +442,9 @@ def _clip(text: str, limit: int = 300) -> str:
 
 
 def _write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current: Work) -> int:
-    for ddl in MARKER_DDL:
-        conn.execute(ddl.encode())
+    if not _marker_exists(conn):  # the first apply on this target creates it
+        for ddl in MARKER_DDL:
+            conn.execute(ddl.encode())
     row = conn.execute(
         f"""INSERT INTO {MARKER_SCHEMA}.{MARKER_TABLE}
             (tenant_id, target_schema, version, description, applied_by, checksum, sql_script,
@@ -466,12 +467,16 @@ def _write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current:
     return int(row[0])
 
 
-def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, Any] | None:
-    """The target's commit marker for a proposal, or None (never applied, or rolled back)."""
-    exists = conn.execute(
+def _marker_exists(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
         "SELECT to_regclass(%s) IS NOT NULL", [f"{MARKER_SCHEMA}.{MARKER_TABLE}"]
     ).fetchone()
-    if not exists or not exists[0]:
+    return bool(row and row[0])
+
+
+def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, Any] | None:
+    """The target's commit marker for a proposal, or None (never applied, or rolled back)."""
+    if not _marker_exists(conn):
         return None
     cur = conn.execute(
         f"SELECT id, version, checksum, applied_at, metadata FROM {MARKER_SCHEMA}.{MARKER_TABLE}"

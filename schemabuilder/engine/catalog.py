@@ -49,13 +49,15 @@ def introspect(
     tables: Collection[str] | None = None,
     search_path: Sequence[str] = (),
     as_schema: str | None = None,
+    list_all: bool = True,
 ) -> Snapshot:
     """Snapshot ``schema``: all its tables, or only those named in ``tables``.
 
     ``search_path`` adds schemas after ``schema`` (a scratch schema passes the live one, so
     references into it print unqualified). ``as_schema`` is the name recorded in the snapshot
     (a scratch schema stands for the live one). ``Snapshot.all_tables`` always names every
-    table of the schema: the cost of the other queries grows with ``tables`` only.
+    table of the schema: the cost of the other queries grows with ``tables`` only; with
+    ``list_all=False`` it names only the tables introspected (verification needs no more).
     The connection's search_path is restored afterwards.
     """
     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
@@ -70,7 +72,7 @@ def introspect(
                 "SELECT set_config('search_path', {}, true), set_config('jit', 'off', true)"
             ).format(sql.Literal(path.as_string(conn)))
         )
-        snapshot = _introspect(cur, schema, tables, as_schema or schema)
+        snapshot = _introspect(cur, schema, tables, as_schema or schema, list_all)
         # On error the savepoint's rollback restores it; on success, within an outer
         # transaction, SET LOCAL would otherwise outlive this call.
         if previous is not None:
@@ -86,8 +88,10 @@ def _introspect(
     schema: str,
     only: Collection[str] | None,
     as_schema: str,
+    list_all: bool,
 ) -> Snapshot:
-    rows = cur.execute(catalog_query("tables"), {"schema": schema}).fetchall()
+    names = None if list_all or only is None else sorted(only)
+    rows = cur.execute(catalog_query("tables"), {"schema": schema, "names": names}).fetchall()
     all_tables = tuple(r["name"] for r in rows)
     wanted = set(only) if only is not None else None
     selected = [r for r in rows if wanted is None or r["name"] in wanted]
