@@ -11,10 +11,14 @@ Inside one transaction on the target:
    (``VerificationFailed`` lists the residue and the transaction rolls back);
 6. the target's own ``schemabuilder.schema_migrations`` row, so that after a crash the row (or
    its absence) says whether the change committed.
+
+After the commit, given a cache, the tables verified in step 5 are remembered under the
+fingerprints they have now (``live_forms``): the next plan need not introspect them.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -31,6 +35,8 @@ from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.phases import Statement
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.snapshot import Snapshot, table_to_json
+
+log = logging.getLogger(__name__)
 
 MARKER_SCHEMA = "schemabuilder"
 MARKER_TABLE = "schema_migrations"
@@ -285,7 +291,10 @@ def apply_plan(
     except errors.DeadlockDetected as exc:
         raise Deadlock(_first_line(exc)) from exc
     if cache is not None and verified_keys:
-        remember(cache, verified_keys, checked)
+        try:
+            remember(cache, verified_keys, checked)
+        except Exception:  # the change is committed: a cache that cannot store only slows plans
+            log.warning("could not remember the verified tables", exc_info=True)
     return ApplyOutcome(
         plan=work.plan,
         sql=work.sql,

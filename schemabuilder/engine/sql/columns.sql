@@ -4,8 +4,10 @@
 -- A serial column (its default draws from a sequence the column owns) is reported as serial
 -- with no default: the sequence's name follows the table's at creation and not after a
 -- rename, so it is not part of the column's value.
--- The serial test and the comment are joins, not per-row subqueries (col_description is a
--- SQL function run once per row): half the time on a schema of 1,000 tables.
+-- The serial test is a join (col_description and per-row subqueries on pg_depend cost twice as
+-- much on a schema of 1,000 tables). The comment is one index probe per column: as a join,
+-- with the row estimates of a catalog not analyzed yet, PostgreSQL nested-looped over
+-- pg_description (250 ms for the 4,000 columns of 250 tables, instead of 5).
 WITH serial AS (
     -- (column, default) pairs where the default uses a sequence the column owns.
     SELECT DISTINCT own.refobjid AS attrelid, own.refobjsubid AS attnum, used.objid AS adoid
@@ -33,16 +35,15 @@ SELECT a.attrelid AS table_oid,
                   CASE a.attgenerated WHEN 'v' THEN 'VIRTUAL' ELSE 'STORED' END)
        END AS generated,
        CASE WHEN a.attcollation <> t.typcollation THEN quote_ident(co.collname) END AS collation,
-       ds.description AS comment
+       (SELECT ds.description FROM pg_catalog.pg_description ds
+         WHERE ds.objoid = a.attrelid
+           AND ds.classoid = 'pg_catalog.pg_class'::regclass
+           AND ds.objsubid = a.attnum) AS comment
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
 LEFT JOIN serial s ON s.attrelid = a.attrelid AND s.attnum = a.attnum AND s.adoid = d.oid
-LEFT JOIN pg_catalog.pg_description ds
-  ON ds.objoid = a.attrelid
- AND ds.classoid = 'pg_catalog.pg_class'::regclass
- AND ds.objsubid = a.attnum
 WHERE a.attrelid = ANY(%(oids)s)
   AND a.attnum > 0
   AND NOT a.attisdropped
