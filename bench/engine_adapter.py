@@ -107,9 +107,7 @@ def apply_as_app(target_url: str, cache_url: str, payload: Payload, schema: str 
             lock_timeout_ms=10_000,
             statement_timeout_ms=600_000,
         )
-        reviewed = Reviewed(
-            p.statements, p.desired, p.desired.hash, p.dropped_tables, p.checksum, p.sql, prints
-        )
+        reviewed = Reviewed.of(p, prints)
         apply_plan(conn, bp, request, reviewed=reviewed, cache=cache)
     return len(p.statements)
 

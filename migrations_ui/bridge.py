@@ -30,7 +30,7 @@ from schemabuilder.engine.apply import (
 )
 from schemabuilder.engine.cache import CanonicalKey
 from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.phases import Phase, Statement
+from schemabuilder.engine.phases import LockMode, Phase, Statement
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
@@ -196,6 +196,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
             phase=Phase(st["phase"]),
             table=st.get("table", ""),
             reason=st.get("reason", ""),
+            lock=LockMode(st.get("lock", LockMode.ACCESS_EXCLUSIVE)),
             statement_timeout_ms=st.get("statement_timeout_ms"),
         )
         for st in data.get("statements", [])
@@ -208,6 +209,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
         checksum=proposal.plan_checksum,
         sql=proposal.plan_sql,
         fingerprints=dict(data["fingerprints"]),
+        base=Snapshot.from_json(data["base"]) if data.get("base") else None,
     )
 
 

@@ -4,20 +4,25 @@ Inside one transaction on the target:
 
 1. ``lock_timeout`` and ``statement_timeout`` for the whole change;
 2. a transaction-scoped advisory lock for the target (one change at a time per database);
-3. a fresh plan against the live schema: if it holds a statement or a hazard that was not
-   reviewed, stop (``PlanChanged``) so a person reviews the new plan;
-4. the statements, timed one by one;
-5. verification: the managed tables are introspected again and must equal the desired state
-   (``VerificationFailed`` lists the residue and the transaction rolls back);
-6. the target's own ``schemabuilder.schema_migrations`` row, so that after a crash the row (or
+3. the locks the reviewed statements need, on the tables they change, taken up front: from
+   here on nobody else changes those tables;
+4. the scope's fingerprints, compared with those the plan was made against: when a table
+   moved, a fresh plan against the live schema; if it holds a statement or a hazard that was
+   not reviewed, stop (``PlanChanged``) so a person reviews the new plan;
+5. the statements, timed one by one;
+6. verification (``verification.verify``): every table the statements, or anything they set
+   off, changed must equal the desired state (``VerificationFailed`` lists the residue and
+   the transaction rolls back);
+7. the target's own ``schemabuilder.schema_migrations`` row, so that after a crash the row (or
    its absence) says whether the change committed.
 
-After the commit, given a cache, the tables verified in step 5 are remembered under the
+After the commit, given a cache, the tables verified in step 6 are remembered under the
 fingerprints they have now (``live_forms``): the next plan need not introspect them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -29,12 +34,14 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
 from schemabuilder.engine.cache import CanonicalCache
-from schemabuilder.engine.catalog import catalog_query, introspect
 from schemabuilder.engine.live_forms import live_keys, remember
 from schemabuilder.engine.normalize import NormalizedBlueprint
-from schemabuilder.engine.phases import Statement
+from schemabuilder.engine.phases import LockMode, Statement
 from schemabuilder.engine.plan import Plan, plan
-from schemabuilder.engine.snapshot import Snapshot, table_to_json
+from schemabuilder.engine.snapshot import Snapshot
+from schemabuilder.engine.verification import fingerprints, verify
+
+__all__ = ["ApplyRequest", "Reviewed", "apply_plan", "fingerprints", "read_marker", "scope_of"]
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +180,14 @@ class Work:
     checksum: str
     sql: str
     plan: Plan | None  # None: the reviewed plan was used as it was
+    # The plan's introspection of the tables the statements change, when nobody else can
+    # have changed them since (verification then prints only what the statements wrote).
+    base: Snapshot | None = None
 
     @classmethod
     def of(cls, p: Plan) -> Work:
+        """A plan made inside the apply's transaction: the tables it changes were not locked
+        before it introspected them, so verification introspects them whole."""
         return cls(p.statements, p.desired, p.desired.hash, p.dropped_tables, p.checksum, p.sql, p)
 
 
@@ -190,6 +202,21 @@ class Reviewed:
     checksum: str
     sql: str
     fingerprints: dict[str, str]  # per table in scope, taken before planning
+    base: Snapshot | None = None  # ``Plan.base``: the changed tables as the plan saw them
+
+    @classmethod
+    def of(cls, p: Plan, fingerprints: dict[str, str]) -> Reviewed:
+        """The plan ``p``, made after taking ``fingerprints``, as reviewed."""
+        return cls(
+            p.statements,
+            p.desired,
+            p.desired.hash,
+            p.dropped_tables,
+            p.checksum,
+            p.sql,
+            fingerprints,
+            p.base,
+        )
 
     def work(self) -> Work:
         return Work(
@@ -200,18 +227,17 @@ class Reviewed:
             self.checksum,
             self.sql,
             None,
+            self.base,
         )
 
 
-def fingerprints(
-    conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
-) -> dict[str, str]:
-    """One md5 per existing table among ``tables``: equal fingerprints, unchanged table (see
-    sql/fingerprint.sql)."""
-    rows = conn.execute(
-        catalog_query("fingerprint"), {"schema": schema, "tables": sorted(tables)}
-    ).fetchall()
-    return {str(name): str(fp) for name, fp in rows}
+# How strong each table lock is, for taking the strongest a table's statements need.
+_LOCK_STRENGTH = {
+    LockMode.SHARE_UPDATE_EXCLUSIVE: 1,
+    LockMode.SHARE: 2,
+    LockMode.SHARE_ROW_EXCLUSIVE: 3,
+    LockMode.ACCESS_EXCLUSIVE: 4,
+}
 
 
 def scope_of(bp: NormalizedBlueprint, managed: Collection[str]) -> set[str]:
@@ -252,12 +278,15 @@ def apply_plan(
                 )
             )
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
+            locked = reviewed is not None and lock_tables(conn, request.schema, reviewed.statements)
             clock.lap("lock")
             before = fingerprints(conn, request.schema, scope)
             clock.lap("fingerprint")
             moved = reviewed is None or before != reviewed.fingerprints
             if reviewed is not None and not moved:
                 work = reviewed.work()
+                if not locked:
+                    work = dataclasses.replace(work, base=None)
             else:
                 current = plan(
                     conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
@@ -270,7 +299,16 @@ def apply_plan(
             clock.lap("plan")
             timings = _execute(conn, work, request, on_progress)
             clock.lap("execute")
-            residue, checked = verify(conn, request.schema, work, scope, before)
+            residue, checked = verify(
+                conn,
+                request.schema,
+                desired=work.desired,
+                statements=work.statements,
+                dropped=work.dropped_tables,
+                scope=scope,
+                before=before,
+                base=work.base,
+            )
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)
@@ -308,6 +346,42 @@ def apply_plan(
     )
 
 
+def lock_tables(
+    conn: psycopg.Connection[Any], schema: str, statements: Collection[Statement]
+) -> bool:
+    """Lock every existing table the statements change, each in the strongest mode its
+    statements take (so no table is locked harder than the statements would lock it), in
+    name order. Taken before the fingerprints are compared, these locks keep anyone else
+    from changing those tables until the commit, which lets verification trust what the plan
+    introspected for every member the statements did not write. False when a table vanished
+    meanwhile (nothing is locked then: the fingerprints will show the schema moved)."""
+    modes: dict[str, LockMode] = {}
+    for st in statements:
+        if st.table and st.lock in _LOCK_STRENGTH:
+            held = modes.get(st.table)
+            if held is None or _LOCK_STRENGTH[st.lock] > _LOCK_STRENGTH[held]:
+                modes[st.table] = st.lock
+    if not modes:
+        return True
+    rows = conn.execute(
+        """SELECT c.relname FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)""",
+        [schema, sorted(modes)],
+    ).fetchall()
+    by_mode: dict[LockMode, list[str]] = {}
+    for (name,) in rows:
+        by_mode.setdefault(modes[name], []).append(name)
+    try:
+        with conn.transaction():
+            for mode in sorted(by_mode, key=_LOCK_STRENGTH.__getitem__, reverse=True):
+                names = sql.SQL(", ").join(sql.Identifier(schema, n) for n in sorted(by_mode[mode]))
+                conn.execute(sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode)))
+    except errors.UndefinedTable:
+        return False
+    return True
+
+
 class _Laps:
     """Milliseconds per step of one apply."""
 
@@ -319,36 +393,6 @@ class _Laps:
         now = time.perf_counter()
         self.laps[name] = round((now - self._last) * 1000, 1)
         self._last = now
-
-
-def verify(
-    conn: psycopg.Connection[Any],
-    schema: str,
-    work: Work,
-    scope: set[str],
-    before: dict[str, str],
-) -> tuple[list[str], Snapshot]:
-    """The residue after the statements, and the tables introspected to find it: every
-    table they touched (and any table whose fingerprint moved anyway) is introspected and
-    compared with the desired state; dropped tables must be gone. Untouched tables with
-    unchanged fingerprints already matched."""
-    desired_names = set(work.desired.table_map)
-    after = fingerprints(conn, schema, scope | desired_names)
-    moved = {t for t in after if after.get(t) != before.get(t)}
-    touched = {st.table for st in work.statements if st.table}
-    check = (touched | moved | (desired_names - set(before))) & desired_names
-    residue: list[str] = []
-    actual = Snapshot(schema=schema)
-    if check:
-        actual = introspect(conn, schema, tables=check, list_all=False)
-        residue += residue_of(actual, work.desired.restricted(check), work.dropped_tables)
-    for name in sorted(set(work.dropped_tables) & set(after)):
-        if name not in desired_names:
-            residue.append(f"table {name} should have been dropped")
-    for name in sorted((moved - desired_names) - set(work.dropped_tables)):
-        if name in after:
-            residue.append(f"table {name} changed, but the plan did not change it")
-    return residue, actual
 
 
 def within_review(current: Plan, request: ApplyRequest) -> bool:
@@ -401,53 +445,6 @@ def _execute(
         if on_progress is not None:
             on_progress(index + 1, total, timing)
     return timings
-
-
-def residue_of(after: Snapshot, desired_snapshot: Snapshot, dropped: Collection[str]) -> list[str]:
-    """What differs between the schema after the statements and the desired state, named
-    down to the column, constraint, index or policy."""
-    residue: list[str] = []
-    desired = desired_snapshot.table_map
-    actual = after.table_map
-    for name in sorted(desired):
-        if name not in actual:
-            residue.append(f"table {name} is missing")
-            continue
-        if actual[name] == desired[name]:
-            continue  # the common case, and far cheaper than the member-by-member walk below
-        want = table_to_json(desired[name], comparable_only=True)
-        got = table_to_json(actual[name], comparable_only=True)
-        assert isinstance(want, dict) and isinstance(got, dict)
-        for key in sorted(set(want) | set(got)):
-            w, g = want.get(key), got.get(key)
-            if w == g:
-                continue
-            if isinstance(w, list) and isinstance(g, list):
-                residue.extend(_member_residue(name, key, w, g))
-            else:
-                residue.append(f"table {name}: {key} is {g!r}, expected {w!r}")
-    for name in sorted(set(dropped) & set(after.table_map)):
-        residue.append(f"table {name} should have been dropped")
-    return residue
-
-
-def _member_residue(table: str, kind: str, want: list[Any], got: list[Any]) -> list[str]:
-    """Columns, constraints, indexes or policies compared by name."""
-    noun = kind.rstrip("s") if kind != "indexes" else "index"
-    w = {str(m.get("name")): m for m in want if isinstance(m, dict)}
-    g = {str(m.get("name")): m for m in got if isinstance(m, dict)}
-    out = [f"{noun} {table}.{n} is unexpected" for n in sorted(set(g) - set(w))]
-    out += [f"{noun} {table}.{n} is missing" for n in sorted(set(w) - set(g))]
-    for n in sorted(set(w) & set(g)):
-        if w[n] != g[n]:
-            fields = sorted(f for f in set(w[n]) | set(g[n]) if w[n].get(f) != g[n].get(f))
-            detail = ", ".join(f"{f} {g[n].get(f)!r} (expected {w[n].get(f)!r})" for f in fields)
-            out.append(f"{noun} {table}.{n} differs: {_clip(detail)}")
-    return out
-
-
-def _clip(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current: Work) -> int:

@@ -65,6 +65,9 @@ class Plan:
     dropped_tables: tuple[str, ...]
     locked_relations: int
     server_version: int
+    # The live tables the statements change, as introspected for this plan (what an apply
+    # that finds them unchanged need not print again to verify them).
+    base: Snapshot | None = None
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
@@ -116,6 +119,7 @@ class Plan:
             "hazards": [h.to_json() for h in self.hazards],
             "sql": self.sql,
             "desired": self.desired.to_json(),
+            "base": self.base.to_json() if self.base is not None else None,
         }
 
 
@@ -184,6 +188,7 @@ def plan(
             )
         statements = (*setup, *statements)
     scope = set(live.table_map)
+    changed = {s.table for s in statements if s.table}
     return Plan(
         schema=schema,
         statements=statements,
@@ -195,6 +200,7 @@ def plan(
         dropped_tables=tuple(sorted(scope - set(renames.tables) - set(desired.table_map))),
         locked_relations=result.locked_relations,
         server_version=conn.info.server_version,
+        base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
     )
 
 

@@ -14,8 +14,12 @@ A case folder holds:
   fragment of the server's error when applying it.
 
 Each case then makes a round trip: the SQL is applied, the managed tables are introspected
-and must equal the plan's desired snapshot, and planning again must give an empty plan. A
-case whose plan is predicted to fail must fail when applied, and change nothing.
+and must equal the plan's desired snapshot, and planning again must give an empty plan. The
+statements run twice: once to check, before rolling back, that verification's reading of
+only the members they wrote (``introspect_written``) prints exactly what a whole
+introspection prints; then for real, through ``apply_plan`` as the worker runs a reviewed plan
+(up-front locks, fingerprints, statements, verification, commit marker). A case whose plan is
+predicted to fail must fail when applied, and change nothing.
 
 ``SB_REGEN_CASES=1`` rewrites expected.sql and expected_hazards.json from the embedded
 server's run; review every rewritten file by eye, they are the specification.
@@ -32,11 +36,20 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
+from schemabuilder.engine.apply import (
+    ApplyRequest,
+    Reviewed,
+    apply_plan,
+    fingerprints,
+    plan_signature,
+    scope_of,
+)
 from schemabuilder.engine.cache import MemoryCanonicalCache
-from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.catalog import introspect, introspect_written
 from schemabuilder.engine.hazards import HazardKind
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.verification import RENAMES
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASES = sorted(d.name for d in CASES_DIR.iterdir() if (d / "blueprint.json").is_file())
@@ -86,6 +99,7 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
                 assert wanted["message"] in message
             return
 
+        prints = fingerprints(conn, SCHEMA, scope_of(bp, managed))
         first = plan(conn, bp, schema=SCHEMA, managed=managed, **options)
         if REGEN and embedded:
             (folder / "expected.sql").write_text(first.sql)
@@ -107,9 +121,21 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
             assert again.base_snapshot_hash == first.base_snapshot_hash
             return
 
+        if first.sql and not any(st.phase in RENAMES for st in first.statements):
+            changed = {st.table for st in first.statements if st.table}
+            assert first.base is not None
+            with conn.transaction(force_rollback=True):
+                conn.execute(first.sql.encode())
+                whole = introspect(conn, SCHEMA, tables=changed, list_all=False)
+                written = introspect_written(conn, SCHEMA, changed, first.base)
+            assert written.to_json() == whole.to_json()
+
         # Round trip: apply, verify against the desired snapshot, plan again: nothing left.
-        with conn.transaction():
-            conn.execute(first.sql.encode())
+        if first.sql:
+            outcome = apply_plan(
+                conn, bp, _request(bp, first, managed), reviewed=Reviewed.of(first, prints)
+            )
+            assert not outcome.replanned_schema_moved
         desired_names = set(first.desired.table_map)
         after = introspect(conn, SCHEMA, tables=desired_names)
         assert after == first.desired
@@ -118,6 +144,26 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
         again = plan(conn, bp, schema=SCHEMA, managed=managed | desired_names, **options)
         assert again.is_empty, again.sql
         assert again.sql == ""
+
+
+def _request(bp: NormalizedBlueprint, p: Plan, managed: set[str]) -> ApplyRequest:
+    return ApplyRequest(
+        proposal_id="00000000-0000-0000-0000-00000000000c",
+        tenant_id="t_case",
+        schema=SCHEMA,
+        managed=frozenset(managed),
+        reviewed_checksum=p.checksum,
+        reviewed_base_hash=p.base_snapshot_hash,
+        reviewed_statements=tuple(st.sql for st in p.statements),
+        reviewed_hazards=plan_signature(p),
+        schema_hash="case",
+        version=bp.schema_version,
+        description="case",
+        applied_by="case",
+        lock_key=7,
+        lock_timeout_ms=10_000,
+        statement_timeout_ms=60_000,
+    )
 
 
 def test_the_cases_cover_every_hazard_kind() -> None:

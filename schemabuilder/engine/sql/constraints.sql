@@ -3,6 +3,8 @@
 -- fk_prefix is the head PostgreSQL prints for a foreign key, "FOREIGN KEY (a) REFERENCES t(x)";
 -- the rest of the definition (actions, deferrability) is kept apart so a table or column
 -- rename can be replayed on the definition without parsing it.
+-- written_only keeps only the rows this transaction wrote (see written.sql, whose test it
+-- repeats), so verification deparses what the statements changed and nothing else.
 SELECT con.conrelid AS table_oid,
        con.conname AS name,
        con.contype AS kind,
@@ -38,4 +40,5 @@ FROM pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_class r ON r.oid = con.confrelid
 WHERE con.conrelid = ANY(%(oids)s)
   AND con.contype IN ('p', 'u', 'c', 'f', 'x')
+  AND (%(written_only)s IS NOT TRUE OR pg_catalog.age(con.xmin) <= 0)
 ORDER BY con.conrelid, con.conname COLLATE "C"

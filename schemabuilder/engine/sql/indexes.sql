@@ -3,6 +3,8 @@
 -- unqualified when the search_path makes it visible; prefix is the head it prints,
 -- "CREATE [UNIQUE ]INDEX name ON table ", so the rest ("USING btree (a DESC) WHERE ...") does
 -- not depend on the table's name or schema.
+-- written_only keeps only the rows this transaction wrote (see written.sql, whose test it
+-- repeats), so verification deparses what the statements changed and nothing else.
 SELECT i.indrelid AS table_oid,
        ic.relname AS name,
        i.indisunique AS "unique",
@@ -33,6 +35,8 @@ FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 WHERE i.indrelid = ANY(%(oids)s)
+  AND (%(written_only)s IS NOT TRUE
+       OR pg_catalog.age(i.xmin) <= 0 OR pg_catalog.age(ic.xmin) <= 0)
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_constraint con
       WHERE con.conindid = i.indexrelid

@@ -1,6 +1,8 @@
 -- Row level security policies of the selected tables. columns lists the table's columns the
 -- policy's expressions use (from pg_depend): a column rename or type change must know them,
 -- and they tell which policies enforce the tenant fence.
+-- written_only keeps only the rows this transaction wrote (see written.sql, whose test it
+-- repeats), so verification deparses what the statements changed and nothing else.
 SELECT p.polrelid AS table_oid,
        p.polname AS name,
        CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -24,4 +26,5 @@ SELECT p.polrelid AS table_oid,
              ORDER BY 1) AS columns
 FROM pg_catalog.pg_policy p
 WHERE p.polrelid = ANY(%(oids)s)
+  AND (%(written_only)s IS NOT TRUE OR pg_catalog.age(p.xmin) <= 0)
 ORDER BY p.polrelid, p.polname COLLATE "C"
