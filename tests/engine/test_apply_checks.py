@@ -1,0 +1,142 @@
+"""The checks of an apply around its statements: the scope's fingerprints, read on a second
+connection while the statements run, and what happens when they show the schema moved or
+cannot be read there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from schemabuilder.engine import validate_payload
+from schemabuilder.engine.apply import (
+    ApplyRequest,
+    PlanChanged,
+    Reviewed,
+    _ScopeCheck,
+    apply_plan,
+    fingerprints,
+    plan_signature,
+    scope_of,
+)
+from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.plan import Plan, plan
+
+SCHEMA = "app"
+
+
+def _table(name: str, *columns: str) -> dict[str, Any]:
+    cols = [{"name": "id", "type": "INTEGER", "primary_key": True}]
+    cols += [{"name": c, "type": "TEXT"} for c in columns]
+    return {"name": name, "columns": cols, "rls": False}
+
+
+def _blueprint(*tables: dict[str, Any]) -> NormalizedBlueprint:
+    return validate_payload(
+        {"schema_version": "002", "description": "t", "auto_columns": False, "tables": list(tables)}
+    )
+
+
+@pytest.fixture
+def conn(target_db_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(target_db_url, autocommit=True) as connection:
+        connection.execute(
+            b"CREATE SCHEMA app; CREATE TABLE app.a (id integer PRIMARY KEY);"
+            b"CREATE TABLE app.b (id integer PRIMARY KEY)"
+        )
+        try:
+            yield connection
+        finally:
+            connection.execute(
+                b"DROP SCHEMA app CASCADE; DROP SCHEMA IF EXISTS schemabuilder CASCADE"
+            )
+
+
+def _reviewed(conn: psycopg.Connection, bp: NormalizedBlueprint) -> tuple[Plan, Reviewed]:
+    prints = fingerprints(conn, SCHEMA, scope_of(bp, {"a", "b"}))
+    p = plan(conn, bp, schema=SCHEMA, managed={"a", "b"})
+    return p, Reviewed.of(p, prints)
+
+
+def _request(bp: NormalizedBlueprint, p: Plan) -> ApplyRequest:
+    return ApplyRequest(
+        proposal_id="00000000-0000-0000-0000-0000000000a1",
+        tenant_id="t_test",
+        schema=SCHEMA,
+        managed=frozenset({"a", "b"}),
+        reviewed_checksum=p.checksum,
+        reviewed_base_hash=p.base_snapshot_hash,
+        reviewed_statements=tuple(st.sql for st in p.statements),
+        reviewed_hazards=plan_signature(p),
+        schema_hash="test",
+        version=bp.schema_version,
+        description="test",
+        applied_by="test",
+        lock_key=11,
+        lock_timeout_ms=5_000,
+        statement_timeout_ms=60_000,
+    )
+
+
+def _columns(conn: psycopg.Connection, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+        "AND NOT attisdropped ORDER BY attnum",
+        [f"app.{table}"],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_the_reviewed_statements_run_and_the_check_beside_them_passes(
+    conn: psycopg.Connection,
+) -> None:
+    bp = _blueprint(_table("a", "note"), _table("b"))
+    p, reviewed = _reviewed(conn, bp)
+    outcome = apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+    assert not outcome.replanned_schema_moved
+    assert outcome.plan is None  # the reviewed statements ran as they were
+    assert _columns(conn, "a") == ["id", "note"]
+
+
+def test_a_table_the_plan_does_not_change_that_moved_undoes_the_statements(
+    conn: psycopg.Connection,
+) -> None:
+    """b moves after review; the plan does not touch b, so only the check on the second
+    connection can see it: the statements on a are undone and the fresh plan (which would
+    now drop b's new column) goes back to review."""
+    bp = _blueprint(_table("a", "note"), _table("b"))
+    p, reviewed = _reviewed(conn, bp)
+    conn.execute(b"ALTER TABLE app.b ADD COLUMN by_hand text")
+    with pytest.raises(PlanChanged) as raised:
+        apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+    assert "by_hand" in raised.value.new_plan.sql
+    assert _columns(conn, "a") == ["id"]
+    assert _columns(conn, "b") == ["id", "by_hand"]
+
+
+def test_a_move_the_fresh_plan_absorbs_is_applied_after_planning_again(
+    conn: psycopg.Connection,
+) -> None:
+    """A column added to b and dropped again: b's fingerprint moved but the fresh plan is the
+    reviewed one, so the change is applied, after the statements ran a second time."""
+    bp = _blueprint(_table("a", "note"), _table("b"))
+    p, reviewed = _reviewed(conn, bp)
+    conn.execute(b"ALTER TABLE app.b ADD COLUMN x text; ALTER TABLE app.b DROP COLUMN x")
+    outcome = apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+    assert outcome.replanned_schema_moved
+    assert outcome.checksum == p.checksum
+    assert _columns(conn, "a") == ["id", "note"]
+
+
+def test_without_a_second_connection_the_check_runs_in_the_transaction(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_ScopeCheck, "_read", lambda self, *args: None)  # nothing read
+    bp = _blueprint(_table("a", "note"), _table("b"))
+    p, reviewed = _reviewed(conn, bp)
+    outcome = apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+    assert not outcome.replanned_schema_moved
+    assert "fingerprint" in outcome.phases_ms  # checked here, after undoing the statements
+    assert _columns(conn, "a") == ["id", "note"]
