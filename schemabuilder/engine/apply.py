@@ -24,10 +24,12 @@ fingerprints they have now (``live_forms``): the next plan need not introspect t
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,7 +274,7 @@ def apply_plan(
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
     try:
-        with conn.transaction():
+        with _no_gc_pauses(), conn.transaction():
             conn.execute(
                 sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
                     sql.Literal(f"{request.lock_timeout_ms}ms"),
@@ -470,6 +472,21 @@ class _ScopeCheck:
 
     def close(self) -> None:
         self._thread.join()
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Python's cycle collector stays off while the transaction holds its locks: with a
+    reviewed plan of 1,000 tables in memory, one full collection in the middle of the apply
+    took ~60 ms of the time the changed tables are locked. The transaction allocates little;
+    what it leaves for the collector is collected once it has ended."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Laps:

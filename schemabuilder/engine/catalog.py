@@ -8,7 +8,6 @@ prints types, expressions and foreign key targets unqualified, the same way on b
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -82,7 +81,7 @@ def introspect_written(
     the plan's while this transaction holds their locks). A member whose catalog rows were
     not written since then prints as it printed for the plan, except when something it names
     was renamed: the caller must rule renames out. Which members were not written is checked,
-    not assumed: the server's digest of them (``sql/written.sql``: names, and a column's
+    not assumed: the server's digest of them (``sql/written.sql``: names, and for a column its
     position and comment) must equal the digest of ``base``'s members less those written and
     less those ``expected`` (the desired state) no longer has; a table where it does not, say
     a member dropped that should not have been, or a comment removed, is introspected whole.
@@ -124,9 +123,15 @@ def _with_unwritten(row: dict[str, Any], before: Table | None, after: Table | No
         keep = {m.name for m in getattr(after, kind)} if after is not None else None
         unwritten = [m for m in old if m.name not in taken and (keep is None or m.name in keep)]
         members[kind] = [*written, *unwritten]
-        for m in unwritten:
-            item = [m.name, m.position, m.comment] if kind == "columns" else [m.name]
-            lines.append(f"{kind} {json.dumps(item, ensure_ascii=False)}")
+        if kind == "columns":
+            lines += [
+                f"columns {m.position}:{len(m.comment)}:{m.comment}"
+                if m.comment is not None
+                else f"columns {m.position}:-"
+                for m in unwritten
+            ]
+        else:
+            lines += [f"{kind} {len(m.name)}:{m.name}" for m in unwritten]
     digest = hashlib.md5("\n".join(sorted(lines)).encode(), usedforsecurity=False).hexdigest()
     if digest != row["unwritten"]:
         return None

@@ -7,9 +7,9 @@ Which tables are looked at, and how:
   gives ``base`` (the plan's own introspection of them, with their fingerprints checked
   under this transaction's locks, see ``apply``), only the members whose catalog rows this
   transaction wrote are printed again (``catalog.introspect_written``): on a 1,000-table
-  change that is a few hundred rows instead of several thousand. Without ``base``, or when
-  the change renames anything (a rename changes how other members print the old name,
-  without writing their rows), they are introspected whole.
+  change that is a few hundred rows instead of several thousand. Tables the change creates,
+  and all of them without ``base`` or when the change renames anything (a rename changes how
+  other members print the old name, without writing their rows), are introspected whole.
 - **Any other table this transaction changed.** Every DDL statement locks the table it
   changes until the end of the transaction (``sql/locked.sql``), so the tables of the scope
   that this transaction holds such a lock on are all the others it, or an event trigger it
@@ -74,6 +74,11 @@ def verify(
     if base is None or any(st.phase in RENAMES for st in statements):
         whole |= check
         check = set()
+    else:
+        # A table the plan creates has no member this transaction did not write.
+        new = check - set(base.table_map)
+        whole |= new
+        check -= new
     tables: list[Table] = []
     if check:
         assert base is not None

@@ -1,8 +1,10 @@
 -- After a change, inside its transaction: one row per selected table with what
 -- tables.sql gives, the member kinds of which this transaction wrote a catalog row, and an
--- md5 over the members it did not write (each as kind and a JSON array: name, and for a
--- column its position and comment), so the caller can check them against the plan's own
--- introspection without fetching them.
+-- md5 over the members it did not write, so the caller can check them against the plan's own
+-- introspection without fetching them: one line per member, sorted, "<kind> <item>", where
+-- the item is a column's position and comment ("<attnum>:<length>:<comment>" or
+-- "<attnum>:-"; an unwritten column keeps its name) and any other member's name
+-- ("<length>:<name>"). Lengths make the lines unambiguous.
 -- A row's xmin is the transaction that wrote that version of it: age(xmin) <= 0 says it is
 -- this transaction, one of its subtransactions, or one that began after this one's first
 -- write (age counts from this transaction's id, fixed once read): a superset of "written
@@ -22,7 +24,8 @@ WITH t AS (
     SELECT a.attrelid AS table_oid, 'columns' AS kind,
            pg_catalog.age(a.xmin) <= 0 OR coalesce(pg_catalog.age(d.xmin) <= 0, false)
              OR coalesce(pg_catalog.age(ds.xmin) <= 0, false) AS written,
-           json_build_array(a.attname, a.attnum, ds.description)::text AS item
+           a.attnum || ':' || coalesce(length(ds.description) || ':' || ds.description, '-')
+             AS item
     FROM pg_catalog.pg_attribute a
     LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN pg_catalog.pg_description ds
@@ -35,13 +38,13 @@ WITH t AS (
       AND NOT a.attisdropped
     UNION ALL
     SELECT con.conrelid, 'constraints', pg_catalog.age(con.xmin) <= 0,
-           json_build_array(con.conname)::text
+           length(con.conname) || ':' || con.conname
     FROM pg_catalog.pg_constraint con
     WHERE con.conrelid = ANY((SELECT all_oids FROM oids)::oid[])
       AND con.contype IN ('p', 'u', 'c', 'f', 'x')
     UNION ALL
     SELECT i.indrelid, 'indexes', pg_catalog.age(i.xmin) <= 0 OR pg_catalog.age(ic.xmin) <= 0,
-           json_build_array(ic.relname)::text
+           length(ic.relname) || ':' || ic.relname
     FROM pg_catalog.pg_index i
     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
     WHERE i.indrelid = ANY((SELECT all_oids FROM oids)::oid[])
@@ -51,7 +54,8 @@ WITH t AS (
             AND con.conrelid = i.indrelid
             AND con.contype IN ('p', 'u', 'x'))
     UNION ALL
-    SELECT p.polrelid, 'policies', pg_catalog.age(p.xmin) <= 0, json_build_array(p.polname)::text
+    SELECT p.polrelid, 'policies', pg_catalog.age(p.xmin) <= 0,
+           length(p.polname) || ':' || p.polname
     FROM pg_catalog.pg_policy p
     WHERE p.polrelid = ANY((SELECT all_oids FROM oids)::oid[])
 ), per_table AS (
