@@ -51,17 +51,14 @@ def _plan(url: str, payload: dict[str, Any], managed: set[str]) -> tuple[Any, An
 
 
 def _apply(url: str, bp: Any, p: Any, prints: dict[str, str], managed: set[str]) -> float:
-    from schemabuilder.engine.apply import ApplyRequest, Reviewed, apply_plan, plan_signature
+    from schemabuilder.engine.apply import ApplyRequest, Reviewed, apply_plan
 
-    request = ApplyRequest(
+    request = ApplyRequest.reviewing(
+        p,
         proposal_id="00000000-0000-0000-0000-000000000001",
         tenant_id="t_bench",
         schema=SCHEMA,
         managed=frozenset(managed),
-        reviewed_checksum=p.checksum,
-        reviewed_base_hash=p.base_snapshot_hash,
-        reviewed_statements=tuple(s.sql for s in p.statements),
-        reviewed_hazards=plan_signature(p),
         schema_hash="bench",
         version=bp.schema_version,
         description="bench",

@@ -77,7 +77,6 @@ def apply_as_app(target_url: str, cache_url: str, payload: Payload, schema: str 
         Reviewed,
         apply_plan,
         fingerprints,
-        plan_signature,
         scope_of,
     )
     from schemabuilder.engine.plan import plan as engine_plan
@@ -90,15 +89,12 @@ def apply_as_app(target_url: str, cache_url: str, payload: Payload, schema: str 
     ):
         prints = fingerprints(conn, schema, scope_of(bp, ()))
         p = engine_plan(conn, bp, schema=schema, managed=(), cache=cache)
-        request = ApplyRequest(
+        request = ApplyRequest.reviewing(
+            p,
             proposal_id="00000000-0000-0000-0000-0000000000b1",
             tenant_id="t_bench",
             schema=schema,
             managed=frozenset(),
-            reviewed_checksum=p.checksum,
-            reviewed_base_hash=p.base_snapshot_hash,
-            reviewed_statements=tuple(s.sql for s in p.statements),
-            reviewed_hazards=plan_signature(p),
             schema_hash="bench",
             version=bp.schema_version,
             description="bench v1",

@@ -138,6 +138,18 @@ class ApplyRequest:
     statement_timeout_ms: int
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:
+        """A request to apply ``p`` as it was reviewed: the ``reviewed_*`` fields come from the
+        plan, every other field from ``fields``."""
+        return cls(
+            reviewed_checksum=p.checksum,
+            reviewed_base_hash=p.base_snapshot_hash,
+            reviewed_statements=tuple(st.sql for st in p.statements),
+            reviewed_hazards=plan_signature(p),
+            **fields,
+        )
+
 
 @dataclass(frozen=True)
 class StatementTiming:

@@ -18,7 +18,6 @@ from schemabuilder.engine.apply import (
     _ScopeCheck,
     apply_plan,
     fingerprints,
-    plan_signature,
     scope_of,
 )
 from schemabuilder.engine.normalize import NormalizedBlueprint
@@ -61,15 +60,12 @@ def _reviewed(conn: psycopg.Connection, bp: NormalizedBlueprint) -> tuple[Plan, 
 
 
 def _request(bp: NormalizedBlueprint, p: Plan) -> ApplyRequest:
-    return ApplyRequest(
+    return ApplyRequest.reviewing(
+        p,
         proposal_id="00000000-0000-0000-0000-0000000000a1",
         tenant_id="t_test",
         schema=SCHEMA,
         managed=frozenset({"a", "b"}),
-        reviewed_checksum=p.checksum,
-        reviewed_base_hash=p.base_snapshot_hash,
-        reviewed_statements=tuple(st.sql for st in p.statements),
-        reviewed_hazards=plan_signature(p),
         schema_hash="test",
         version=bp.schema_version,
         description="test",

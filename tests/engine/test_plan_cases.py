@@ -41,7 +41,6 @@ from schemabuilder.engine.apply import (
     Reviewed,
     apply_plan,
     fingerprints,
-    plan_signature,
     scope_of,
 )
 from schemabuilder.engine.cache import MemoryCanonicalCache
@@ -147,15 +146,12 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
 
 
 def _request(bp: NormalizedBlueprint, p: Plan, managed: set[str]) -> ApplyRequest:
-    return ApplyRequest(
+    return ApplyRequest.reviewing(
+        p,
         proposal_id="00000000-0000-0000-0000-00000000000c",
         tenant_id="t_case",
         schema=SCHEMA,
         managed=frozenset(managed),
-        reviewed_checksum=p.checksum,
-        reviewed_base_hash=p.base_snapshot_hash,
-        reviewed_statements=tuple(st.sql for st in p.statements),
-        reviewed_hazards=plan_signature(p),
         schema_hash="case",
         version=bp.schema_version,
         description="case",
