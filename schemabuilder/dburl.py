@@ -52,6 +52,10 @@ def embedded_socket_dir(pgdata: Path) -> Path | None:
     return Path(lines[4]) if len(lines) > 4 and lines[4] else None
 
 
+# The embedded server's demo target database: alias dev when DATABASE_URL is not set.
+DEMO_TARGET_DB = "schemabuilder_demo"
+
+
 def embedded_url(database: str, pgdata: Path | None = None) -> str:
     """URL of ``database`` on the embedded server (which may not be running yet)."""
     pgdata = pgdata or data_dir() / "postgres"

@@ -22,10 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schemabuilder import embedded
-from schemabuilder.dburl import BASE_DIR, data_dir, embedded_url
+from schemabuilder.dburl import BASE_DIR, DEMO_TARGET_DB, data_dir, embedded_url
 
 APP_DB = "schemabuilder"
-DEMO_TARGET_DB = "schemabuilder_demo"
 PR_SET_PDEATHSIG = 1
 
 

@@ -12,7 +12,13 @@ import secrets
 
 from django.utils.csp import CSP
 
-from schemabuilder.dburl import BASE_DIR, data_dir, django_db_from_url, embedded_url
+from schemabuilder.dburl import (
+    BASE_DIR,
+    DEMO_TARGET_DB,
+    data_dir,
+    django_db_from_url,
+    embedded_url,
+)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -106,6 +112,10 @@ TARGET_URLS = {
     for key, value in os.environ.items()
     if key.startswith("TARGET_") and key.endswith("_URL") and value
 }
+if not os.environ.get("DATABASE_URL"):
+    # Beside the embedded app database, the embedded demo target is alias dev, as `make run`
+    # sets it for its web and worker: `manage.py plan` and `submit` in a shell reach it too.
+    TARGET_URLS.setdefault("dev", embedded_url(DEMO_TARGET_DB))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

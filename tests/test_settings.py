@@ -79,3 +79,18 @@ def test_the_secret_key_is_generated_once_into_the_data_dir(tmp_path: Path) -> N
         _settings_in_subprocess({**env, "SECRET_KEY": "from-env"}, "settings.SECRET_KEY")
         == "from-env"
     )
+
+
+def test_without_database_url_alias_dev_is_the_embedded_demo_database(tmp_path: Path) -> None:
+    """As `make run` sets it for its web and worker, so the shell commands reach it too; an
+    explicit TARGET_DEV_URL wins."""
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TARGET_")
+    }
+    env["SB_DATA_DIR"] = str(tmp_path)
+    out = _settings_in_subprocess(env, "settings.TARGET_URLS")
+    assert out == repr({"dev": embedded_url("schemabuilder_demo", tmp_path / "postgres")})
+    mine = "postgresql://t@example.invalid/mine"
+    assert _settings_in_subprocess({**env, "TARGET_DEV_URL": mine}, "settings.TARGET_URLS") == (
+        repr({"dev": mine})
+    )
