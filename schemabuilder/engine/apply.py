@@ -341,6 +341,8 @@ def apply_plan(
             verified_keys = (
                 live_keys(conn, request.schema, checked.table_map) if cache is not None else {}
             )
+            if cache is not None:
+                clock.lap("keys")
             if before_commit is not None:
                 before_commit(conn)
     except errors.LockNotAvailable as exc:
