@@ -296,7 +296,11 @@ def apply_plan(
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
             locked = reviewed is not None and lock_tables(conn, request.schema, reviewed.statements)
             clock.lap("lock")
-            ran = _run_reviewed(conn, reviewed, request, scope, on_progress) if locked else None
+            ran = (
+                _run_reviewed(conn, reviewed, request, scope, on_progress)
+                if reviewed is not None and locked
+                else None
+            )
             if ran is not None:
                 work, before, timings = ran
                 moved = False
@@ -408,7 +412,7 @@ def lock_tables(
 
 def _run_reviewed(
     conn: psycopg.Connection[Any],
-    reviewed: Reviewed | None,
+    reviewed: Reviewed,
     request: ApplyRequest,
     scope: set[str],
     on_progress: Progress | None,
@@ -423,7 +427,6 @@ def _run_reviewed(
     connection reads is what this one would read before the statements. That takes the
     fingerprints of the whole scope (~100 ms for 1,000 tables) off the apply's critical path.
     """
-    assert reviewed is not None
     work = reviewed.work()
     check = _ScopeCheck(conn, request.schema, scope, request.statement_timeout_ms)
     try:
@@ -439,7 +442,7 @@ def _run_reviewed(
     except _ScopeMoved:
         return None
     finally:
-        check.close()
+        check.result()  # the thread ends with the statements, whatever they raised
     before = check.result()
     assert before is not None
     return work, before, timings
@@ -480,12 +483,9 @@ class _ScopeCheck:
             log.warning("the scope check could not run beside the apply", exc_info=True)
 
     def result(self) -> dict[str, str] | None:
-        """The fingerprints, or None when they could not be read."""
+        """The fingerprints (waiting for them), or None when they could not be read."""
         self._thread.join()
         return self._prints
-
-    def close(self) -> None:
-        self._thread.join()
 
 
 @contextmanager
