@@ -94,7 +94,9 @@ def pg15_target_url() -> Iterator[str]:
     url = os.environ.get("PG15_URL", PG15_DEFAULT_URL)
     if not pg15_available(url):
         pytest.skip(f"PostgreSQL 15 not reachable at {url}: second-server run SKIPPED")
-    yield from _scratch_database(url, "sb_test_target15")
+    # A suffix keeps two checkouts that test at once off each other's database on the shared server.
+    suffix = os.environ.get("SB_TEST_DB_SUFFIX", "")
+    yield from _scratch_database(url, f"sb_test_target15{suffix}")
 
 
 @pytest.fixture(scope="session", params=["embedded", "pg15"])
