@@ -169,6 +169,14 @@ class Proposal(models.Model):
     def dangerous_hazards(self) -> list[dict[str, Any]]:
         return [h for h in self.hazards if h.get("severity") == "danger"]
 
+    @property
+    def page_cache_key(self) -> str:
+        """What the proposal page may cache its plan sections under: this proposal's plan as
+        recorded. Never the checksum alone, which hashes only the SQL: the same SQL planned
+        against dev and prod carries different live numbers and hazards."""
+        stamp = self.planned_at.timestamp() if self.planned_at else 0
+        return f"{self.pk}:{self.plan_checksum}:{stamp:.6f}"
+
     def plan_statements(self) -> list[dict[str, Any]]:
         return list((self.plan or {}).get("statements", []))
 
@@ -444,6 +452,7 @@ class Proposal(models.Model):
                 base_snapshot_hash=base_hash,
                 is_dangerous=dangerous,
                 force_apply=True,
+                planned_at=timezone.now(),
             )
 
 

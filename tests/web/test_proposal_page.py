@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.core.cache import cache
 
@@ -179,3 +181,24 @@ def test_pages_vary_on_the_htmx_headers(client, alice, applied_v1, path):
     client.force_login(alice)
     response = client.get(url(applied_v1, path), headers=hx("proposal-status"))
     assert "HX-Request" in response["Vary"]
+
+
+def test_two_proposals_with_the_same_sql_show_their_own_live_numbers(client, bob, dangerous):
+    # The same blueprint sent to dev and prod plans the same SQL (the same checksum) over
+    # different data: each page must show its own risk report, never the other's cached one.
+    client.force_login(bob)
+    first = client.get(url(dangerous)).content.decode()
+    assert "non-null values" in first
+    plan = dict(dangerous.plan)
+    plan["hazards"] = [
+        {**h, "message": "prod: 123456 rows would lose their value"} for h in plan["hazards"]
+    ]
+    twin = Proposal.objects.get(pk=dangerous.pk)
+    twin.pk = uuid.uuid4()
+    twin.idempotency_key = "twin-on-prod"
+    twin.plan = plan
+    twin.save(force_insert=True)
+    assert twin.plan_checksum == dangerous.plan_checksum
+    body = client.get(url(twin)).content.decode()
+    report = body[body.index('id="risk-report"') : body.index('id="changes"')]
+    assert "prod: 123456 rows would lose their value" in report
