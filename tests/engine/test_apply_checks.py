@@ -4,6 +4,7 @@ cannot be read there."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from schemabuilder.engine.apply import (
     _ScopeCheck,
     apply_plan,
     fingerprints,
+    lock_tables,
     scope_of,
 )
 from schemabuilder.engine.normalize import NormalizedBlueprint
@@ -126,13 +128,61 @@ def test_a_move_the_fresh_plan_absorbs_is_applied_after_planning_again(
     assert _columns(conn, "a") == ["id", "note"]
 
 
-def test_without_a_second_connection_the_check_runs_in_the_transaction(
+def test_without_a_second_connection_the_check_runs_in_the_transaction_and_statements_run_once(
     conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_ScopeCheck, "_read", lambda self, *args: None)  # nothing read
-    bp = _blueprint(_table("a", "note"), _table("b"))
+    monkeypatch.setattr(_ScopeCheck, "_connect", staticmethod(lambda *args: None))  # refused
+    bp = _blueprint(_table("a", "note", "memo"), _table("b"))
     p, reviewed = _reviewed(conn, bp)
-    outcome = apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+    ran: list[str] = []
+    outcome = apply_plan(
+        conn, bp, _request(bp, p), reviewed=reviewed, on_progress=lambda i, n, t: ran.append(t.sql)
+    )
     assert not outcome.replanned_schema_moved
-    assert "fingerprint" in outcome.phases_ms  # checked here, after undoing the statements
-    assert _columns(conn, "a") == ["id", "note"]
+    assert "fingerprint" in outcome.phases_ms  # checked here, before the statements
+    assert ran == [st.sql for st in p.statements]  # each statement ran once, not twice
+    assert _columns(conn, "a") == ["id", "note", "memo"]
+
+
+def test_a_statements_own_timeout_ends_with_it(conn: psycopg.Connection) -> None:
+    """A statement that scans a populated table gets a longer statement_timeout; the ones
+    after it get the change's own again."""
+    bp = _blueprint(_table("a", "note", "memo"), _table("b"))
+    p, reviewed = _reviewed(conn, bp)
+    first, *rest = p.statements
+    slow = dataclasses.replace(first, statement_timeout_ms=600_000)
+    reviewed = dataclasses.replace(reviewed, statements=(slow, *rest))
+    seen: list[str] = []
+
+    def after_each(index: int, total: int, timing: Any) -> None:
+        seen.append(conn.execute("SHOW statement_timeout").fetchone()[0])
+
+    apply_plan(conn, bp, _request(bp, p), reviewed=reviewed, on_progress=after_each)
+    assert len(seen) == len(p.statements) >= 2
+    assert seen == ["1min"] * len(seen)  # the request's 60 s, also right after the slow one
+
+
+def _locked_exclusively(conn: psycopg.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock' "
+        "AND c.relnamespace = 'app'::regnamespace AND c.relkind = 'r' ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_a_renamed_table_is_locked_up_front_by_its_live_name(conn: psycopg.Connection) -> None:
+    """The statements of a renamed table name it by its new name, which does not exist yet:
+    the up-front lock must find it by the name it has now."""
+    bp = _blueprint({**_table("a2", "note"), "renamed_from": "a"}, _table("b"))
+    p, _ = _reviewed(conn, bp)
+    assert {st.table for st in p.statements} - {""} == {"a2"}
+    with conn.transaction():
+        assert lock_tables(conn, SCHEMA, p.statements) is True
+        assert _locked_exclusively(conn) == []  # by the new name alone, nothing is found
+    with conn.transaction():
+        assert lock_tables(conn, SCHEMA, p.statements, renamed_from={"a2": "a"}) is True
+        assert _locked_exclusively(conn) == ["a"]
+    outcome = apply_plan(conn, bp, _request(bp, p), reviewed=_reviewed(conn, bp)[1])
+    assert outcome.plan is None  # locked up front, so the reviewed statements ran as they were
+    assert _columns(conn, "a2") == ["id", "note"]
