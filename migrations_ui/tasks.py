@@ -84,4 +84,18 @@ def sweep_interrupted_plans(timestamp: int) -> None:
         proposal.mark_failed("Planning was interrupted (the server stopped). Submit it again.")
 
 
+@app.periodic(cron="17 3 * * *", periodic_id="purge-canonical-forms")
+@app.task(queue="heartbeat", name="purge_canonical_forms", pass_context=False)
+def purge_canonical_forms(timestamp: int) -> None:
+    """Forms are keyed by the engine's sources and the target's catalog state, so a release or
+    a schema change leaves rows no key will ask for again: drop what is older than the
+    retention (a form still in use is learned again by its next plan, which is only slower)."""
+    from migrations_ui.models import CanonicalForm
+
+    cutoff = timezone.now() - timedelta(days=settings.CANONICAL_FORM_RETENTION_DAYS)
+    deleted, _ = CanonicalForm.objects.filter(created_at__lt=cutoff).delete()
+    if deleted:
+        log.info("purged %d canonical forms older than %s", deleted, cutoff.date())
+
+
 from migrations_ui import outbound  # noqa: E402,F401  (registers its tasks)

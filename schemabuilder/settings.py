@@ -167,6 +167,8 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "30"))
 # A job whose worker has not heartbeated for this long is handed to another worker.
 WORKER_STALLED_AFTER_S = float(os.environ.get("WORKER_STALLED_AFTER_S", "30"))
+# Canonical forms (the plan cache) older than this are purged daily; plans only get slower.
+CANONICAL_FORM_RETENTION_DAYS = int(os.environ.get("CANONICAL_FORM_RETENTION_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

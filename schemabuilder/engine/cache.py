@@ -12,14 +12,38 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from schemabuilder.engine.normalize import NFence, NTable
 from schemabuilder.engine.snapshot import Table, canonical_dumps
 
-# Bump when the DDL renderer or the catalog queries change what a table prints as (or when
-# definition_hash changes how it hashes).
-CANONICAL_FORM_VERSION = 3
+# The files that decide what a table prints as and how its form is keyed: the catalog
+# queries and the code that renders, reads and keys them.
+_FORM_SOURCES = (
+    "catalog.py",
+    "ddl.py",
+    "snapshot.py",
+    "normalize.py",
+    "members.py",
+    "cache.py",
+    "live_forms.py",
+    "materialize.py",
+)
+
+
+def _source_digest() -> str:
+    """A digest of the engine's catalog SQL and renderer, so that a release that changes how a
+    form prints (or is keyed) never reads a form an earlier one stored: no version to bump by
+    hand and forget."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in [*sorted((here / "sql").glob("*.sql")), *(here / n for n in _FORM_SOURCES)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+CANONICAL_FORM_VERSION = _source_digest()
 
 
 class CanonicalKey(NamedTuple):
@@ -70,7 +94,7 @@ def referenced_tables(table: NTable) -> list[str]:
     return sorted(refs)
 
 
-def definition_hash(table: NTable, fence: NFence) -> str:
+def definition_hash(table: NTable, fence: NFence, context: str = "") -> str:
     """sha256 of the table's JSON with the fence and its referenced tables.
 
     pydantic writes the models' JSON itself, in field order (the normalized models hold no
@@ -78,13 +102,19 @@ def definition_hash(table: NTable, fence: NFence) -> str:
     blueprint, and a Python dump with sorted keys cost several times as much.
     """
     material = (
-        f'{{"form":{CANONICAL_FORM_VERSION},"fence":{fence.model_dump_json()},'
+        f'{{"form":"{CANONICAL_FORM_VERSION}","context":"{context}",'
+        f'"fence":{fence.model_dump_json()},'
         f'"referenced":{canonical_dumps(referenced_tables(table))},'
         f'"table":{table.model_dump_json()}}}'
     )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def canonical_key(table: NTable, fence: NFence, server_version: int) -> CanonicalKey:
-    """The cache key of ``table`` on a server (``server_version`` as in ``conn.info``)."""
-    return CanonicalKey(definition_hash(table, fence), server_version // 10000)
+def canonical_key(
+    table: NTable, fence: NFence, server_version: int, context: str = ""
+) -> CanonicalKey:
+    """The cache key of ``table`` on a server (``server_version`` as in ``conn.info``) in a
+    target's ``context`` (``live_forms.form_context``: the server, the database, the schema and
+    the types, functions, roles and extensions there), so a form learned on one target never
+    vouches for a table on another, where a type or role it names may be missing."""
+    return CanonicalKey(definition_hash(table, fence, context), server_version // 10000)

@@ -30,12 +30,22 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.cache import CanonicalCache, CanonicalKey
+from schemabuilder.engine.cache import CANONICAL_FORM_VERSION, CanonicalCache, CanonicalKey
 from schemabuilder.engine.catalog import catalog_query, introspect
 from schemabuilder.engine.snapshot import Snapshot, Table
 
-# Bump when the fingerprint queries or the way live forms are keyed change.
-LIVE_FORM_VERSION = 1
+# Derived from the sources (see cache.CANONICAL_FORM_VERSION), never bumped by hand.
+LIVE_FORM_VERSION = CANONICAL_FORM_VERSION
+
+
+def form_context(conn: psycopg.Connection[Any], schema: str) -> str:
+    """What a desired form depends on besides its definition, as one digest: the server (its
+    full version and start time), the database, the schema, and the types, functions, roles
+    and extensions there (``sql/environment.sql``). Forms are cached under it, so a form
+    learned on one target (or before a type or role went away) is never taken for another."""
+    row = conn.execute(catalog_query("environment")).fetchone()
+    material = "|".join((str(conn.info.server_version), str(row[0]) if row else "", schema))
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def live_keys(

@@ -66,9 +66,14 @@ class TableMembers:
         return {s.key for s in self.slots}
 
 
-def _key(material: dict[str, Any], server_major: int) -> CanonicalKey:
+def _key(material: dict[str, Any], server_major: int, context: str) -> CanonicalKey:
     text = json.dumps(
-        {"member_form": MEMBER_FORM_VERSION, "form": CANONICAL_FORM_VERSION, **material},
+        {
+            "member_form": MEMBER_FORM_VERSION,
+            "form": CANONICAL_FORM_VERSION,
+            "context": context,
+            **material,
+        },
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -83,9 +88,10 @@ def _mentioned(expression: str) -> frozenset[str] | None:
 
 
 def table_members(
-    table: NTable, bp: NormalizedBlueprint, server_version: int
+    table: NTable, bp: NormalizedBlueprint, server_version: int, context: str = ""
 ) -> TableMembers | None:
-    """The member slots of ``table``, or None when it cannot be assembled from members."""
+    """The member slots of ``table``, or None when it cannot be assembled from members.
+    ``context`` is the target's (``live_forms.form_context``), as in ``canonical_key``."""
     major = server_version // 10000
     types = {c.name: c.type for c in table.columns}
     tables = {t.name: t for t in bp.tables}
@@ -100,7 +106,7 @@ def table_members(
         reducible: bool = True,
         check: str | None = None,
     ) -> None:
-        key = _key({"kind": kind, **material}, major)
+        key = _key({"kind": kind, **material}, major, context)
         slots.append(_Slot(key, kind, name, frozenset(mentions), reducible, check))
 
     def types_of(columns: Iterable[str]) -> dict[str, str | None]:

@@ -32,7 +32,7 @@ from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.facts import PgFacts
 from schemabuilder.engine.hazards import Hazard, Severity
 from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.live_forms import introspect_remembered
+from schemabuilder.engine.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.materialize import materialize
 from schemabuilder.engine.members import (
     assemble,
@@ -251,7 +251,8 @@ def _desired_state(
     # live schema yet, so references to it resolve only if it is materialized too.
     moving = set(renames.tables.values()) | {t for t, cols in renames.columns.items() if cols}
     version = conn.info.server_version
-    keys = {table.name: canonical_key(table, bp.fence, version) for table in bp.tables}
+    context = form_context(conn, schema) if cache is not None else ""
+    keys = {table.name: canonical_key(table, bp.fence, version, context) for table in bp.tables}
     known = cache.get_many(set(keys.values())) if cache is not None else {}
     tables: dict[str, Table] = {}
     for table in bp.tables:
@@ -265,7 +266,7 @@ def _desired_state(
     members = {
         t.name: m
         for t in todo
-        if t.name not in moving and (m := table_members(t, bp, version)) is not None
+        if t.name not in moving and (m := table_members(t, bp, version, context)) is not None
     }
     wanted = set().union(*(m.keys for m in members.values()))
     forms = dict(cache.get_many(wanted)) if cache is not None and wanted else {}

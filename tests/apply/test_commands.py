@@ -48,6 +48,20 @@ def test_plan_exits_2_for_safe_changes_and_0_once_applied(tmp_path, target_url):
     assert again.returncode == 0, again.stdout + again.stderr
 
 
+def test_a_second_cli_plan_is_warm_from_the_app_databases_cache(
+    transactional_db, tmp_path, target_url
+):
+    file = write(tmp_path, envelope([table("orders", ("total", "INTEGER"))]))
+    env = {"DATABASE_URL": app_database_url()}
+    first = run("plan", file, "--database-url", target_url, "--format", "json", env=env)
+    assert first.returncode == 2, first.stderr
+    assert json.loads(first.stdout)["materialized_tables"] == ["orders"]
+    second = run("plan", file, "--database-url", target_url, "--format", "json", env=env)
+    assert second.returncode == 2, second.stderr
+    assert json.loads(second.stdout)["materialized_tables"] == []  # the forms came from the cache
+    assert json.loads(second.stdout)["sql"] == json.loads(first.stdout)["sql"]
+
+
 def test_plan_exits_3_when_a_populated_column_is_dropped(tmp_path, target_url):
     with psycopg.connect(target_url, autocommit=True) as conn:
         conn.execute(

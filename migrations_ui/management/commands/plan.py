@@ -80,7 +80,7 @@ class Command(BaseCommand):
 
         try:
             with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-                result = plan(conn, bp, schema=schema, managed=managed_set)
+                result = plan(conn, bp, schema=schema, managed=managed_set, cache=self._cache())
         except BlueprintInvalid as exc:
             self._invalid([(i.path, i.message) for i in exc.issues], format)
         except psycopg.OperationalError as exc:
@@ -110,6 +110,18 @@ class Command(BaseCommand):
             return Target.objects.filter(connection_alias=alias).first()
         except DatabaseError:
             return None  # planning needs no app database
+
+    def _cache(self) -> Any:
+        """The app's canonical-form cache when its database answers (a second plan of the same
+        blueprint is then as warm as the app's); None plans cold, without the app database."""
+        from migrations_ui.bridge import DbCanonicalCache
+        from migrations_ui.models import CanonicalForm
+
+        try:
+            CanonicalForm.objects.exists()
+        except DatabaseError:
+            return None
+        return DbCanonicalCache()
 
     def _recorded_managed(self, target: Any) -> set[str]:
         if target is None:

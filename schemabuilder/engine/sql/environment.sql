@@ -2,7 +2,8 @@
 -- server (its start time and version: a restart or an upgrade starts afresh), the database,
 -- and the row versions of the schemas, types, functions, operators, operator classes and
 -- collations outside the system schemas (a renamed type or function prints differently in
--- every column default, check or policy that uses it). Row types of tables and array types
+-- every column default, check or policy that uses it), the enum values (a default or check
+-- names them), the roles (a policy names them) and the extensions. Row types of tables and array types
 -- are left out: every CREATE TABLE adds them, and they print as their table's name.
 WITH system AS (
     SELECT oid FROM pg_catalog.pg_namespace
@@ -27,5 +28,8 @@ SELECT md5(concat_ws('|',
   (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_opclass
     WHERE opcnamespace NOT IN (SELECT oid FROM system)),
   (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_collation
-    WHERE collnamespace NOT IN (SELECT oid FROM system))
+    WHERE collnamespace NOT IN (SELECT oid FROM system)),
+  (SELECT string_agg(oid::text || ':' || rolname, ',' ORDER BY oid) FROM pg_catalog.pg_roles),
+  (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_extension),
+  (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_enum)
 )) AS environment
