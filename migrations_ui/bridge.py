@@ -13,7 +13,13 @@ from typing import Any
 
 import psycopg
 
-from migrations_ui.models import CanonicalForm, MigrationRecord, Proposal, Target
+from migrations_ui.models import (
+    AuditCheckpoint,
+    CanonicalForm,
+    MigrationRecord,
+    Proposal,
+    Target,
+)
 from migrations_ui.targets import target_url
 from schemabuilder.engine import Issue, NormalizedBlueprint
 from schemabuilder.engine.apply import (
@@ -231,7 +237,13 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         lock_key=target_lock_key(target),
         lock_timeout_ms=target.lock_timeout_ms,
         statement_timeout_ms=target.statement_timeout_ms,
-        metadata={"run_id": proposal.run_id, "proposal_id": str(proposal.pk)},
+        # The audit chain's head travels into the target's own marker table: a copy of it
+        # outside the app's database, which a rewind of the audit tail cannot reach.
+        metadata={
+            "run_id": proposal.run_id,
+            "proposal_id": str(proposal.pk),
+            "audit_head": AuditCheckpoint.head(proposal.tenant_id),
+        },
     )
     with connect(target) as conn:
         return apply_plan(

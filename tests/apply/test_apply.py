@@ -66,9 +66,15 @@ def test_a_safe_change_goes_from_submitted_to_applied_through_the_worker(
             "SELECT version, proposal_id::text, checksum, schema_hash, status"
             " FROM schemabuilder.schema_migrations"
         ).fetchall()
+        (marker_meta,) = conn.execute(
+            "SELECT metadata FROM schemabuilder.schema_migrations"
+        ).fetchone()
     assert marker == [
         ("001", str(proposal.pk), proposal.plan_checksum, proposal.schema_hash, "success")
     ]
+    # The audit chain's head as the apply began lives on in the target's own marker.
+    applying = AuditEvent.objects.get(proposal=proposal, action="proposal.applying")
+    assert marker_meta["audit_head"] == {"seq": applying.seq, "hash": applying.hash}
     assert actions(proposal) == [
         "proposal.submitted",
         "proposal.planned",
@@ -78,6 +84,7 @@ def test_a_safe_change_goes_from_submitted_to_applied_through_the_worker(
     ]
     record = MigrationRecord.objects.get(proposal=proposal)
     assert record.status == "success" and record.managed_tables == ["patients"]
+    assert record.metadata["audit_head"] == {"seq": applying.seq, "hash": applying.hash}
     assert record.snapshot and record.snapshot_hash
     assert proposal.result["tables_created"] == 1
     assert len(proposal.timings["statements"]) == len(proposal.plan["statements"])
