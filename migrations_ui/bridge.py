@@ -38,6 +38,7 @@ from schemabuilder.engine.cache import CanonicalKey
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.phases import LockMode, Phase, Statement
 from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
 CONNECT_TIMEOUT_S = 5
@@ -156,8 +157,10 @@ def connect(target: Target) -> psycopg.Connection[Any]:
             autocommit=True,
         )
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TargetUnavailable(f"Cannot connect to target {target}: {first}") from exc
+        # libpq's text names the host, port, database and role: none of it is shown.
+        raise TargetUnavailable(
+            safe_message(exc, where=f"Cannot connect to target {target}")
+        ) from exc
 
 
 def target_lock_key(target: Target) -> int:

@@ -17,6 +17,7 @@ from migrations_ui.access import tenants_for
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.views_base import awaiting_my_approval
+from schemabuilder.engine.safe_errors import safe_message
 
 LATEST_FAILURES = 5
 
@@ -91,7 +92,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         body["database"] = {"up": True}
         body["worker"] = _worker_state()
     except Exception as exc:  # any database failure means "down", with the reason
-        body["database"] = {"up": False, "error": str(exc).strip()[:300]}
+        # Public: the reason in our words, never the server's (it names host, port, role).
+        body["database"] = {"up": False, "error": safe_message(exc)}
         body["worker"] = {"up": False, "error": "unknown: database down"}
     ok = bool(body["database"]["up"]) and bool(body["worker"]["up"])  # type: ignore[index]
     body["status"] = "ok" if ok else "degraded"

@@ -250,26 +250,6 @@ def _apply_v1(people, workers) -> Proposal:
     return first
 
 
-def test_a_held_lock_times_out_retries_and_fails_naming_the_blocker(people, workers, target_url):
-    workers.start()
-    _apply_v1(people, workers)
-    with psycopg.connect(target_url, application_name="report-job") as holder:
-        holder.execute("BEGIN")
-        holder.execute("SELECT count(*) FROM orders")  # ACCESS SHARE until we commit
-        v2 = envelope([table("orders", ("total", "INTEGER"), ("note", "TEXT"))], version="002")
-        proposal = final(submit(user=people.alice, envelope=v2, source=Source.API).proposal)
-        holder.execute("ROLLBACK")
-    assert proposal.status == S.FAILED
-    assert "gave up after 3 attempts" in proposal.error
-    assert "report-job" in proposal.error and "orders" in proposal.error
-    assert actions(proposal).count("proposal.apply_retry") == 2
-    with psycopg.connect(target_url) as conn:
-        cols = conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"
-        ).fetchall()
-    assert ("note",) not in cols
-
-
 def test_a_worker_killed_mid_apply_leaves_no_partial_schema_and_no_stuck_proposal(
     people, workers, target_url
 ):
