@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from migrations_ui import target_health
 from migrations_ui.access import tenants_for
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
 from migrations_ui.models.proposals import FINAL_STATES
@@ -91,6 +92,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cur.execute("SELECT 1")
         body["database"] = {"up": True}
         body["worker"] = _worker_state()
+        # Warnings only: a target role with too many rights does not make the app "down".
+        body["target_warnings"] = target_health.all_warnings()
     except Exception as exc:  # any database failure means "down", with the reason
         # Public: the reason in our words, never the server's (it names host, port, role).
         body["database"] = {"up": False, "error": safe_message(exc)}
