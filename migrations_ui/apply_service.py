@@ -151,7 +151,7 @@ def _lock_message(exc: Exception, attempts: int) -> str:
         "; ".join(f"{b['mode']} on {b['table']}" for b in blockers)
         or "no lock on the change's tables could be seen any more"
     )
-    return f"{exc} Gave up after {attempts} attempts. Locks held by other sessions: {named}."
+    return f"{exc} Gave up after {attempts} attempts. Locks held by other connections: {named}."
 
 
 def _progress_writer(proposal: Proposal) -> Any:

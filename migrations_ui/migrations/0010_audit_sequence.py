@@ -4,7 +4,7 @@ bounded by age in the trigger itself.
 - ``seq``: 1, 2, 3... per chain (a tenant's, or the global chain's), backfilled in id order
   (id order is chain order: ``AuditEvent.record`` draws both under the chain's lock).
 - ``migrations_ui_auditcheckpoint``: each chain's last seq and hash, backfilled from its last
-  event. Its trigger refuses DELETE and any UPDATE that does not raise seq, so the session
+  event. Its trigger refuses DELETE and any UPDATE that does not raise seq, so the connection
   that removes the newest events cannot rewind the checkpoint with them.
 - The append-only trigger of 0005 now lets retention delete an audit event only when the
   transaction also names a cutoff (``schemabuilder.retention_before``) that is at least

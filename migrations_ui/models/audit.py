@@ -234,7 +234,7 @@ class AuditCheckpoint(models.Model):
     """The head of one chain (its last seq and hash), kept beside the events.
 
     Moved in the same transaction as each append. A trigger (migration 0010) lets it only move
-    forward and never be deleted, so a session that manages to remove the newest events
+    forward and never be deleted, so a connection that manages to remove the newest events
     cannot rewind the checkpoint with them: ``verify_audit`` sees the chain end before it.
     """
 

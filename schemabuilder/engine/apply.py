@@ -628,11 +628,11 @@ def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, An
 def blockers(
     conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
 ) -> list[dict[str, Any]]:
-    """Which of the change's tables other sessions hold locks on, and in which mode (asked on
+    """Which of the change's tables other connections hold locks on, and in which mode (asked on
     a fresh connection, since this one is in an aborted transaction).
 
     Only our own tables and the lock modes: never who holds them, their pid, application or
-    query, which belong to other sessions (perhaps other tenants' on a shared database)."""
+    query, which belong to other connections (perhaps other tenants' on a shared database)."""
     try:
         with psycopg.connect(
             conn.info.dsn, password=conn.info.password or None, connect_timeout=5, autocommit=True

@@ -1,4 +1,4 @@
-"""Database errors as people may read them: our own words, never another session's data.
+"""Database errors as people may read them: our own words, never another connection's data.
 
 A PostgreSQL error is shown to every member of a tenant (a proposal's error, the API, the
 page, the audit trail), and the database may be shared with other tenants. The server's
@@ -10,7 +10,7 @@ names, our statement number, passed in by the caller as ``where``).
 
 Only the primary message of errors that are about our own statement is kept (``relation
 "orders" already exists``): never ``DETAIL``, ``CONTEXT`` or ``HINT``, which may quote rows or
-other sessions. Errors of the kinds below are replaced entirely.
+other connections. Errors of the kinds below are replaced entirely.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ __all__ = ["database_error", "safe_message"]
 # SQLSTATE → (what happened, what to do). Texts of our own: nothing of the server's message.
 _KNOWN: dict[str, tuple[str, str]] = {
     "55P03": (
-        "lock timeout: another session held a lock this change needs for longer than the "
+        "lock timeout: another connection held a lock this change needs for longer than the "
         "target's lock timeout",
         "Nothing was changed. Try again when the tables are not in use; a database "
-        "administrator can see which session holds the lock in pg_locks.",
+        "administrator can see which connection holds the lock in pg_locks.",
     ),
     "40P01": (
-        "deadlock: PostgreSQL aborted this transaction to break a deadlock with another session",
+        "deadlock: PostgreSQL aborted this transaction to break a deadlock with another connection",
         "Nothing was changed. It is safe to try again.",
     ),
     "57014": (
@@ -41,7 +41,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
         "Nothing was changed. It is safe to try again.",
     ),
     "55006": (
-        "object in use: another session is using an object this change needs",
+        "object in use: another connection is using an object this change needs",
         "Nothing was changed. Try again when it is not in use.",
     ),
     "57P01": (

@@ -1,4 +1,4 @@
-"""Error texts carry nothing of other sessions: a lock held by another tenant's session with a
+"""Error texts carry nothing of other connections: a lock held by another tenant's connection with a
 recognisable query and application name times out the apply, and neither shows in the
 proposal, its audit trail, the API or the page; database errors of every kind come out in our
 own words; a target that cannot be reached does not reveal its host, port or database."""
@@ -53,7 +53,7 @@ def final(proposal: Proposal) -> Proposal:
 
 
 @pytest.mark.slow
-def test_a_lock_timeout_shows_nothing_of_the_blocking_session(people, workers, target_url):
+def test_a_lock_timeout_shows_nothing_of_the_blocking_connection(people, workers, target_url):
     workers.start()
     v1 = envelope([table("orders", ("total", "INTEGER"))])
     first = final(submit(user=people.alice, envelope=v1, source=Source.API).proposal)
@@ -138,7 +138,7 @@ def test_a_real_deadlock_is_reduced_without_the_other_backends_query(server):
             ).fetchone()
         ),
         30,
-        "the first session to wait",
+        "the first connection to wait",
     )
     try:
         b.execute("LOCK TABLE h5_t")
