@@ -148,9 +148,10 @@ def load(db_url: str, *, events: int, tenants: int) -> dict[str, float]:
     total = len(queue)
     step_td = SPAN / max(total, 1)
     last_hash: dict[int, str] = {}
+    last_seq: dict[int, int] = {}
     copy_sql = (
         "COPY migrations_ui_auditevent (tenant_id, proposal_id, actor_id, actor_name, action,"
-        " created_at, request_id, data, prev_hash, hash) FROM STDIN"
+        " created_at, request_id, data, prev_hash, hash, seq) FROM STDIN"
     )
     with psycopg.connect(db_url) as conn, conn.cursor() as cur, cur.copy(copy_sql) as copy:
         for i, (p_index, step) in enumerate(queue):
@@ -177,6 +178,7 @@ def load(db_url: str, *, events: int, tenants: int) -> dict[str, float]:
                 )
             )
             last_hash[proposal.tenant_id] = digest
+            last_seq[proposal.tenant_id] = last_seq.get(proposal.tenant_id, 0) + 1
             copy.write_row(
                 (
                     proposal.tenant_id,
@@ -189,8 +191,16 @@ def load(db_url: str, *, events: int, tenants: int) -> dict[str, float]:
                     json.dumps(data),
                     prev,
                     digest,
+                    last_seq[proposal.tenant_id],
                 )
             )
+    with psycopg.connect(db_url) as conn:
+        # Each chain's checkpoint, as AuditEvent.record would have left it.
+        conn.cursor().executemany(
+            "INSERT INTO migrations_ui_auditcheckpoint (chain, tenant_id, seq, hash, updated_at)"
+            " VALUES (%s, %s, %s, %s, now())",
+            [(str(t), t, last_seq[t], last_hash[t]) for t in last_hash],
+        )
     timings["copy_s"] = time.monotonic() - t0
     t0 = time.monotonic()
     with psycopg.connect(db_url, autocommit=True) as conn:

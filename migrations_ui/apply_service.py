@@ -29,6 +29,7 @@ from schemabuilder.engine.apply import (
     StatementFailed,
     VerificationFailed,
 )
+from schemabuilder.engine.safe_errors import safe_message
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _apply_with_retries(proposal: Proposal) -> None:
             return
         except Exception as exc:  # a bug or an unforeseen server error: never leave it applying
             log.exception("apply of %s failed", proposal.pk)
-            proposal.mark_failed(f"Unexpected error while applying: {type(exc).__name__}: {exc}")
+            proposal.mark_failed(safe_message(exc, where="Unexpected error while applying"))
             return
         _record_outcome(proposal, outcome)
         return
@@ -137,24 +138,20 @@ def _note_retry(proposal: Proposal, exc: Exception, attempt: int) -> None:
         action="proposal.apply_retry",
         data={
             "attempt": attempt + 1,
-            "reason": str(exc)[:500],
+            "reason": str(exc)[:500],  # our own texts: ApplyError and TargetUnavailable
             "blockers": getattr(exc, "blockers", []),
         },
     )
 
 
 def _lock_message(exc: Exception, attempts: int) -> str:
+    """Which of our tables were locked, and how; never by whom (see engine.safe_errors)."""
     blockers = getattr(exc, "blockers", [])
     named = (
-        "; ".join(
-            f"pid {b['pid']} ({b['user']}, {b['application'] or 'no application name'}, "
-            f"{b['state']}, holds {b['mode']} on {b['table']} "
-            f"for {b['transaction_seconds']}s: {b['query']})"
-            for b in blockers
-        )
-        or "no blocking session could be identified"
+        "; ".join(f"{b['mode']} on {b['table']}" for b in blockers)
+        or "no lock on the change's tables could be seen any more"
     )
-    return f"{exc} — gave up after {attempts} attempts. Blocking sessions: {named}"
+    return f"{exc} Gave up after {attempts} attempts. Locks held by other connections: {named}."
 
 
 def _progress_writer(proposal: Proposal) -> Any:

@@ -13,7 +13,13 @@ from typing import Any
 
 import psycopg
 
-from migrations_ui.models import CanonicalForm, MigrationRecord, Proposal, Target
+from migrations_ui.models import (
+    AuditCheckpoint,
+    CanonicalForm,
+    MigrationRecord,
+    Proposal,
+    Target,
+)
 from migrations_ui.targets import target_url
 from schemabuilder.engine import Issue, NormalizedBlueprint
 from schemabuilder.engine.apply import (
@@ -32,6 +38,7 @@ from schemabuilder.engine.cache import CanonicalKey
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.phases import LockMode, Phase, Statement
 from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
 CONNECT_TIMEOUT_S = 5
@@ -150,8 +157,10 @@ def connect(target: Target) -> psycopg.Connection[Any]:
             autocommit=True,
         )
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TargetUnavailable(f"Cannot connect to target {target}: {first}") from exc
+        # libpq's text names the host, port, database and role: none of it is shown.
+        raise TargetUnavailable(
+            safe_message(exc, where=f"Cannot connect to target {target}")
+        ) from exc
 
 
 def target_lock_key(target: Target) -> int:
@@ -231,7 +240,13 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         lock_key=target_lock_key(target),
         lock_timeout_ms=target.lock_timeout_ms,
         statement_timeout_ms=target.statement_timeout_ms,
-        metadata={"run_id": proposal.run_id, "proposal_id": str(proposal.pk)},
+        # The audit chain's head travels into the target's own marker table: a copy of it
+        # outside the app's database, which a rewind of the audit tail cannot reach.
+        metadata={
+            "run_id": proposal.run_id,
+            "proposal_id": str(proposal.pk),
+            "audit_head": AuditCheckpoint.head(proposal.tenant_id),
+        },
     )
     with connect(target) as conn:
         return apply_plan(

@@ -40,7 +40,7 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from migrations_ui.models import AuditEvent, MigrationRecord, Proposal
+from migrations_ui.models import AuditCheckpoint, AuditEvent, MigrationRecord, Proposal
 from migrations_ui.models.integrations import (
     DeliveryStatus,
     EventType,
@@ -155,7 +155,9 @@ def defer_delivery(delivery_id: int) -> int:
 
 def build_payload(event: AuditEvent, event_type: str) -> dict[str, Any]:
     """The JSON body of an event: what happened, to which proposal, and the audit event it
-    comes from (its id and hash, so a receiver can ask the audit trail about it)."""
+    comes from (its id, seq and hash, so a receiver can ask the audit trail about it), and the
+    chain's head when the body was built: a copy outside the app's database, which shows a
+    later cut of the chain's end (see README, "Audit trail")."""
     payload: dict[str, Any] = {
         "id": f"evt_{event.pk}",
         "type": event_type,
@@ -163,7 +165,13 @@ def build_payload(event: AuditEvent, event_type: str) -> dict[str, Any]:
         "tenant": event.tenant.slug,
         "actor": event.actor_name,
         "request_id": event.request_id,
-        "audit": {"id": event.pk, "action": event.action, "hash": event.hash},
+        "audit": {
+            "id": event.pk,
+            "action": event.action,
+            "seq": event.seq,
+            "hash": event.hash,
+            "chain_head": AuditCheckpoint.head(event.tenant_id),
+        },
         "data": event.data,
     }
     proposal = (

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
@@ -28,6 +29,7 @@ from migrations_ui.models import (
 )
 from migrations_ui.models.proposals import FINAL_STATES
 from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
+from schemabuilder.engine.safe_errors import safe_message
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +178,9 @@ def _plan_and_settle(proposal: Proposal) -> None:
         raise
     except bridge.TargetUnavailable as exc:
         proposal.mark_failed(str(exc))
+        return
+    except psycopg.Error as exc:  # a lock or statement timeout while planning, a lost link
+        proposal.mark_failed(safe_message(exc, where="Planning failed"))
         return
     proposal.record_plan(
         result.plan_json,

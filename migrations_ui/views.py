@@ -13,10 +13,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from migrations_ui import target_health
 from migrations_ui.access import tenants_for
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.views_base import awaiting_my_approval
+from schemabuilder.engine.safe_errors import safe_message
 
 LATEST_FAILURES = 5
 
@@ -90,8 +92,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cur.execute("SELECT 1")
         body["database"] = {"up": True}
         body["worker"] = _worker_state()
+        # Warnings only: a target role with too many rights does not make the app "down".
+        body["target_warnings"] = target_health.all_warnings()
     except Exception as exc:  # any database failure means "down", with the reason
-        body["database"] = {"up": False, "error": str(exc).strip()[:300]}
+        # Public: the reason in our words, never the server's (it names host, port, role).
+        body["database"] = {"up": False, "error": safe_message(exc)}
         body["worker"] = {"up": False, "error": "unknown: database down"}
     ok = bool(body["database"]["up"]) and bool(body["worker"]["up"])  # type: ignore[index]
     body["status"] = "ok" if ok else "degraded"

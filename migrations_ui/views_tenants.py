@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from migrations_ui import erd, review, sqltools, versions
+from migrations_ui import erd, review, sqltools, target_health, versions
 from migrations_ui.access import get_tenant_for_user
 from migrations_ui.models import MigrationRecord, Proposal, Target, Tenant
 from migrations_ui.models.proposals import FINAL_STATES
@@ -54,6 +54,7 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "targets": list(tenant.targets.all()),
         "target": target,
         "role": tenant.role_of(request.user),
+        "role_warnings": target_health.warnings_for(target),
         "current": current,
         "page": page,
         "schema_versions": list(versions.with_schema(target)[:200]),

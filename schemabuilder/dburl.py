@@ -52,12 +52,16 @@ def embedded_socket_dir(pgdata: Path) -> Path | None:
     return Path(lines[4]) if len(lines) > 4 and lines[4] else None
 
 
-# The embedded server's demo target database: alias dev when DATABASE_URL is not set.
+# The embedded server's demo target database: alias dev when DATABASE_URL is not set. The demo
+# target connects as a role of its own, as a real target should (README, "Target roles"):
+# LOGIN, no superuser, no BYPASSRLS, owner of the demo's schema only.
 DEMO_TARGET_DB = "schemabuilder_demo"
+DEMO_TARGET_ROLE = "schemabuilder_demo_target"
+DEMO_TARGET_SCHEMA = "public"
 
 
-def embedded_url(database: str, pgdata: Path | None = None) -> str:
+def embedded_url(database: str, pgdata: Path | None = None, *, user: str = "postgres") -> str:
     """URL of ``database`` on the embedded server (which may not be running yet)."""
     pgdata = pgdata or data_dir() / "postgres"
     socket_dir = embedded_socket_dir(pgdata) or pgdata
-    return f"postgresql://postgres@/{database}?host={socket_dir}"
+    return f"postgresql://{user}@/{database}?host={socket_dir}"

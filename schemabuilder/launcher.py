@@ -21,8 +21,15 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from schemabuilder import embedded
-from schemabuilder.dburl import BASE_DIR, DEMO_TARGET_DB, data_dir, embedded_url
+from schemabuilder import embedded, target_roles
+from schemabuilder.dburl import (
+    BASE_DIR,
+    DEMO_TARGET_DB,
+    DEMO_TARGET_ROLE,
+    DEMO_TARGET_SCHEMA,
+    data_dir,
+    embedded_url,
+)
 
 APP_DB = "schemabuilder"
 PR_SET_PDEATHSIG = 1
@@ -171,7 +178,17 @@ def main() -> int:
             if embedded.ensure_database(server, name):
                 say(f"created database {name}")
         env["DATABASE_URL"] = embedded_url(APP_DB, pgdata)
-        env.setdefault("TARGET_DEV_URL", embedded_url(DEMO_TARGET_DB, pgdata))
+        # The demo target's own role, never the superuser (also for a demo database made
+        # by an earlier run as the superuser: its objects are handed to the role).
+        target_roles.provision(
+            embedded_url(DEMO_TARGET_DB, pgdata),
+            DEMO_TARGET_DB,
+            DEMO_TARGET_ROLE,
+            DEMO_TARGET_SCHEMA,
+        )
+        env.setdefault(
+            "TARGET_DEV_URL", embedded_url(DEMO_TARGET_DB, pgdata, user=DEMO_TARGET_ROLE)
+        )
 
     children: dict[str, subprocess.Popen[bytes]] = {}
     code = 0

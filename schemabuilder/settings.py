@@ -15,6 +15,7 @@ from django.utils.csp import CSP
 from schemabuilder.dburl import (
     BASE_DIR,
     DEMO_TARGET_DB,
+    DEMO_TARGET_ROLE,
     data_dir,
     django_db_from_url,
     embedded_url,
@@ -115,7 +116,7 @@ TARGET_URLS = {
 if not os.environ.get("DATABASE_URL"):
     # Beside the embedded app database, the embedded demo target is alias dev, as `make run`
     # sets it for its web and worker: `manage.py plan` and `submit` in a shell reach it too.
-    TARGET_URLS.setdefault("dev", embedded_url(DEMO_TARGET_DB))
+    TARGET_URLS.setdefault("dev", embedded_url(DEMO_TARGET_DB, user=DEMO_TARGET_ROLE))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -12,6 +12,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -149,9 +150,39 @@ def test_make_run_serves_the_app_and_stops_cleanly(data: Path) -> None:
     health = run.wait_healthy()
     assert health["database"] == {"up": True} and health["worker"]["up"] is True  # type: ignore[index]
 
+    # The demo target connects as its own role: nothing to warn about.
+    assert health["target_warnings"] == {}
+
     dashboard = _login(run.url, "alice", "run-test-pw")
     assert "t_demo" in dashboard and "Your tenants" in dashboard
     assert "ready in" in run.output()
+
+    # The README's shell example: the seed submitted and applied by the worker, as that role.
+    seed = json.loads((ROOT / "tests/fixtures/seed/seed_patients_envelope.json").read_text())
+    seed["meta"].update(tenant_id="t_demo", environment="dev")
+    seed["subject"]["tenant_id"] = "t_demo"
+    blueprint = data.parent / "seed.json"
+    blueprint.write_text(json.dumps(seed))
+    env = {
+        k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TARGET_")
+    }
+    submitted = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "submit",
+            str(blueprint),
+            "--tenant",
+            "t_demo",
+            "--wait",
+            "60",
+        ],
+        cwd=ROOT,
+        env={**env, "SB_DATA_DIR": str(data)},
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(submitted.stdout)["result"]["status"] == "applied", submitted.stderr
 
     pids = list(run.state().values())
     os.killpg(run.proc.pid, signal.SIGTERM)  # what Ctrl-C does to the foreground group

@@ -89,7 +89,13 @@ def test_without_database_url_alias_dev_is_the_embedded_demo_database(tmp_path: 
     }
     env["SB_DATA_DIR"] = str(tmp_path)
     out = _settings_in_subprocess(env, "settings.TARGET_URLS")
-    assert out == repr({"dev": embedded_url("schemabuilder_demo", tmp_path / "postgres")})
+    assert out == repr(
+        {
+            "dev": embedded_url(
+                "schemabuilder_demo", tmp_path / "postgres", user="schemabuilder_demo_target"
+            )
+        }
+    )
     mine = "postgresql://t@example.invalid/mine"
     assert _settings_in_subprocess({**env, "TARGET_DEV_URL": mine}, "settings.TARGET_URLS") == (
         repr({"dev": mine})

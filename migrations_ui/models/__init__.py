@@ -1,6 +1,6 @@
 """The app's models, one module per concern; import them from here."""
 
-from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.audit import AuditCheckpoint, AuditEvent
 from migrations_ui.models.integrations import (
     ApiToken,
     DeliveryStatus,
@@ -31,6 +31,7 @@ from migrations_ui.models.tenancy import (
 __all__ = [
     "ApiToken",
     "Approval",
+    "AuditCheckpoint",
     "AuditEvent",
     "CanonicalForm",
     "Decision",

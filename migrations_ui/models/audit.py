@@ -1,4 +1,9 @@
-"""The audit trail: append-only events, chained per tenant by hashes."""
+"""The audit trail: append-only events, chained per tenant by hashes and numbered per chain.
+
+Each chain also has a checkpoint row (``AuditCheckpoint``): its last sequence number and hash,
+moved in the same transaction as every append. A hash chain cannot see events cut from its
+end; the checkpoint, which a trigger lets only move forward, can.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +25,21 @@ if TYPE_CHECKING:
     from migrations_ui.models.tenancy import Tenant
 
 GENESIS = "0" * 64
-# The pair of keys of the per-tenant advisory lock that serializes appends to a chain (the
-# second key is the tenant's id). Retention takes the same lock.
+# The pair of keys of the per-chain advisory lock that serializes appends to a chain (the
+# second key is the tenant's id, 0 for the global chain). Retention takes the same lock.
 CHAIN_LOCK_CLASS = 0x5AB1
+# The chain of events that belong to no tenant (e.g. API token events).
+GLOBAL_CHAIN = "global"
+
+
+def chain_key(tenant_id: int | None) -> str:
+    """The name of a chain: the tenant's id, or ``global`` for events without a tenant."""
+    return GLOBAL_CHAIN if tenant_id is None else str(tenant_id)
+
+
+def chain_lock_key(tenant_id: int | None) -> int:
+    """The second key of the chain's advisory lock (tenant ids start at 1)."""
+    return 0 if tenant_id is None else tenant_id
 
 
 def _canonical_numbers(value: Any) -> Any:
@@ -40,7 +57,7 @@ def _canonical_numbers(value: Any) -> Any:
 
 def canonical_content(
     *,
-    tenant_id: int,
+    tenant_id: int | None,
     proposal_id: Any,
     actor_name: str,
     action: str,
@@ -110,9 +127,18 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # 1, 2, 3... per chain: a missing number is a removed event. Not part of the hash (older
+    # events were hashed before it existed); the checkpoint and the links guard it instead.
+    seq = models.BigIntegerField()
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # NULLS NOT DISTINCT: the global chain (no tenant) is numbered like any other.
+            models.UniqueConstraint(
+                fields=["tenant", "seq"], name="audit_chain_seq", nulls_distinct=False
+            ),
+        ]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time"),
             models.Index(fields=["proposal", "created_at"], name="audit_proposal_time"),
@@ -159,7 +185,7 @@ class AuditEvent(models.Model):
     def record(
         cls,
         *,
-        tenant: Tenant,
+        tenant: Tenant | None,
         action: str,
         actor: AbstractBaseUser | None = None,
         actor_name: str | None = None,
@@ -176,15 +202,14 @@ class AuditEvent(models.Model):
         """
         # atomic(): in autocommit mode the lock would end with its own SELECT, before the
         # INSERT, and two writers could both link to the same predecessor.
+        tenant_id = tenant.pk if tenant is not None else None
         with transaction.atomic():
             with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK_CLASS, tenant.pk])
-            last = (
-                cls.objects.filter(tenant=tenant)
-                .order_by("-id")
-                .values_list("hash", flat=True)
-                .first()
-            )
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)",
+                    [CHAIN_LOCK_CLASS, chain_lock_key(tenant_id)],
+                )
+            last_seq, last_hash = _chain_head(tenant_id)
             name = actor_name or (actor.get_username() if actor is not None else "system")
             event = cls(
                 tenant=tenant,
@@ -194,13 +219,74 @@ class AuditEvent(models.Model):
                 action=action,
                 request_id=current_request_id(),
                 data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
-                prev_hash=last or GENESIS,
+                prev_hash=last_hash,
+                seq=last_seq + 1,
                 created_at=timezone.now(),
             )
             event.hash = event.compute_hash()
             event.save(force_insert=True)
+            AuditCheckpoint.advance(tenant_id, event.seq, event.hash)
             _announce_on_commit(event)
         return event
+
+
+class AuditCheckpoint(models.Model):
+    """The head of one chain (its last seq and hash), kept beside the events.
+
+    Moved in the same transaction as each append. A trigger (migration 0010) lets it only move
+    forward and never be deleted, so a connection that manages to remove the newest events
+    cannot rewind the checkpoint with them: ``verify_audit`` sees the chain end before it.
+    """
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    tenant = models.ForeignKey(
+        "migrations_ui.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at seq {self.seq}"
+
+    @classmethod
+    def advance(cls, tenant_id: int | None, seq: int, digest: str) -> None:
+        """Move (or create) the chain's checkpoint; call under the chain's lock."""
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO migrations_ui_auditcheckpoint"
+                " (chain, tenant_id, seq, hash, updated_at) VALUES (%s, %s, %s, %s, now())"
+                " ON CONFLICT (chain) DO UPDATE"
+                " SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, updated_at = EXCLUDED.updated_at",
+                [chain_key(tenant_id), tenant_id, seq, digest],
+            )
+
+    @classmethod
+    def head(cls, tenant_id: int | None) -> dict[str, Any] | None:
+        """``{"seq", "hash"}`` of the chain's checkpoint, or None before its first event: the
+        copy that webhook bodies and migration records carry out of the database."""
+        row = cls.objects.filter(chain=chain_key(tenant_id)).values("seq", "hash").first()
+        return dict(row) if row else None
+
+
+def _chain_head(tenant_id: int | None) -> tuple[int, str]:
+    """The seq and hash the next event follows: the checkpoint's (one primary-key read), or,
+    for a chain written before checkpoints, its last event's."""
+    head = AuditCheckpoint.objects.filter(chain=chain_key(tenant_id)).values_list("seq", "hash")
+    found = head.first()
+    if found is None:
+        found = (
+            AuditEvent.objects.filter(tenant_id=tenant_id)
+            .order_by("-id")
+            .values_list("seq", "hash")
+            .first()
+        )
+    return (int(found[0]), str(found[1])) if found else (0, GENESIS)
 
 
 def _announce_on_commit(event: AuditEvent) -> None:

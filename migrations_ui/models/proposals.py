@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.audit import AuditCheckpoint, AuditEvent
 from migrations_ui.models.tenancy import Role
 
 if TYPE_CHECKING:
@@ -550,6 +550,8 @@ class MigrationRecord(models.Model):
         metadata = {
             "run_id": proposal.run_id,
             "hazards": proposal.hazards,
+            # The tenant's audit chain head as this change is recorded (see AuditCheckpoint).
+            "audit_head": AuditCheckpoint.head(proposal.tenant_id),
             **fields.pop("metadata", {}),
         }
         values: dict[str, Any] = {

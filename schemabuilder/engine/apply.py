@@ -42,6 +42,7 @@ from schemabuilder.engine.live_forms import live_keys, remember
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.phases import LockMode, Statement
 from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot
 from schemabuilder.engine.verification import fingerprints, verify
 
@@ -353,11 +354,11 @@ def apply_plan(
                 before_commit(conn)
     except errors.LockNotAvailable as exc:
         raise LockTimeout(
-            f"Timed out after {request.lock_timeout_ms} ms waiting for a lock: {_first_line(exc)}",
+            safe_message(exc, where=f"Waited {request.lock_timeout_ms} ms for a lock"),
             blockers(conn, request.schema, scope),
         ) from exc
     except errors.DeadlockDetected as exc:
-        raise Deadlock(_first_line(exc)) from exc
+        raise Deadlock(safe_message(exc)) from exc
     if cache is not None and verified_keys:
         try:
             remember(cache, verified_keys, checked)
@@ -603,7 +604,9 @@ def _execute(
             raise
         except psycopg.Error as exc:
             raise StatementFailed(
-                f"Statement {index + 1} of {total} failed: {_first_line(exc)}", index, statement.sql
+                safe_message(exc, where=f"Statement {index + 1} of {total} failed"),
+                index,
+                statement.sql,
             ) from exc
         if statement.statement_timeout_ms:
             # The longer timeout was this statement's alone: the next one gets the change's.
@@ -676,43 +679,25 @@ def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, An
 def blockers(
     conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
 ) -> list[dict[str, Any]]:
-    """Sessions that hold locks on the change's tables (asked on a fresh connection, since
-    this one is in an aborted transaction)."""
+    """Which of the change's tables other connections hold locks on, and in which mode (asked on
+    a fresh connection, since this one is in an aborted transaction).
+
+    Only our own tables and the lock modes: never who holds them, their pid, application or
+    query, which belong to other connections (perhaps other tenants' on a shared database)."""
     try:
         with psycopg.connect(
             conn.info.dsn, password=conn.info.password or None, connect_timeout=5, autocommit=True
         ) as probe:
             rows = probe.execute(
-                """SELECT DISTINCT a.pid, a.usename, a.application_name, a.state,
-                          left(a.query, 200), c.relname, l.mode,
-                          extract(epoch FROM now() - a.xact_start)::int
+                """SELECT DISTINCT c.relname, l.mode
                    FROM pg_locks l
                    JOIN pg_class c ON c.oid = l.relation
                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                   JOIN pg_stat_activity a ON a.pid = l.pid
                    WHERE l.granted AND n.nspname = %s AND c.relname = ANY(%s)
-                     AND a.pid <> pg_backend_pid()
-                   ORDER BY 1""",
+                     AND l.pid <> pg_backend_pid()
+                   ORDER BY 1, 2""",
                 [schema, sorted(tables)],
             ).fetchall()
     except psycopg.Error:
         return []
-    return [
-        {
-            "pid": r[0],
-            "user": r[1],
-            "application": r[2],
-            "state": r[3],
-            "query": r[4],
-            "table": r[5],
-            "mode": r[6],
-            "transaction_seconds": r[7],
-        }
-        for r in rows
-    ]
-
-
-def _first_line(exc: BaseException) -> str:
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag else None
-    return primary or str(exc).strip().splitlines()[0]
+    return [{"table": r[0], "mode": r[1]} for r in rows]

@@ -20,6 +20,7 @@ from psycopg import sql
 from schemabuilder.engine.catalog import catalog_query
 from schemabuilder.engine.hazards import Number
 from schemabuilder.engine.renames import Renames
+from schemabuilder.engine.safe_errors import safe_message
 
 SMALL_TABLE_ROWS = 100_000
 SMALL_TABLE_BYTES = 64 * 1024 * 1024
@@ -501,5 +502,4 @@ def _count_batches(tables: Sequence[tuple[str, int]]) -> Iterator[list[tuple[str
 
 
 def _message(exc: psycopg.Error) -> str:
-    diag = exc.diag
-    return diag.message_primary or str(exc).strip()
+    return safe_message(exc)

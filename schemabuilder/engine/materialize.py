@@ -22,6 +22,7 @@ from schemabuilder.engine.ddl import render_ddl
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.paths import BlueprintPaths
+from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot
 
 SCRATCH_PREFIX = "sb_scratch_"
@@ -101,7 +102,7 @@ def issue_for(paths: BlueprintPaths, statement: str, exc: psycopg.Error) -> Issu
     server gives one) picks the element; otherwise the object the statement creates.
     """
     diag = exc.diag
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    message = diag.message_primary or safe_message(exc)
     if diag.message_hint:
         message = f"{message} ({diag.message_hint})"
     position = int(diag.statement_position) - 1 if diag.statement_position else None

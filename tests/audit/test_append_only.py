@@ -63,20 +63,25 @@ def test_it_refuses_to_update_or_delete_a_migration_record(record):
     assert MigrationRecord.objects.get(pk=record.pk).status == MigrationStatus.SUCCESS
 
 
-def test_the_retention_switch_allows_a_delete_but_never_an_update(event, record):
+def test_the_retention_switch_never_allows_an_update_nor_a_migration_records_delete(event, record):
     def switch_on() -> None:
         with connection.cursor() as cur:
-            cur.execute("SELECT set_config('schemabuilder.retention', 'on', true)")
+            cur.execute(
+                "SELECT set_config('schemabuilder.retention', 'on', true),"
+                " set_config('schemabuilder.retention_before', '2000-01-01', true)"
+            )
 
     def update_with_switch() -> None:
         switch_on()
         AuditEvent.objects.filter(pk=event.pk).update(action="x")
 
-    refused(update_with_switch)
-    with transaction.atomic():
+    def delete_record_with_switch() -> None:
         switch_on()
         MigrationRecord.objects.filter(pk=record.pk).delete()
-    assert not MigrationRecord.objects.filter(pk=record.pk).exists()
+
+    refused(update_with_switch)
+    assert "append-only" in refused(delete_record_with_switch)
+    assert MigrationRecord.objects.filter(pk=record.pk).exists()
 
 
 def test_another_session_of_the_apps_role_is_refused_too(transactional_db, tenant, alice):

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from migrations_ui.audit_chain import RETENTION_ACTION, verify_chains
+from migrations_ui.audit_chain import MIN_RETENTION_DAYS, RETENTION_ACTION, verify_chains
 from migrations_ui.models import AuditEvent
 
 UTC = datetime.UTC
@@ -83,7 +83,8 @@ def test_a_second_purge_anchors_on_the_newer_retention_event(old_and_new):
 
 def test_purging_a_whole_chain_leaves_the_retention_event(tenant, alice, monkeypatch):
     write(tenant, alice, ["2024-01-01", "2024-01-02"], monkeypatch)
-    purge("--before", timezone.now().date().isoformat(), "--yes")
+    old_enough = timezone.now() - datetime.timedelta(days=MIN_RETENTION_DAYS + 1)
+    purge("--before", old_enough.date().isoformat(), "--yes")
     left = list(AuditEvent.objects.filter(tenant=tenant))
     assert [e.action for e in left] == [RETENTION_ACTION]
     assert verify_chains().ok
@@ -99,11 +100,19 @@ def test_a_delete_through_the_switch_without_the_retention_record_is_caught(old_
     demo, _ = old_and_new
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT set_config('schemabuilder.retention', 'on', true)")
+        cur.execute("SELECT set_config('schemabuilder.retention_before', '2024-02-01', true)")
         cur.execute("DELETE FROM migrations_ui_auditevent WHERE id = %s", [demo[0].pk])
     result = verify_chains()
     assert not result.ok
     assert result.breaks[0].event_id == demo[1].pk
     assert "no retention event accounts for" in result.breaks[0].reason
+
+
+def test_a_cutoff_younger_than_the_minimum_retention_is_refused(old_and_new):
+    recent = timezone.now() - datetime.timedelta(days=MIN_RETENTION_DAYS - 1)
+    with pytest.raises(CommandError, match=f"at least {MIN_RETENTION_DAYS} days"):
+        purge("--before", recent.date().isoformat(), "--yes")
+    assert AuditEvent.objects.count() == 6
 
 
 def test_a_date_in_the_future_or_not_a_date_is_refused(old_and_new):

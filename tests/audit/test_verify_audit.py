@@ -97,10 +97,21 @@ def test_an_edit_with_a_recomputed_hash_breaks_the_next_link(chains):
     assert f"(event {edited.pk})" in out
 
 
-def test_a_removed_event_breaks_the_chain(chains):
+def test_a_removed_event_in_the_middle_shows_as_a_gap_in_seq(chains):
     behind_the_triggers_back("DELETE FROM migrations_ui_auditevent WHERE id = %s", [chains[1].pk])
     code, out = verify("--tenant", "t_demo")
-    assert code == 1 and f"event {chains[2].pk} (" in out and "broken link" in out
+    assert code == 1 and f"event {chains[2].pk} (" in out
+    assert f"gap in seq: seq 3 follows seq 1 (event {chains[0].pk})" in out
+
+
+def test_a_gap_is_caught_even_when_the_links_were_rewritten(chains):
+    """Renumbering is not enough either: a seq moved up (and every hash made to match) is
+    still a gap."""
+    behind_the_triggers_back(
+        "UPDATE migrations_ui_auditevent SET seq = 7 WHERE id = %s", [chains[2].pk]
+    )
+    code, out = verify("--tenant", "t_demo")
+    assert code == 1 and "gap in seq: seq 7 follows seq 2" in out
 
 
 def test_removing_the_oldest_events_without_retention_is_caught(chains):
@@ -113,7 +124,7 @@ def test_removing_the_oldest_events_without_retention_is_caught(chains):
 def test_heads_lists_each_chains_last_event(chains):
     code, out = verify("--heads")
     last = chains[-1]
-    assert code == 0 and f"head t_demo: event {last.pk}, {last.hash}, 3 events" in out
+    assert code == 0 and f"head t_demo: event {last.pk}, seq 3, {last.hash}, 3 events" in out
 
 
 def test_an_unknown_tenant_is_an_error(chains):

@@ -56,7 +56,14 @@ def test_a_committed_change_queues_one_delivery_per_subscribed_endpoint(
     assert payload["proposal"]["id"] == str(proposal.pk)
     assert payload["proposal"]["schema_version"] == "2.0"
     assert payload["proposal"]["status"] == "submitted"
-    assert payload["audit"] == {"id": event.pk, "action": "proposal.submitted", "hash": event.hash}
+    assert payload["audit"] == {
+        "id": event.pk,
+        "action": "proposal.submitted",
+        "seq": event.seq,
+        "hash": event.hash,
+        # The chain's head leaves the database with every event (a copy a tail cut cannot reach).
+        "chain_head": {"seq": event.seq, "hash": event.hash},
+    }
     # One job on the webhooks queue, below the apply jobs' priority, not yet run.
     assert jobs_for(delivery) == [("webhooks", "todo", outbound.WEBHOOK_PRIORITY, 0)]
     assert not WebhookDelivery.objects.filter(endpoint=applied_only).exists()

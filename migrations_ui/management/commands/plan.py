@@ -15,6 +15,7 @@ from migrations_ui.targets import target_url
 from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
+from schemabuilder.engine.safe_errors import safe_message
 
 EXIT_NOTHING, EXIT_INVALID, EXIT_SAFE, EXIT_DANGEROUS = 0, 1, 2, 3
 
@@ -84,7 +85,7 @@ class Command(BaseCommand):
         except BlueprintInvalid as exc:
             self._invalid([(i.path, i.message) for i in exc.issues], format)
         except psycopg.OperationalError as exc:
-            raise CommandError(f"Cannot connect: {str(exc).strip().splitlines()[0]}") from exc
+            raise CommandError(safe_message(exc, where="Cannot connect")) from exc
 
         if format == "json":
             body = result.to_json()

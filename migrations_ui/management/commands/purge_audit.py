@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from migrations_ui.audit_chain import purge_before
+from migrations_ui.audit_chain import RetentionTooRecent, purge_before
 from migrations_ui.models import Tenant
 
 
@@ -59,7 +59,10 @@ class Command(BaseCommand):
             if chosen is None:
                 raise CommandError(f"No tenant {tenant!r}.")
         who = f"retention ({actor or getpass.getuser()})"[:150]
-        removals = purge_before(cutoff, tenant=chosen, actor_name=who, dry_run=not yes)
+        try:
+            removals = purge_before(cutoff, tenant=chosen, actor_name=who, dry_run=not yes)
+        except RetentionTooRecent as exc:
+            raise CommandError(str(exc)) from exc
         if not removals:
             self.stdout.write(f"nothing before {cutoff.date()}: no event removed")
             return

@@ -13,9 +13,9 @@ from migrations_ui.models import Tenant
 
 class Command(BaseCommand):
     help = (
-        "Walk every tenant's audit chain (or one tenant's): recompute each event's hash and "
-        "check each link. Exit 0 when every chain holds, 1 naming the first broken event of "
-        "each broken chain."
+        "Walk every tenant's audit chain (or one tenant's): recompute each event's hash, check "
+        "each link and each sequence number, and compare each chain's end with its checkpoint. "
+        "Exit 0 when every chain holds, 1 naming the first broken event of each broken chain."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,8 +23,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--heads",
             action="store_true",
-            help="Also print each chain's last event and hash: keep them outside the database "
-            "to detect, later, events removed from the end of a chain.",
+            help="Also print each chain's last event, seq and hash: keep them outside the "
+            "database too, as webhook bodies and target markers do.",
         )
 
     def handle(self, *args: Any, tenant: str | None, heads: bool, **options: Any) -> None:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             for slug, head in sorted(result.heads.items()):
                 note = " (starts after a retention)" if head.after_retention else ""
                 self.stdout.write(
-                    f"head {slug}: event {head.last_id}, {head.last_hash}, "
+                    f"head {slug}: event {head.last_id}, seq {head.last_seq}, {head.last_hash}, "
                     f"{head.events:,} events{note}"
                 )
         if result.ok:
