@@ -6,6 +6,7 @@ staff, member of nothing. alice submits, bob approves, both in t_demo.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import uuid
@@ -15,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from migrations_ui.models import (
     AuditEvent,
@@ -247,3 +249,13 @@ def receiver() -> Iterator[Callable[..., Receiver]]:
         state.release()
         server.shutdown()
         server.server_close()
+
+
+def verify(*args: str) -> tuple[int, str]:
+    """``manage.py verify_audit``: (exit code, what it printed)."""
+    out = io.StringIO()
+    try:
+        call_command("verify_audit", *args, stdout=out)
+    except SystemExit as exc:
+        return int(exc.code or 0), out.getvalue()
+    return 0, out.getvalue()

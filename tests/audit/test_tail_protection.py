@@ -17,17 +17,9 @@ from django.utils import timezone
 from migrations_ui.audit_chain import MIN_RETENTION_DAYS
 from migrations_ui.models import AuditCheckpoint, AuditEvent
 from migrations_ui.models.audit import chain_key, chain_lock_key
+from tests.audit.conftest import verify
 
 UTC = datetime.UTC
-
-
-def verify(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("verify_audit", *args, stdout=out)
-    except SystemExit as exc:
-        return int(exc.code or 0), out.getvalue()
-    return 0, out.getvalue()
 
 
 def write(tenant, actor, days: list[str], monkeypatch) -> list[AuditEvent]:  # type: ignore[no-untyped-def]

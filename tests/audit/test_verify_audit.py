@@ -3,7 +3,6 @@ first bad event of a chain edited behind the trigger's back (exit 1)."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import subprocess
@@ -17,18 +16,9 @@ from django.db import connection
 from migrations_ui.audit_chain import verify_chains
 from migrations_ui.models import AuditEvent
 from tests.apply.conftest import app_database_url
-from tests.audit.conftest import make_proposal, plan
+from tests.audit.conftest import make_proposal, plan, verify
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def verify(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    try:
-        call_command("verify_audit", *args, stdout=out)
-    except SystemExit as exc:
-        return int(exc.code or 0), out.getvalue()
-    return 0, out.getvalue()
 
 
 def behind_the_triggers_back(sql: str, params: list[object]) -> None:
