@@ -123,7 +123,9 @@ def diff(
 
 
 def _diff_table(ctx: DiffContext, live: Table, desired: Table) -> tuple[MemberChange, ...]:
-    if live == desired:
+    # Column renames are already replayed on ``live``, so a table whose only change is a
+    # column rename compares equal: its RENAME COLUMN must still be emitted.
+    if live == desired and not ctx.renames.columns.get(desired.name):
         return ()
     touched = {
         c.name
