@@ -105,6 +105,12 @@ def _fk_sql(
 
 
 def _index_sql(index: NIndex, table: str) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    return f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table} {index_tail(index)}"
+
+
+def index_tail(index: NIndex) -> str:
+    """What follows ``CREATE INDEX name ON table``: method, key columns, predicate."""
     columns = []
     for column in index.columns:
         text = quote_ident(column.name)
@@ -113,13 +119,9 @@ def _index_sql(index: NIndex, table: str) -> str:
         if column.nulls:
             text += f" NULLS {column.nulls}"
         columns.append(text)
-    unique = "UNIQUE " if index.unique else ""
-    using = f" USING {index.method}" if index.method else ""
+    using = f"USING {index.method} " if index.method else ""
     where = f" WHERE ({index.where})" if index.where else ""
-    return (
-        f"CREATE {unique}INDEX {quote_ident(index.name)} ON {table}{using} "
-        f"({', '.join(columns)}){where}"
-    )
+    return f"{using}({', '.join(columns)}){where}"
 
 
 def _role(role: str) -> str:

@@ -142,8 +142,7 @@ def _add_constraint(
     if stats is not None and stats.populated:
         hazards = _validation_hazards(ctx, table, con, stats)
     ctx.emit(
-        f"ALTER TABLE {ctx.qualified(table)} ADD CONSTRAINT {quote_ident(con.name)} "
-        f"{con.definition}",
+        f"ALTER TABLE {ctx.qualified(table)} ADD CONSTRAINT {quote_ident(con.name)} {con.written}",
         Phase.ADD_FOREIGN_KEYS if fk else Phase.ADD_CONSTRAINTS,
         table,
         f"constraint {con.name} is new or changed",
@@ -272,8 +271,7 @@ def _create_index(ctx: DiffContext, table: str, index: Index, stats: TableStats 
             )
     unique = "UNIQUE " if index.unique else ""
     ctx.emit(
-        f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} "
-        f"{index.definition}",
+        f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} {index.written}",
         Phase.CREATE_INDEXES,
         table,
         f"index {index.name} is new or changed",

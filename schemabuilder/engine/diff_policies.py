@@ -48,9 +48,9 @@ def create_policy_sql(ctx: DiffContext, table: str, policy: Policy) -> str:
         head += " AS RESTRICTIVE"
     parts = [head, f"FOR {policy.command} TO {_roles_sql(policy.roles)}"]
     if policy.using is not None:
-        parts.append(f"USING ({policy.using})")
+        parts.append(f"USING ({policy.written_using})")
     if policy.with_check is not None:
-        parts.append(f"WITH CHECK ({policy.with_check})")
+        parts.append(f"WITH CHECK ({policy.written_with_check})")
     return "\n    ".join(parts)
 
 
@@ -240,9 +240,9 @@ def _alter(
     if before.roles != after.roles:
         parts.append(f"TO {_roles_sql(after.roles)}")
     if before.using != after.using and after.using is not None:
-        parts.append(f"USING ({after.using})")
+        parts.append(f"USING ({after.written_using})")
     if before.with_check != after.with_check and after.with_check is not None:
-        parts.append(f"WITH CHECK ({after.with_check})")
+        parts.append(f"WITH CHECK ({after.written_with_check})")
     ctx.emit(
         "\n    ".join(parts),
         Phase.CREATE_POLICIES,

@@ -56,7 +56,7 @@ def create_table(ctx: DiffContext, table: Table) -> None:
     policies are written by their own diff functions."""
     lines = [f"    {column_definition(c)}" for c in table.ordered_columns]
     lines += [
-        f"    CONSTRAINT {quote_ident(c.name)} {c.definition}"
+        f"    CONSTRAINT {quote_ident(c.name)} {c.written}"
         for c in table.constraints
         if c.kind is not ConstraintKind.FOREIGN_KEY
     ]

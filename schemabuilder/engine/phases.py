@@ -39,8 +39,8 @@ class Phase(StrEnum):
 PHASES: tuple[tuple[Phase, str], ...] = (
     (
         Phase.SETUP,
-        "expressions, types and foreign key targets below are printed relative to the target "
-        "schema, as PostgreSQL printed them: resolve them the same way",
+        "names in the types, expressions and foreign key targets below resolve relative to the "
+        "target schema, as when the blueprint was checked: resolve them the same way",
     ),
     (Phase.RENAME_TABLES, "renames first, so every later statement uses the new names"),
     (Phase.RENAME_COLUMNS, "column renames next, on the tables' new names"),

@@ -46,6 +46,7 @@ from schemabuilder.engine.paths import BlueprintPaths
 from schemabuilder.engine.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
+from schemabuilder.engine.source_texts import with_sources
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
 
@@ -149,6 +150,7 @@ def plan(
         schema_exists = bool(row and row[0])
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
+        desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
         facts.prefetch(_touched(live, desired, renames))

@@ -69,6 +69,13 @@ class Constraint:
     on_delete: str | None = None
     on_update: str | None = None
     fk_tail: str | None = None
+    # The blueprint's own text for a check (``source_texts``): what a plan writes.
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def written(self) -> str:
+        """The definition as a plan writes it: the blueprint's text when known."""
+        return self.source or self.definition
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,13 @@ class Index:
     columns: tuple[str, ...] = ()
     predicate: str | None = None
     valid: bool = True
+    # The blueprint's own text for ``definition`` (``source_texts``): what a plan writes.
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def written(self) -> str:
+        """The definition as a plan writes it: the blueprint's text when known."""
+        return self.source or self.definition
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,17 @@ class Policy:
     using: str | None = None
     with_check: str | None = None
     columns: tuple[str, ...] = ()
+    # The blueprint's own texts of the expressions (``source_texts``): what a plan writes.
+    using_source: str | None = field(default=None, compare=False)
+    with_check_source: str | None = field(default=None, compare=False)
+
+    @property
+    def written_using(self) -> str | None:
+        return self.using if self.using_source is None else self.using_source
+
+    @property
+    def written_with_check(self) -> str | None:
+        return self.with_check if self.with_check_source is None else self.with_check_source
 
 
 @dataclass(frozen=True)

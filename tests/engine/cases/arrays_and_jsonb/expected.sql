@@ -8,7 +8,7 @@ CREATE TABLE public.templates (
     title character varying(255),
     status text DEFAULT 'DRAFT'::text NOT NULL,
     CONSTRAINT templates_pkey PRIMARY KEY (id),
-    CONSTRAINT templates_status_check CHECK (status = ANY (ARRAY['DRAFT'::text, 'ACTIVE'::text, 'DEPRECATED'::text])),
+    CONSTRAINT templates_status_check CHECK (status IN ('DRAFT', 'ACTIVE', 'DEPRECATED')),
     CONSTRAINT templates_title_key UNIQUE (title)
 );
 CREATE INDEX idx_templates_settings ON public.templates USING gin (settings);

@@ -1,4 +1,4 @@
 SET LOCAL search_path TO public;
-CREATE INDEX idx_events_live ON public.events USING btree (happened_at DESC NULLS LAST) WHERE deleted_at IS NULL;
+CREATE INDEX idx_events_live ON public.events (happened_at DESC NULLS LAST) WHERE (deleted_at IS NULL);
 CREATE INDEX idx_events_tags ON public.events USING gin (tags);
 CREATE INDEX idx_events_time ON public.events USING btree (app_code, happened_at DESC);

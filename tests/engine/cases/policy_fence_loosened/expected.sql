@@ -1,3 +1,3 @@
 SET LOCAL search_path TO public;
 ALTER POLICY templates_tenant_isolation ON public.templates
-    USING (tenant_id::text = current_setting('app.current_tenant_id'::text, true) OR app_code = 'shared'::text);
+    USING (tenant_id::text = current_setting('app.current_tenant_id', true) OR app_code = 'shared');

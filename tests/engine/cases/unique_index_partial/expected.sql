@@ -1,2 +1,2 @@
 SET LOCAL search_path TO public;
-CREATE UNIQUE INDEX idx_events_live_email ON public.events USING btree (email) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX idx_events_live_email ON public.events (email) WHERE (deleted_at IS NULL);
