@@ -15,6 +15,8 @@ from typing import Any
 import psycopg
 from pglast import ast, parse_sql
 from pglast.enums import ConstrType
+from pglast.stream import RawStream
+from pglast.visitors import Visitor
 from psycopg import sql
 
 from schemabuilder.engine.catalog import introspect
@@ -49,7 +51,9 @@ def materialize(
     if not tables:
         return Snapshot(schema=live_schema)
     scratch = SCRATCH_PREFIX + secrets.token_hex(6)
-    statements = render_ddl(bp, scratch, tables=sorted(tables), external_schema=live_schema)
+    statements = render_ddl(
+        unqualified(bp, live_schema), scratch, tables=sorted(tables), external_schema=live_schema
+    )
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))
@@ -73,6 +77,55 @@ def materialize(
             _blame(cur, statements, paths or BlueprintPaths(bp), scratch, live_schema)
             raise
         return introspect(conn, scratch, search_path=[live_schema], as_schema=live_schema)
+
+
+def unqualified(bp: NormalizedBlueprint, live_schema: str) -> NormalizedBlueprint:
+    """``bp`` with ``live_schema.<blueprint table>`` in policy expressions made unqualified.
+
+    A policy may name another table of the blueprint with the target's schema (Supabase's
+    ``public.memberships``). In the scratch schema that name must mean the scratch copy, as
+    it will mean the new table once applied: unqualified, it resolves through the search_path
+    (scratch first, then the live schema) exactly as the qualified name will on the target.
+    Qualified, it would read the live table, or fail on a fresh schema where it does not exist.
+    """
+    names = {t.name for t in bp.tables}
+    tables = []
+    for table in bp.tables:
+        policies = tuple(
+            p.model_copy(
+                update={
+                    "using": _unqualify(p.using, live_schema, names),
+                    "with_check": _unqualify(p.with_check, live_schema, names),
+                }
+            )
+            for p in table.policies
+        )
+        tables.append(
+            table if policies == table.policies else table.model_copy(update={"policies": policies})
+        )
+    return bp.model_copy(update={"tables": tuple(tables)})
+
+
+class _Unqualify(Visitor):
+    def __init__(self, schema: str, names: set[str]) -> None:
+        super().__init__()
+        self.schema, self.names, self.changed = schema, names, False
+
+    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
+        if node.schemaname == self.schema and node.relname in self.names and not node.catalogname:
+            node.schemaname = None
+            self.changed = True
+
+
+def _unqualify(expression: str | None, schema: str, names: set[str]) -> str | None:
+    if expression is None or schema not in expression:
+        return expression
+    select = parse_sql(f"SELECT {expression}")[0].stmt
+    assert isinstance(select, ast.SelectStmt) and select.targetList  # validated already
+    node = select.targetList[0].val
+    visitor = _Unqualify(schema, names)
+    visitor(node)
+    return RawStream()(node) if visitor.changed else expression
 
 
 def _blame(

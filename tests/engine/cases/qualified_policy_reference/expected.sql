@@ -1,0 +1,16 @@
+SET LOCAL search_path TO public;
+CREATE TABLE public.memberships (
+    id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    CONSTRAINT memberships_pkey PRIMARY KEY (id)
+);
+CREATE TABLE public.projects (
+    id uuid NOT NULL,
+    org_id uuid NOT NULL,
+    CONSTRAINT projects_pkey PRIMARY KEY (id)
+);
+CREATE POLICY members_read ON public.projects
+    FOR SELECT TO PUBLIC
+    USING (exists (select 1 from public.memberships m where m.org_id = projects.org_id and m.user_id = current_setting('app.user_id')::uuid));
+ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
