@@ -22,7 +22,7 @@ from psycopg import sql
 from schemabuilder.engine.catalog import introspect
 from schemabuilder.engine.ddl import render_ddl
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.paths import BlueprintPaths
 from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot
@@ -104,6 +104,31 @@ def unqualified(bp: NormalizedBlueprint, live_schema: str) -> NormalizedBlueprin
             table if policies == table.policies else table.model_copy(update={"policies": policies})
         )
     return bp.model_copy(update={"tables": tuple(tables)})
+
+
+def tables_named_in_policies(table: NTable) -> set[str]:
+    """Every relation name (schema left aside) that ``table``'s policies read."""
+    names: set[str] = set()
+    for policy in table.policies:
+        for expression in (policy.using, policy.with_check):
+            if expression is None or "select" not in expression.lower():
+                continue
+            visitor = _RangeVars()
+            select = parse_sql(f"SELECT {expression}")[0].stmt
+            assert select is not None  # validated already
+            visitor(select)
+            names.update(visitor.names)
+    return names
+
+
+class _RangeVars(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
+        if node.relname:
+            self.names.add(node.relname)
 
 
 class _Unqualify(Visitor):

@@ -33,7 +33,7 @@ from schemabuilder.engine.facts import PgFacts
 from schemabuilder.engine.hazards import Hazard, Severity
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.live_forms import form_context, introspect_remembered
-from schemabuilder.engine.materialize import materialize
+from schemabuilder.engine.materialize import materialize, tables_named_in_policies
 from schemabuilder.engine.members import (
     assemble,
     learn_reduced,
@@ -318,6 +318,7 @@ def _complete_targets(
     A foreign key in the scratch schema resolves to the scratch copy of its target when the
     target is materialized in full, else to the live table, which lacks this plan's changes
     (a referenced column added now, say): so a changed target is materialized in full too.
+    So does a table a policy's sub-query reads: a new one exists nowhere else.
     """
     by_name = {t.name: t for t in bp.tables}
     queue = list(full)
@@ -326,7 +327,7 @@ def _complete_targets(
         table = by_name.get(queue.pop())
         if table is None:
             continue
-        for target in referenced_tables(table):
+        for target in sorted({*referenced_tables(table), *tables_named_in_policies(table)}):
             if target in changed and target not in placed:
                 placed.add(target)
                 full.append(target)
