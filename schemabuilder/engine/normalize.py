@@ -222,8 +222,10 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
                 continue
             if column.name not in declared_names:
                 added.append(column)
-    elif table.rls is not False and fence.column not in declared_names:
-        # The fence policy needs the fence column even without the other auto columns.
+    elif table.rls is not False and not table.policies and fence.column not in declared_names:
+        # The fence policy needs the fence column even without the other auto columns. A
+        # table with policies of its own gets no column it did not ask for: an added column
+        # would silently re-bind an unqualified name in another table's policy sub-query.
         added.append(auto_columns(fence)[1])
     origin.columns = [None] * len(added) + list(range(len(declared)))
     columns = (*added, *declared)
