@@ -154,6 +154,15 @@ def _index_column(value: str) -> str:
     return value
 
 
+def _identity(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in ("always", "by default"):
+        return " ".join(value.split()).lower()
+    raise ValueError(
+        f'{str(value)[:40]!r} is not an identity: write "by default" (an id may be given on '
+        'insert) or "always" (never given), or leave identity out'
+    )
+
+
 def _references(value: object) -> object:
     if not isinstance(value, str):
         return value
@@ -205,6 +214,7 @@ OnDelete = Annotated[str, BeforeValidator(_on_delete)]
 Command = Annotated[str, BeforeValidator(_command)]
 Method = Annotated[str, BeforeValidator(_method)]
 Rls = Annotated[bool | Literal["force"], BeforeValidator(_rls)]
+Identity = Annotated[Literal["always", "by default"], BeforeValidator(_identity)]
 IndexColumnText = Annotated[str, AfterValidator(_index_column)]
 TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
@@ -233,6 +243,8 @@ class Column(_Model):
     comment: CommentText | None = None
     references: Annotated[ColumnReference | None, BeforeValidator(_references)] = None
     renamed_from: Name | None = None
+    # GENERATED ... AS IDENTITY: Supabase's default for keys (bigint by default as identity).
+    identity: Identity | None = None
 
 
 class Index(_Model):

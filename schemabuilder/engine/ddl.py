@@ -52,6 +52,8 @@ def _default(expression: str) -> str:
 
 def _column_sql(column: NColumn) -> str:
     parts = [quote_ident(column.name), column.type]
+    if column.identity is not None:
+        parts.append(f"GENERATED {column.identity} AS IDENTITY")
     if column.default is not None:
         parts.append(f"DEFAULT {_default(column.default)}")
     if column.not_null:

@@ -285,7 +285,11 @@ def _alter_column(
     retyped = before.type != after.type or before.collation != after.collation
     if before.identity and after.identity is None:
         ctx.emit(
-            f"{alter} DROP IDENTITY", Phase.ALTER_COLUMNS, table, f"{name} stops being identity"
+            f"{alter} DROP IDENTITY",
+            Phase.ALTER_COLUMNS,
+            table,
+            f"{name} stops being identity",
+            hazards=[_drops_generator(table, name, "identity", stats)],
         )
     elif before.identity and after.identity and before.identity != after.identity:
         ctx.emit(
@@ -295,7 +299,13 @@ def _alter_column(
             f"{name} becomes GENERATED {after.identity}",
         )
     if before.serial and not after.serial:
-        ctx.emit(f"{alter} DROP DEFAULT", Phase.ALTER_COLUMNS, table, f"{name} stops being serial")
+        ctx.emit(
+            f"{alter} DROP DEFAULT",
+            Phase.ALTER_COLUMNS,
+            table,
+            f"{name} stops being serial",
+            hazards=[_drops_generator(table, name, "serial default", stats)],
+        )
     elif before.default is not None and (retyped or after.default is None):
         why = "the old default may not convert to the new type" if retyped else "no default"
         ctx.emit(f"{alter} DROP DEFAULT", Phase.ALTER_COLUMNS, table, f"{name}: {why}")
@@ -474,6 +484,21 @@ def _retype_column(
         f"{name} changes type from {before.type} to {after.type}",
         hazards=hazards,
         timeout_ms=SCAN_TIMEOUT_MS if stats and stats.populated and not in_place else None,
+    )
+
+
+def _drops_generator(table: str, column: str, what: str, stats: TableStats | None) -> Hazard:
+    """An identity or a serial's default removed: every insert that leaves the column out
+    (which is how applications use a generated key) fails from then on."""
+    populated = stats is None or stats.populated
+    rows = f" ({rows_text(stats.rows, stats.exact)})" if stats else ""
+    return Hazard(
+        HazardKind.DROPS_IDENTITY,
+        Severity.DANGER if populated else Severity.WARNING,
+        f"drops the {what} of {table}.{column}{rows}: inserts that leave {column} out fail "
+        f"from then on; to keep it, declare the column with identity or as SERIAL",
+        table,
+        stats.numbers() if stats else {},
     )
 
 

@@ -42,6 +42,7 @@ class HazardKind(StrEnum):
     ACCESS_EXCLUSIVE_LOCK = "ACCESS_EXCLUSIVE_LOCK"
     TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
     BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
+    DROPS_IDENTITY = "DROPS_IDENTITY"
 
 
 DESCRIPTIONS: dict[HazardKind, str] = {
@@ -62,6 +63,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.ACCESS_EXCLUSIVE_LOCK: "A populated table is locked against reads and writes.",
     HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
     HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",
+    HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
 }
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemabuilder.engine.blueprint import (
     DEFAULT_FENCE_COLUMN,
@@ -56,6 +56,9 @@ class NColumn(_Frozen):
     comment: str | None = None
     references: NReference | None = None
     renamed_from: str | None = None
+    # "ALWAYS" | "BY DEFAULT". Left out of the canonical JSON when unset, so that every
+    # blueprint written before identity existed keeps its schema_hash.
+    identity: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class NIndexColumn(_Frozen):
@@ -190,6 +193,7 @@ def _column(column: Column) -> NColumn:
         unique=column.unique,
         check=column.check,
         comment=column.comment,
+        identity=column.identity.upper() if column.identity else None,
         references=reference,
         renamed_from=snake_case(column.renamed_from) if column.renamed_from else None,
     )

@@ -98,6 +98,12 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
             )
         else:
             seen[column.name] = source
+        if column.identity is not None and column.default is not None:
+            ctx.add(
+                f"{here}.identity",
+                "a column is either an identity or has a default, not both: remove the "
+                "default or the identity",
+            )
         if column.primary_key:
             if pk_at is not None:
                 ctx.add(

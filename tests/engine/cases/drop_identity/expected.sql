@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.channels ALTER COLUMN id DROP IDENTITY;
+ALTER TABLE public.tickets ALTER COLUMN id DROP DEFAULT;
