@@ -198,9 +198,13 @@ def desired_tables(plan: Mapping[str, Any]) -> dict[str, JSON]:
 
 
 def risk_report(plan: Mapping[str, Any]) -> list[JSON]:
-    """Every hazard, dangerous ones first, each with the statement it belongs to."""
+    """Every hazard, dangerous ones first, each with the statement it belongs to.
+
+    Statements are numbered from 1 in the order of the plan's SQL, the setup line included:
+    the numbers the statement table, the SQL lint and an apply error use too.
+    """
     where: dict[tuple[str, str, str], int] = {}
-    for n, stmt in enumerate(plan.get("statements", [])):
+    for n, stmt in enumerate(plan.get("statements", []), start=1):
         for h in stmt.get("hazards", []):
             where.setdefault((h["kind"], h.get("table", ""), h["message"]), n)
     rows = []
@@ -242,7 +246,7 @@ def statement_rows(
         hazards = s.get("hazards", [])
         rows.append(
             StatementRow(
-                index=n,
+                index=n + 1,
                 sql=s["sql"],
                 phase=s["phase"],
                 table=s.get("table", ""),

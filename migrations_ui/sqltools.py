@@ -132,7 +132,8 @@ def squawk_report(
     findings = []
     for item in raw:
         line = int(item.get("line", 0)) + 1  # squawk counts from 0
-        stmt = max((n for n, start in enumerate(starts) if start <= line), default=None)
+        # Numbered from 1, as the risk report, the statement table and apply errors do.
+        stmt = max((n for n, start in enumerate(starts, start=1) if start <= line), default=None)
         findings.append(
             Finding(
                 line=line,

@@ -130,7 +130,8 @@ def test_the_risk_report_puts_danger_first_and_names_the_statement():
     }
     risks = review.risk_report(plan)
     assert [r["kind"] for r in risks] == ["DROPS_COLUMN", "ACCESS_EXCLUSIVE_LOCK"]
-    assert risks[0]["statement"] == 1 and risks[0]["number_items"] == [("rows", 3)]
+    # The ALTER is the second statement of the SQL, as an apply error would count it.
+    assert risks[0]["statement"] == 2 and risks[0]["number_items"] == [("rows", 3)]
 
 
 def test_the_summary_counts_what_a_reviewer_reads_first():
@@ -210,6 +211,6 @@ def test_squawk_reports_a_dropped_column_and_is_cached():
     )
     assert report.available and not report.error
     [finding] = report.findings
-    assert finding.rule == "ban-drop-column" and finding.line == 2 and finding.statement == 1
+    assert finding.rule == "ban-drop-column" and finding.line == 2 and finding.statement == 2
     # Cached by the key (the plan checksum): the same key never runs squawk again.
     assert sqltools.squawk_report("SELECT 1;", "k1", statements=[]).findings == report.findings
