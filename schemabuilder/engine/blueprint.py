@@ -155,8 +155,9 @@ def _index_column(value: str) -> str:
 
 
 def _identity(value: object) -> object:
-    if isinstance(value, str) and value.strip().lower() in ("always", "by default"):
-        return " ".join(value.split()).lower()
+    spelled = " ".join(value.split()).lower() if isinstance(value, str) else None
+    if spelled in ("always", "by default"):
+        return spelled
     raise ValueError(
         f'{str(value)[:40]!r} is not an identity: write "by default" (an id may be given on '
         'insert) or "always" (never given), or leave identity out'

@@ -190,6 +190,23 @@ def test_it_refuses_rls_values_other_than_true_false_or_force() -> None:
     assert message.startswith('must be true, false or "force"')
 
 
+def test_identity_is_by_default_or_always_and_never_beside_a_default() -> None:
+    bp = validate_payload(
+        payload(table("people", col("id", "BIGINT", primary_key=True, identity="BY  Default")))
+    )
+    assert bp.tables[0].columns[-1].identity == "BY DEFAULT"
+    (message,) = messages_at(
+        payload(table("people", col("id", "BIGINT", identity="sometimes"))),
+        "payload.tables[0].columns[0].identity",
+    )
+    assert '"by default"' in message and '"always"' in message
+    (message,) = messages_at(
+        payload(table("people", col("id", "BIGINT", identity="always", default="1"))),
+        "payload.tables[0].columns[0].identity",
+    )
+    assert "not both" in message
+
+
 # Names --------------------------------------------------------------------------------------
 
 
