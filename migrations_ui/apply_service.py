@@ -28,6 +28,7 @@ from schemabuilder.engine.apply import (
     PlanChanged,
     StatementFailed,
     VerificationFailed,
+    WillFail,
 )
 from schemabuilder.engine.safe_errors import safe_message
 
@@ -117,6 +118,9 @@ def _apply_with_retries(proposal: Proposal) -> None:
             return
         except VerificationFailed as exc:
             proposal.mark_failed(str(exc), result={"residue": exc.residue})
+            return
+        except WillFail as exc:  # the rules never queue such a plan: refused again here
+            proposal.mark_failed(str(exc))
             return
         except StatementFailed as exc:
             proposal.mark_failed(

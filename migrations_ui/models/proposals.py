@@ -259,6 +259,15 @@ class Proposal(models.Model):
                 )
                 MigrationRecord.for_proposal(self, MigrationStatus.NOOP)
             return S.NOOP
+        failing = [h for h in self.hazards if h.get("kind") == "WILL_FAIL"]
+        if failing:
+            # Certain to fail on the live data: no force_apply or approval can pass it.
+            return self._block(
+                "Blocked: the plan cannot succeed on the live data: "
+                + "; ".join(str(h.get("message", "")) for h in failing)
+                + ". Fix the data (or the blueprint) and submit again.",
+                failing,
+            )
         if self.force_apply:
             self._transition(
                 allowed_from=[S.PLANNED],
@@ -267,23 +276,26 @@ class Proposal(models.Model):
             )
             return S.AWAITING_APPROVAL
         if self.is_dangerous:
-            message = (
+            return self._block(
                 "Blocked: the plan has dangerous changes. Review the risk report; to go ahead, "
-                "resubmit with force_apply and have a second person approve it."
+                "resubmit with force_apply and have a second person approve it.",
+                self.dangerous_hazards,
             )
-            with transaction.atomic():
-                self._transition(
-                    allowed_from=[S.PLANNED],
-                    to=S.BLOCKED,
-                    action="proposal.blocked",
-                    data={"hazards": [h.get("kind") for h in self.dangerous_hazards]},
-                    error=message,
-                    finished_at=timezone.now(),
-                )
-                MigrationRecord.for_proposal(self, MigrationStatus.BLOCKED, error=message)
-            return S.BLOCKED
         self.enqueue(from_states=[S.PLANNED])
         return S.QUEUED
+
+    def _block(self, message: str, hazards: list[dict[str, Any]]) -> str:
+        with transaction.atomic():
+            self._transition(
+                allowed_from=[S.PLANNED],
+                to=S.BLOCKED,
+                action="proposal.blocked",
+                data={"hazards": [h.get("kind") for h in hazards]},
+                error=message,
+                finished_at=timezone.now(),
+            )
+            MigrationRecord.for_proposal(self, MigrationStatus.BLOCKED, error=message)
+        return S.BLOCKED
 
     def enqueue(self, *, from_states: Iterable[str], actor: AbstractBaseUser | None = None) -> None:
         from migrations_ui.tasks import defer_apply

@@ -184,7 +184,7 @@ def _validation_hazards(
         kind, what = HazardKind.ADDS_CHECK, "rows violating it"
         head = f"adds {con.definition} on {table}"
     if bad:
-        severity, tail = Severity.DANGER, f"will fail: {bad:,} {what}"
+        kind, severity, tail = HazardKind.WILL_FAIL, Severity.DANGER, f"will fail: {bad:,} {what}"
     elif bad is None:
         severity, tail = Severity.WARNING, count_text(None, what)
     else:
@@ -259,16 +259,16 @@ def _create_index(ctx: DiffContext, table: str, index: Index, stats: TableStats 
             bad = ctx.facts.duplicate_rows(table, keys, index.predicate)
             numbers = {**stats.numbers(), "duplicate_rows": bad}
             head = f"adds unique index {index.name} on {table}"
+            kind = HazardKind.ADDS_UNIQUE
             if bad:
-                severity, tail = Severity.DANGER, f"will fail: {bad:,} duplicate rows"
+                kind, severity = HazardKind.WILL_FAIL, Severity.DANGER
+                tail = f"will fail: {bad:,} duplicate rows"
             elif bad is None:
                 severity, tail = Severity.WARNING, count_text(None, "duplicate rows")
             else:
                 severity = Severity.INFO
                 tail = f"no duplicate rows in {rows_text(stats.rows, stats.exact)}"
-            hazards.append(
-                Hazard(HazardKind.ADDS_UNIQUE, severity, f"{head}; {tail}", table, numbers)
-            )
+            hazards.append(Hazard(kind, severity, f"{head}; {tail}", table, numbers))
     unique = "UNIQUE " if index.unique else ""
     ctx.emit(
         f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} {index.written}",

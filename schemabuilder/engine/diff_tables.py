@@ -196,7 +196,7 @@ def _add_column(ctx: DiffContext, table: str, col: Column, stats: TableStats | N
         if col.not_null and not fills:
             hazards.append(
                 Hazard(
-                    HazardKind.ADDS_NOT_NULL,
+                    HazardKind.WILL_FAIL,
                     Severity.DANGER,
                     f"adds NOT NULL column {table}.{col.name} without a default: will fail, "
                     f"{rows_text(stats.rows, stats.exact)} would hold NULL",
@@ -379,11 +379,16 @@ def _set_not_null_hazards(
             "would make it fail"
         )
     elif nulls > 0:
-        severity = Severity.DANGER
-        message = (
-            f"sets {table}.{column} NOT NULL: will fail, {nulls:,} of "
-            f"{rows_text(stats.rows, stats.exact)} are NULL"
-        )
+        return [
+            Hazard(
+                HazardKind.WILL_FAIL,
+                Severity.DANGER,
+                f"sets {table}.{column} NOT NULL: will fail, {nulls:,} of "
+                f"{rows_text(stats.rows, stats.exact)} are NULL: set them first",
+                table,
+                numbers,
+            )
+        ]
     else:
         severity = Severity.INFO
         message = (
@@ -450,6 +455,7 @@ def _retype_column(
             )
         )
     else:
+        kind = HazardKind.CHANGES_COLUMN_TYPE
         if lossless:
             severity, what = Severity.WARNING, "every value converts unchanged"
         else:
@@ -460,7 +466,7 @@ def _retype_column(
                 severity = Severity.DANGER
                 what = "values may fail to convert or change (not tested: table too large)"
             elif outcome.failing:
-                severity = Severity.DANGER
+                kind, severity = HazardKind.WILL_FAIL, Severity.DANGER
                 what = f"will fail: {outcome.failing:,} values do not convert"
             elif outcome.changed:
                 severity = Severity.DANGER
@@ -471,9 +477,7 @@ def _retype_column(
             else:
                 severity = Severity.WARNING
                 what = f"all values of {rows_text(stats.rows, stats.exact)} convert unchanged"
-        hazards.append(
-            Hazard(HazardKind.CHANGES_COLUMN_TYPE, severity, f"{change}: {what}", table, numbers)
-        )
+        hazards.append(Hazard(kind, severity, f"{change}: {what}", table, numbers))
         if not in_place:
             hazards.append(_rewrite(table, stats, f"{name} is converted in every row"))
     hazards += blocked_by_dependents(ctx, table, name, "ALTER COLUMN TYPE")

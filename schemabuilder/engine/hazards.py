@@ -43,6 +43,7 @@ class HazardKind(StrEnum):
     TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
     BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
     DROPS_IDENTITY = "DROPS_IDENTITY"
+    WILL_FAIL = "WILL_FAIL"
 
 
 DESCRIPTIONS: dict[HazardKind, str] = {
@@ -64,6 +65,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
     HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
+    HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 
 

@@ -30,7 +30,7 @@ from schemabuilder.engine.changes import TableChange
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.facts import PgFacts
-from schemabuilder.engine.hazards import Hazard, Severity
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.materialize import materialize, tables_named_in_policies
@@ -86,6 +86,12 @@ class Plan:
         return any(h.severity is Severity.DANGER for h in self.hazards)
 
     @property
+    def will_fail(self) -> tuple[Hazard, ...]:
+        """The hazards that say a statement fails on the live data: neither force_apply nor
+        an approval can pass them; the data must be fixed first."""
+        return tuple(h for h in self.hazards if h.kind is HazardKind.WILL_FAIL)
+
+    @property
     def sql(self) -> str:
         """The whole migration as one script (deterministic; run it in one transaction)."""
         if self.is_empty:
@@ -103,6 +109,7 @@ class Plan:
             "schema": self.schema,
             "is_empty": self.is_empty,
             "is_dangerous": self.is_dangerous,
+            "will_fail": bool(self.will_fail),
             "checksum": self.checksum,
             "base_snapshot_hash": self.base_snapshot_hash,
             "desired_snapshot_hash": self.desired.hash,
