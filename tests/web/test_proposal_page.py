@@ -155,7 +155,7 @@ def test_the_sql_region_switches_to_squawk_as_a_partial(client, bob, dangerous):
     assert body.lstrip().startswith('<div id="sql-view">')
     assert "Second opinion: squawk" in body
     assert "ban-drop-column" in body
-    assert "statement 1" in body  # the finding points at the statement that drops phone
+    assert "statement 2" in body  # the drop of phone, after the setup line
 
 
 def test_squawk_missing_is_said_not_failed(client, bob, dangerous, monkeypatch):
