@@ -226,7 +226,7 @@ def judge(checked: Checked, kind: Kind) -> tuple[str | None, tuple[Call, ...]]:
         return (
             "names a column as table.column or selects a field as (x).f: PostgreSQL reads "
             "that as a call of function f when no such column exists; write the bare column "
-            "name",
+            f"name{SEE}",
             (),
         )
     for call in checked.calls:

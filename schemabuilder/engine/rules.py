@@ -150,8 +150,8 @@ def _own_sequence(table: str, column: str, default: str, path: str, ctx: _Contex
             ctx.add(
                 path,
                 f"calls nextval('{named[:63]}'), a sequence other than this column's own: "
-                f"a default may only take values from '{own}' (write nextval('{own}') or "
-                "use a SERIAL type)",
+                f"a default may only take values from '{own}': write nextval('{own}') or "
+                f"use a SERIAL type{allowlist.SEE}",
             )
 
 
