@@ -127,27 +127,29 @@ def attacks(victim_pid: int = 0) -> list[tuple[str, str, str]]:
     ]
 
 
+def _for_tenant(env: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+    """``env`` for ``tenant`` at its default target, without the seed's idempotency key (so
+    that each attack is a submission of its own)."""
+    if tenant is not None:
+        env["meta"]["tenant_id"] = tenant
+        env["subject"] = {"tenant_id": tenant}
+        env["meta"].pop("environment", None)
+        env["meta"].pop("idempotency_key", None)
+    return env
+
+
 def cases(victim_pid: int = 0, tenant: str | None = None) -> list[Case]:
     """Every attack planted in the base envelope (``tenant`` replaces its tenant id)."""
-    found = []
-    for name, path, text in attacks(victim_pid):
-        env = _planted(path, text)
-        if tenant is not None:
-            env["meta"]["tenant_id"] = tenant
-            env["subject"] = {"tenant_id": tenant}
-            env["meta"].pop("environment", None)
-        found.append(Case(name, env, path))
-    return found
+    return [
+        Case(name, _for_tenant(_planted(path, text), tenant), path)
+        for name, path, text in attacks(victim_pid)
+    ]
 
 
 def allowed_envelope(tenant: str | None = None) -> dict[str, Any]:
     """The base envelope, with a policy that calls the target's own stable function."""
     env = _planted(USING, "is_member(tenant_id) AND lower(first_name) <> ''")
-    if tenant is not None:
-        env["meta"]["tenant_id"] = tenant
-        env["subject"] = {"tenant_id": tenant}
-        env["meta"].pop("environment", None)
-    return env
+    return _for_tenant(env, tenant)
 
 
 _SETUP = f"""
