@@ -153,3 +153,42 @@ def test_facts_run_read_only_under_a_short_timeout(
         assert conn.execute("SHOW transaction_read_only").fetchone() == ("off",)
     assert canary_state(canary_url)[0] == 1000
     assert_untouched(canary_url, victim)
+
+
+def test_the_setting_extends_what_a_policy_may_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from schemabuilder.engine import allowlist, fragments
+
+    checked = fragments.check_expression("app.is_member(tenant_id)", allow_subqueries=True)
+    monkeypatch.delenv(allowlist.POLICY_SETTING, raising=False)
+    assert allowlist.judge(checked, "policy") == (None, checked.calls)  # left to the target
+    monkeypatch.setenv(allowlist.POLICY_SETTING, "app.is_member, other.fn")
+    assert allowlist.judge(checked, "policy") == (None, ())
+    assert "app.is_member" in allowlist.allowed_for("policy")
+    # The setting widens policies only: a check still refuses the function.
+    problem, _ = allowlist.judge(checked, "check")
+    assert problem and "app.is_member()" in problem
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("check", "length(btrim(name)) BETWEEN 1 AND 80 AND name ~* '^[a-z]'"),
+        ("check", "date_part('year', born_on) > 1900 AND coalesce(qty, 0) >= 0"),
+        ("check", "tags && ARRAY['a', 'b'] AND doc ? 'k' AND doc ->> 'k' <> ''"),
+        ("check", "status IN ('a', 'b') AND NOT (x IS DISTINCT FROM y) AND z LIKE 'p%'"),
+        ("default", "gen_random_uuid()"),
+        ("default", "now() + interval '1 day'"),
+        ("default", "CURRENT_USER"),
+        ("default", "to_jsonb(ARRAY[1, 2])"),
+        ("policy", "tenant_id::text = current_setting('app.current_tenant_id', true)"),
+        ("policy", "app_code = auth.jwt() ->> 'app_code' OR auth.role() = 'admin'"),
+        ("policy", "EXISTS (SELECT 1 FROM members m WHERE m.user_id = auth.uid())"),
+        ("policy", "owner = CURRENT_USER"),
+    ],
+)
+def test_ordinary_expressions_are_allowed(kind: Any, text: str) -> None:
+    from schemabuilder.engine import allowlist, fragments
+
+    checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
+    assert checked.problem is None
+    assert allowlist.judge(checked, kind) == (None, ())
