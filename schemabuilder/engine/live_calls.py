@@ -1,4 +1,8 @@
-"""The second half of ``allowlist`` for policies: functions only the live target can vouch for.
+"""``allowlist`` again while planning, and its second half: what only the live target knows.
+
+``plan()`` judges every expression of the blueprint it is given once more, whoever built
+it: a blueprint stored before a list changed, or made in code without ``validate_envelope``
+(the worker reads stored blueprints back), gets no further than validation would have let it.
 
 Validation leaves a policy's call of an unknown function open when it may be one of the
 target schema's own (``allowlist.judge`` returns it as deferred). Planning then asks the
@@ -25,16 +29,46 @@ from schemabuilder.engine.paths import BlueprintPaths
 Lookup = Mapping[tuple[str, str], str]
 
 
-def _deferred(bp: NormalizedBlueprint, paths: BlueprintPaths) -> Iterator[tuple[str, Call]]:
-    for table in bp.tables:
-        for policy in table.policies:
+def _expressions(
+    bp: NormalizedBlueprint, paths: BlueprintPaths
+) -> Iterator[tuple[str, str, allowlist.Kind, str | None]]:
+    """(path, text, kind, the column's own sequence for a default) of every expression."""
+    for t in bp.tables:
+        for c in t.columns:
+            if c.default:
+                own = f"{t.name}_{c.name}_seq"
+                yield paths.column(t.name, c.name, "default"), c.default, "default", own
+            if c.check:
+                yield paths.column(t.name, c.name, "check"), c.check, "check", None
+        for index in t.indexes:
+            if index.where:
+                yield paths.index(t.name, index.name, "where"), index.where, "check", None
+        for k, check in enumerate(t.checks):
+            yield f"{paths.table(t.name)}.checks[{k}].expression", check.expression, "check", None
+        for policy in t.policies:
             for key in ("using", "with_check"):
                 text = getattr(policy, key)
-                if not text:
-                    continue
-                checked = fragments.check_expression(text, allow_subqueries=True)
-                for call in allowlist.judge(checked, "policy")[1]:
-                    yield paths.policy(table.name, policy.name, key), call
+                if text:
+                    yield paths.policy(t.name, policy.name, key), text, "policy", None
+
+
+def _judged(
+    bp: NormalizedBlueprint, paths: BlueprintPaths
+) -> tuple[list[Issue], list[tuple[str, Call]]]:
+    """The refusals of the pure allowlist, and the calls left to the live target."""
+    issues: list[Issue] = []
+    deferred: list[tuple[str, Call]] = []
+    for path, text, kind, own in _expressions(bp, paths):
+        checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
+        problem, calls = allowlist.judge(checked, kind)
+        problem = checked.problem or problem
+        others = [n for n in allowlist.sequences_named(checked) if n.strip('"') != own]
+        if not problem and own is not None and others:
+            problem = f"calls nextval('{others[0][:63]}'), not of '{own}'{allowlist.SEE}"
+        if problem:
+            issues.append(Issue(path, f"expression {problem}"))
+        deferred.extend((path, call) for call in calls)
+    return issues, deferred
 
 
 def lookup(conn: psycopg.Connection[Any], schema: str, calls: list[Call]) -> Lookup:
@@ -69,21 +103,21 @@ def _problem(call: Call, schema: str, found: Lookup | None) -> str | None:
     return None
 
 
-def check_policy_calls(
+def check_calls(
     bp: NormalizedBlueprint,
     schema: str,
     paths: BlueprintPaths,
     conn: psycopg.Connection[Any] | None,
 ) -> None:
-    """Raise ``BlueprintInvalid`` for every policy call the target cannot vouch for."""
-    deferred = list(_deferred(bp, paths))
-    if not deferred:
-        return
-    found = lookup(conn, schema, [c for _, c in deferred]) if conn is not None else None
-    issues = [
-        Issue(path, f"expression {problem}{allowlist.SEE}")
-        for path, call in deferred
-        if (problem := _problem(call, schema, found))
-    ]
+    """Raise ``BlueprintInvalid`` for every call the allowlists refuse, and every policy call
+    the target (``conn``; None: no live target) cannot vouch for."""
+    issues, deferred = _judged(bp, paths)
+    if deferred:
+        found = lookup(conn, schema, [c for _, c in deferred]) if conn is not None else None
+        issues += [
+            Issue(path, f"expression {problem}{allowlist.SEE}")
+            for path, call in deferred
+            if (problem := _problem(call, schema, found))
+        ]
     if issues:
         raise BlueprintInvalid(list(dict.fromkeys(issues)))

@@ -122,12 +122,12 @@ def test_allowed_expressions_plan_and_touch_nothing(
 
 
 def test_a_policy_may_not_call_the_targets_functions_without_a_live_target() -> None:
-    from schemabuilder.engine.live_calls import check_policy_calls
+    from schemabuilder.engine.live_calls import check_calls
     from schemabuilder.engine.paths import BlueprintPaths
 
     bp = validate_envelope(allowed_envelope()).blueprint
     with pytest.raises(BlueprintInvalid) as raised:
-        check_policy_calls(bp, "public", BlueprintPaths(bp), None)
+        check_calls(bp, "public", BlueprintPaths(bp), None)
     [issue] = raised.value.issues
     assert issue.path == "payload.tables[0].policies[0].using"
     assert "is_member()" in issue.message and "live target" in issue.message
@@ -192,3 +192,27 @@ def test_ordinary_expressions_are_allowed(kind: Any, text: str) -> None:
     checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
     assert checked.problem is None
     assert allowlist.judge(checked, kind) == (None, ())
+
+
+def test_plan_judges_a_blueprint_that_never_went_through_validation(
+    canary_url: str, victim: psycopg.Connection[Any]
+) -> None:
+    """The worker reads stored blueprints back without validating them: plan() itself
+    refuses what validation would have, at the same paths."""
+    from schemabuilder.engine import NCheck, NormalizedBlueprint
+
+    bp = validate_envelope(base_envelope()).blueprint
+    data = bp.model_dump(mode="json")
+    data["tables"][0]["checks"][0]["expression"] = "setval('other_tenant.canary_seq', 1) > 0"
+    data["tables"][0]["columns"][-1]["default"] = "nextval('other_tenant.canary_seq')::text"
+    stored = NormalizedBlueprint.model_validate(data, strict=False)
+    assert isinstance(stored.tables[0].checks[0], NCheck)
+    with (
+        psycopg.connect(canary_url, autocommit=True) as conn,
+        pytest.raises(BlueprintInvalid) as raised,
+    ):
+        plan(conn, stored, schema="public", managed=set())
+    paths = {i.path for i in raised.value.issues}
+    assert "payload.tables[0].checks[0].expression" in paths
+    assert "payload.tables[0].columns[3].default" in paths, paths
+    assert_untouched(canary_url, victim)
