@@ -15,6 +15,7 @@ Without a live target (``lookup`` None) every deferred call is refused.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -29,27 +30,49 @@ from schemabuilder.engine.paths import BlueprintPaths
 Lookup = Mapping[tuple[str, str], str]
 
 
+# Where an expression sits, as the BlueprintPaths call that names it: the path is worked out
+# only for an expression that is refused (computing every path costs more than judging).
+_Where = tuple[str, tuple[str, ...]]
+
+
 def _expressions(
-    bp: NormalizedBlueprint, paths: BlueprintPaths
-) -> Iterator[tuple[str, str, allowlist.Kind, str | None]]:
-    """(path, text, kind, the column's own sequence for a default) of every expression."""
+    bp: NormalizedBlueprint,
+) -> Iterator[tuple[_Where, str, allowlist.Kind, str | None]]:
+    """(where, text, kind, the column's own sequence for a default) of every expression."""
     for t in bp.tables:
         for c in t.columns:
             if c.default:
                 own = f"{t.name}_{c.name}_seq"
-                yield paths.column(t.name, c.name, "default"), c.default, "default", own
+                yield ("column", (t.name, c.name, "default")), c.default, "default", own
             if c.check:
-                yield paths.column(t.name, c.name, "check"), c.check, "check", None
+                yield ("column", (t.name, c.name, "check")), c.check, "check", None
         for index in t.indexes:
             if index.where:
-                yield paths.index(t.name, index.name, "where"), index.where, "check", None
+                yield ("index", (t.name, index.name, "where")), index.where, "check", None
         for k, check in enumerate(t.checks):
-            yield f"{paths.table(t.name)}.checks[{k}].expression", check.expression, "check", None
+            yield ("check", (t.name, str(k))), check.expression, "check", None
         for policy in t.policies:
             for key in ("using", "with_check"):
                 text = getattr(policy, key)
                 if text:
-                    yield paths.policy(t.name, policy.name, key), text, "policy", None
+                    yield ("policy", (t.name, policy.name, key)), text, "policy", None
+
+
+def _path(paths: BlueprintPaths, where: _Where) -> str:
+    method, args = where
+    if method == "check":
+        return f"{paths.table(args[0])}.checks[{args[1]}].expression"
+    return str(getattr(paths, method)(*args))
+
+
+@lru_cache(maxsize=8192)
+def _verdict(
+    text: str, kind: allowlist.Kind
+) -> tuple[str | None, tuple[Call, ...], tuple[str, ...]]:
+    """(refusal, calls left to the live target, sequences nextval names) of one text."""
+    checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
+    problem, calls = allowlist.judge(checked, kind)
+    return checked.problem or problem, calls, tuple(allowlist.sequences_named(checked))
 
 
 def _judged(
@@ -58,16 +81,14 @@ def _judged(
     """The refusals of the pure allowlist, and the calls left to the live target."""
     issues: list[Issue] = []
     deferred: list[tuple[str, Call]] = []
-    for path, text, kind, own in _expressions(bp, paths):
-        checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
-        problem, calls = allowlist.judge(checked, kind)
-        problem = checked.problem or problem
-        others = [n for n in allowlist.sequences_named(checked) if n.strip('"') != own]
+    for where, text, kind, own in _expressions(bp):
+        problem, calls, sequences = _verdict(text, kind)
+        others = [n for n in sequences if n.strip('"') != own]
         if not problem and own is not None and others:
             problem = f"calls nextval('{others[0][:63]}'), not of '{own}'{allowlist.SEE}"
         if problem:
-            issues.append(Issue(path, f"expression {problem}"))
-        deferred.extend((path, call) for call in calls)
+            issues.append(Issue(_path(paths, where), f"expression {problem}"))
+        deferred.extend((_path(paths, where), call) for call in calls)
     return issues, deferred
 
 
