@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from schemabuilder.engine import fragments
+from schemabuilder.engine import allowlist, fragments
 from schemabuilder.engine.idents import name_problem
 
 MAX_TABLES = 1_000
@@ -68,18 +68,24 @@ def _type(value: str) -> str:
     return checked.text
 
 
-def _plain_expression(value: str) -> str:
-    checked = fragments.check_expression(value, allow_subqueries=False)
-    if checked.problem:
-        raise ValueError(f"expression {checked.problem}")
+def _expression(value: str, kind: allowlist.Kind) -> str:
+    checked = fragments.check_expression(value, allow_subqueries=kind == "policy")
+    problem = checked.problem or allowlist.judge(checked, kind)[0]
+    if problem:
+        raise ValueError(f"expression {problem}")
     return checked.text
+
+
+def _check_expression(value: str) -> str:
+    return _expression(value, "check")
+
+
+def _default_expression(value: str) -> str:
+    return _expression(value, "default")
 
 
 def _policy_expression(value: str) -> str:
-    checked = fragments.check_expression(value, allow_subqueries=True)
-    if checked.problem:
-        raise ValueError(f"expression {checked.problem}")
-    return checked.text
+    return _expression(value, "policy")
 
 
 def _comment(value: str) -> str:
@@ -207,7 +213,9 @@ def _timestamp(value: str) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 RoleName = Annotated[str, AfterValidator(_role)]
 TypeName = Annotated[str, AfterValidator(_type)]
-PlainExpression = Annotated[str, AfterValidator(_plain_expression)]
+# Each kind of expression has its own allowlist of what it may call (``allowlist``).
+CheckExpression = Annotated[str, AfterValidator(_check_expression)]
+DefaultExpression = Annotated[str, AfterValidator(_default_expression)]
 PolicyExpression = Annotated[str, AfterValidator(_policy_expression)]
 CommentText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_comment)]
 MetaText = Annotated[str, Field(max_length=MAX_META_TEXT), AfterValidator(_one_line)]
@@ -238,9 +246,9 @@ class Column(_Model):
     type: TypeName
     not_null: bool = False
     primary_key: bool = False
-    default: PlainExpression | None = None
+    default: DefaultExpression | None = None
     unique: bool = False
-    check: PlainExpression | None = None
+    check: CheckExpression | None = None
     comment: CommentText | None = None
     references: Annotated[ColumnReference | None, BeforeValidator(_references)] = None
     renamed_from: Name | None = None
@@ -253,12 +261,12 @@ class Index(_Model):
     columns: Annotated[list[IndexColumnText], Field(min_length=1, max_length=32)]
     method: Method | None = None
     unique: bool = False
-    where: PlainExpression | None = None
+    where: CheckExpression | None = None
 
 
 class Check(_Model):
     name: Name | None = None
-    expression: PlainExpression
+    expression: CheckExpression
 
 
 class ForeignKeyTarget(_Model):

@@ -5,6 +5,16 @@ ones) and answered cheaply: sizes from the catalog, exact counts only for tables
 ``SMALL_TABLE_BYTES``, value scans only for tables under ``SMALL_TABLE_ROWS`` rows. Each
 query runs in a savepoint that is always rolled back, under a statement timeout; a query
 that fails or times out answers None ("not measured"), never an error.
+
+Some of these queries evaluate what a submitter wrote (a CHECK's violating rows, an index
+predicate's duplicates) before anyone reviewed it. ``allowlist`` keeps such expressions to
+harmless built-ins; as a second wall every query here runs READ ONLY (the savepoint sets
+``transaction_read_only``, which a subtransaction may switch on, never off) under
+``FACT_TIMEOUT_MS``, only on the plan's own tables (``live_tables``: the blueprint's, the
+managed ones, the sources of renames) in the target's schema, and its error text is never
+kept (None, or ``safe_message``'s SQLSTATE and our words). The two probes that must create
+a throw-away object (a temporary table, a ``pg_temp`` function) do so in a read-write
+savepoint around the read-only one, and never touch a live row there.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from schemabuilder.engine.safe_errors import safe_message
 
 SMALL_TABLE_ROWS = 100_000
 SMALL_TABLE_BYTES = 64 * 1024 * 1024
-FACT_TIMEOUT_MS = 5_000
+FACT_TIMEOUT_MS = 3_000  # per query: a hostile or slow expression cannot hold a request
 # ``prefetch`` counts the rows of many small tables in one query; a batch holds at most this
 # many tables and, besides the empty ones, at most SMALL_TABLE_BYTES of them, so it costs
 # about what counting one table did (and fits the same timeout).
@@ -122,13 +132,19 @@ class PgFacts:
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _scope(self) -> Iterator[psycopg.Cursor[Any]]:
-        """A savepoint that is always rolled back, with the schema first on the search_path."""
+    def _scope(self, *, read_only: bool = True) -> Iterator[psycopg.Cursor[Any]]:
+        """A savepoint that is always rolled back, with the schema first on the search_path,
+        READ ONLY unless ``read_only`` is False (only for creating throw-away objects)."""
         with self.conn.transaction(force_rollback=True), self.conn.cursor() as cur:
             cur.execute(
                 "SELECT set_config('search_path', %s, true), "
-                "set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
-                [sql.Identifier(self.schema).as_string(self.conn), str(FACT_TIMEOUT_MS)],
+                "set_config('statement_timeout', %s, true), set_config('jit', 'off', true), "
+                "set_config('transaction_read_only', %s, true)",
+                [
+                    sql.Identifier(self.schema).as_string(self.conn),
+                    str(FACT_TIMEOUT_MS),
+                    "on" if read_only else "off",
+                ],
             )
             yield cur
 
@@ -387,7 +403,7 @@ class PgFacts:
         old, new = sql.SQL(old_type), sql.SQL(new_type)
         col = self._col(table, column)
         try:
-            with self._scope() as cur:
+            with self._scope(read_only=False) as cur:
                 cur.execute(
                     sql.SQL(
                         "CREATE FUNCTION {func}(v {old}) RETURNS integer LANGUAGE plpgsql AS $sb$ "
@@ -400,12 +416,13 @@ class PgFacts:
                         "END $sb$"
                     ).format(func=func, old=old, new=new)
                 )
-                row = cur.execute(
-                    sql.SQL(
-                        "SELECT count(*) FILTER (WHERE o = 1), count(*) FILTER (WHERE o = 2) "
-                        "FROM (SELECT {}({}) AS o FROM {} WHERE {} IS NOT NULL) AS probe"
-                    ).format(func, col, self._table(table), col)
-                ).fetchone()
+                with self._scope() as inner:  # the count over live rows: READ ONLY
+                    row = inner.execute(
+                        sql.SQL(
+                            "SELECT count(*) FILTER (WHERE o = 1), count(*) FILTER (WHERE o = 2) "
+                            "FROM (SELECT {}({}) AS o FROM {} WHERE {} IS NOT NULL) AS probe"
+                        ).format(func, col, self._table(table), col)
+                    ).fetchone()
         except psycopg.Error:
             return None
         return CastOutcome(failing=int(row[0]), changed=int(row[1])) if row else None
@@ -419,7 +436,8 @@ class PgFacts:
         self._probe += 1
         probe = sql.Identifier(f"sb_default_probe_{self._probe}")
         try:
-            with self._scope() as cur:
+            # A temporary table, empty: the default is evaluated at most once, on no live row.
+            with self._scope(read_only=False) as cur:
                 cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (x integer)").format(probe))
                 cur.execute(
                     sql.SQL("ALTER TABLE {} ADD COLUMN c {} DEFAULT {}").format(

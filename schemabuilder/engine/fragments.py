@@ -30,6 +30,24 @@ _TYPE_EXAMPLE = "for example TEXT, VARCHAR(255), NUMERIC(12,2) or TEXT[]"
 
 
 @dataclass(frozen=True)
+class Call:
+    """Something an expression calls, as the parser saw it (``allowlist`` judges it).
+
+    ``kind`` is "function" (``FuncCall``: also the SQL syntax forms such as EXTRACT or
+    TRIM, which the parser turns into pg_catalog calls), "operator" (``A_Expr``, including
+    OPERATOR(schema.op)), "value" (``SQLValueFunction``: CURRENT_TIMESTAMP, CURRENT_USER)
+    or "node" (a construct that is refused whatever it calls, such as XMLTABLE).
+    ``text_arg`` is the first argument when it is a string literal, possibly cast to
+    regclass (what ``nextval('seq')`` names).
+    """
+
+    kind: str
+    schema: str | None
+    name: str
+    text_arg: str | None = None
+
+
+@dataclass(frozen=True)
 class Checked:
     """The outcome of checking one fragment: its tidy text, or why it was refused."""
 
@@ -37,6 +55,10 @@ class Checked:
     problem: str | None = None
     column_refs: frozenset[str] = frozenset()
     simple: bool = False  # a constant, a cast or a function call: safe after DEFAULT bare
+    calls: tuple[Call, ...] = ()
+    # A two-part column reference or a field selection, ``t.f`` or ``(x).f``: PostgreSQL
+    # reads those as a call of function f when no column f exists (functional notation).
+    qualified_refs: bool = False
 
 
 def _walk(node: Any) -> Iterator[tuple[str, Any]]:
@@ -158,6 +180,8 @@ def check_expression(text: str, *, allow_subqueries: bool) -> Checked:
         )
     value = targets[0]["ResTarget"]["val"]
     refs: set[str] = set()
+    calls: list[Call] = []
+    qualified_refs = False
     for kind, body in _walk(value):
         if kind == "SubLink" and not allow_subqueries:
             return Checked(
@@ -173,8 +197,77 @@ def check_expression(text: str, *, allow_subqueries: bool) -> Checked:
             fields = body.get("fields", [])
             if fields and "String" in fields[-1]:
                 refs.add(fields[-1]["String"]["sval"])
+            qualified_refs = qualified_refs or len(fields) > 1
+        elif kind == "A_Indirection":
+            qualified_refs = qualified_refs or any("String" in i for i in body["indirection"])
+        elif kind in ("FuncCall", "A_Expr", "SQLValueFunction") or kind in _REFUSED_NODES:
+            calls.append(_call(kind, body))
     simple = any(key in value for key in ("A_Const", "FuncCall", "TypeCast", "SQLValueFunction"))
-    return Checked(tidy, None, frozenset(refs), simple)
+    return Checked(tidy, None, frozenset(refs), simple, tuple(calls), qualified_refs)
+
+
+# Constructs that run something no allowlist entry describes: XML parsing and XMLTABLE,
+# TABLESAMPLE methods, row locks and data-changing statements inside a sub-query, the
+# SQL/JSON constructors (a newer parser than the server's). Refused wherever they appear.
+_REFUSED_NODES = frozenset(
+    {
+        "XmlExpr",
+        "XmlSerialize",
+        "RangeTableFunc",
+        "RangeTableSample",
+        "LockingClause",
+        "IntoClause",
+        "InsertStmt",
+        "UpdateStmt",
+        "DeleteStmt",
+        "MergeStmt",
+        "JsonFuncExpr",
+        "JsonObjectConstructor",
+        "JsonArrayConstructor",
+        "JsonArrayQueryConstructor",
+        "JsonObjectAgg",
+        "JsonArrayAgg",
+        "JsonParseExpr",
+        "JsonScalarExpr",
+        "JsonSerializeExpr",
+        "JsonTable",
+        "JsonIsPredicate",
+    }
+)
+
+
+def _names(parts: list[Any]) -> tuple[str | None, str]:
+    names = [p["String"]["sval"] for p in parts if "String" in p]
+    if not names:
+        return None, ""
+    return (names[-2] if len(names) > 1 else None), names[-1]
+
+
+def _text_arg(args: list[Any]) -> str | None:
+    if not args:
+        return None
+    arg = args[0]
+    if "TypeCast" in arg:
+        cast = arg["TypeCast"]
+        if [p.get("String", {}).get("sval") for p in cast["typeName"]["names"]][-1:] != [
+            "regclass"
+        ]:
+            return None
+        arg = cast["arg"]
+    const = arg.get("A_Const", {})
+    return const["sval"]["sval"] if "sval" in const else None
+
+
+def _call(kind: str, body: dict[str, Any]) -> Call:
+    if kind == "FuncCall":
+        schema, name = _names(body["funcname"])
+        return Call("function", schema, name, _text_arg(body.get("args", [])))
+    if kind == "A_Expr":
+        schema, name = _names(body.get("name", []))
+        return Call("operator", schema, name)
+    if kind == "SQLValueFunction":
+        return Call("value", None, str(body.get("op", "")))
+    return Call("node", None, kind)
 
 
 @lru_cache(maxsize=4096)

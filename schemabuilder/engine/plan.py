@@ -32,6 +32,7 @@ from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.facts import PgFacts
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.idents import quote_ident
+from schemabuilder.engine.live_calls import check_calls
 from schemabuilder.engine.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.materialize import materialize, tables_named_in_policies
 from schemabuilder.engine.members import (
@@ -151,6 +152,9 @@ def plan(
     """
     paths = BlueprintPaths(bp)
     with conn.transaction(force_rollback=True):
+        # Before anything reaches the server: every expression against the allowlists, and a
+        # policy's call of a function of the target's against the target's catalog.
+        check_calls(bp, schema, paths, conn)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from schemabuilder.engine import allowlist, fragments
 from schemabuilder.engine.errors import Issue
 from schemabuilder.engine.idents import snake_case
 from schemabuilder.engine.names import constraint_names
@@ -128,6 +129,8 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
         if column.references:
             ref = column.references
             _check_target(ctx, f"{here}.references", ref.table, [ref.column], f"{here}.references")
+        if column.default and "nextval" in column.default:
+            _own_sequence(table.name, column.name, column.default, f"{here}.default", ctx)
     for old, source in renamed.items():
         if old in seen or table.column(old) is not None:
             ctx.add(
@@ -141,6 +144,21 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
             f"the table would have {len(table.columns)} columns with its auto columns; "
             "PostgreSQL allows 1600: split the table",
         )
+
+
+def _own_sequence(table: str, column: str, default: str, path: str, ctx: _Context) -> None:
+    """A default may take values only from its column's own sequence (SERIAL's name for it):
+    nextval of any other sequence moves a counter someone else relies on."""
+    own = f"{table}_{column}_seq"
+    checked = fragments.check_expression(default, allow_subqueries=False)
+    for named in allowlist.sequences_named(checked):
+        if named.strip('"') != own:
+            ctx.add(
+                path,
+                f"calls nextval('{named[:63]}'), a sequence other than this column's own: "
+                f"a default may only take values from '{own}': write nextval('{own}') or "
+                f"use a SERIAL type{allowlist.SEE}",
+            )
 
 
 def _indexes(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
