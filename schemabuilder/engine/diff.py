@@ -59,6 +59,7 @@ def diff(
     facts: LiveFacts,
     renames: Renames | None = None,
     fence_column: str | None = None,
+    fence_using: str | None = None,
     path_of: PathOf = default_path_of,
     max_locked_relations: int | None = None,
 ) -> DiffResult:
@@ -69,7 +70,12 @@ def diff(
     """
     renames = renames or Renames()
     ctx = DiffContext(
-        schema=schema, facts=facts, renames=renames, fence_column=fence_column, path_of=path_of
+        schema=schema,
+        facts=facts,
+        renames=renames,
+        fence_column=fence_column,
+        fence_using=fence_using,
+        path_of=path_of,
     )
     for old, new in sorted(renames.tables.items()):
         ctx.emit(

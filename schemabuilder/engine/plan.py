@@ -159,6 +159,7 @@ def plan(
             facts=facts,
             renames=renames,
             fence_column=bp.fence.column,
+            fence_using=bp.fence.using,
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
         )
