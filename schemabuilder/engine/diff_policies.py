@@ -142,6 +142,14 @@ class _Access:
         now = fence.fenced_reaches(list(self.state.values()), self.predicate, True, self.roles)
         return sorted((was - now) & self.lost)
 
+    def checks_fence(self, policy: Policy) -> bool:
+        """A policy of a fenced table that checks the fence predicate."""
+        return (
+            self.fenced
+            and self.predicate is not None
+            and fence.has_fence_policy([policy], self.predicate)
+        )
+
     def unfenced(self, lost: list[fence.Reach], what: str) -> list[Hazard]:
         """TENANT_FENCE_WEAKENED for ``lost`` (nothing when empty)."""
         if not lost:
@@ -198,6 +206,15 @@ def diff_policies(
             changes.append(MemberChange("policy", name, Action.ADDED, None, after))
         elif after is None and before is not None:
             lost = acc.unfenced(acc.step(before, None), f"dropping policy {before.name}")
+            if not lost and acc.checks_fence(before):
+                # Even when what is left closes the table, a fence policy is not dropped
+                # without a second look: the next permissive policy would open it.
+                lost = [
+                    acc.weakened(
+                        f"drops fence policy {before.name} on {table}: its commands are no "
+                        f"longer checked against {acc.fence}"
+                    )
+                ]
             _drop(ctx, acc, before, _drop_hazards(acc, before) + lost if live.rls else [])
             changes.append(MemberChange("policy", name, Action.DROPPED, before, None))
         elif before is not None and after is not None:

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pglast import parser
 
-from schemabuilder.engine.snapshot import Policy
+from schemabuilder.engine.normalize import NormalizedBlueprint, fence_policy_names
+from schemabuilder.engine.snapshot import Policy, Snapshot
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 Side = Literal["read", "write"]
@@ -188,3 +189,32 @@ def weakened(
     before = fenced_reaches(live, fence, live_rls, roles)
     after = fenced_reaches(desired, fence, desired_rls, roles)
     return sorted(before - after)
+
+
+def keep_live_forms(bp: NormalizedBlueprint, live: Snapshot) -> NormalizedBlueprint:
+    """``bp`` with the restrictive fence left out where a live table has the older form.
+
+    Tables made before the fence became restrictive have only the permissive
+    ``<table>_tenant_isolation``; when the blueprint does not state ``fence.mode``, they
+    keep that form, so an applied blueprint planned again stays an empty plan.
+    """
+    if bp.fence.mode is not None:
+        return bp
+    tables = []
+    for table in bp.tables:
+        source = live.table(table.name)
+        if source is None and table.renamed_from:
+            source = live.table(table.renamed_from)
+        first = table.policies[0] if table.policies else None
+        if (
+            source is not None
+            and first is not None
+            and not first.permissive
+            and first.name == fence_policy_names(table.name)[0]
+            and not any(
+                not p.permissive and p.name.endswith("_tenant_fence") for p in source.policies
+            )
+        ):
+            table = table.model_copy(update={"policies": table.policies[1:]})
+        tables.append(table)
+    return bp.model_copy(update={"tables": tuple(tables)})
