@@ -194,9 +194,10 @@ def weakened(
 def keep_live_forms(bp: NormalizedBlueprint, live: Snapshot) -> NormalizedBlueprint:
     """``bp`` with the restrictive fence left out where a live table has the older form.
 
-    Tables made before the fence became restrictive have only the permissive
-    ``<table>_tenant_isolation``; when the blueprint does not state ``fence.mode``, they
-    keep that form, so an applied blueprint planned again stays an empty plan.
+    Tables made before the fence became restrictive have row level security and only the
+    permissive ``<table>_tenant_isolation`` (or their declared policies); when the blueprint
+    does not state ``fence.mode``, they keep that form, so an applied blueprint planned again
+    stays an empty plan. A live table with no RLS and no policy gets the new form.
     """
     if bp.fence.mode is not None:
         return bp
@@ -208,6 +209,7 @@ def keep_live_forms(bp: NormalizedBlueprint, live: Snapshot) -> NormalizedBluepr
         first = table.policies[0] if table.policies else None
         if (
             source is not None
+            and (source.rls or source.policies)  # fenced the older way; else: new form
             and first is not None
             and not first.permissive
             and first.name == fence_policy_names(table.name)[0]
