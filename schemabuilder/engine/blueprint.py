@@ -311,6 +311,9 @@ class Fence(_Model):
     column: Name = DEFAULT_FENCE_COLUMN
     type: TypeName = DEFAULT_FENCE_TYPE
     using: PolicyExpression | None = None  # derived from ``column`` when absent
+    # restrictive: a RESTRICTIVE fence policy no permissive policy can widen (new tables);
+    # absent: restrictive for new tables, the form a live table has for existing ones.
+    mode: Literal["restrictive", "permissive"] | None = None
 
 
 class Payload(_Model):

@@ -98,13 +98,15 @@ class DiffContext:
     """What the per-kind diff functions share: where they write and what they may ask.
 
     ``path_of(table, column, key)`` gives the blueprint path of an item for error messages.
-    ``fence_column`` is the tenant fence's column (None when there is no fence to guard).
+    ``fence_column`` is the tenant fence's column (None when there is no fence to guard),
+    ``fence_using`` its predicate (what a policy must imply to keep the fence).
     """
 
     schema: str
     facts: LiveFacts
     renames: Renames
     fence_column: str | None = None
+    fence_using: str | None = None
     path_of: PathOf = default_path_of
     statements: list[Statement] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)

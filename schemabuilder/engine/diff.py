@@ -35,6 +35,7 @@ from schemabuilder.engine.errors import Issue
 from schemabuilder.engine.facts import LiveFacts
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, rows_text
 from schemabuilder.engine.idents import quote_ident
+from schemabuilder.engine.normalize import default_fence_using
 from schemabuilder.engine.phases import LockMode, Phase, Statement, in_phase_order
 from schemabuilder.engine.renames import Renames, apply_renames
 from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
@@ -59,17 +60,26 @@ def diff(
     facts: LiveFacts,
     renames: Renames | None = None,
     fence_column: str | None = None,
+    fence_using: str | None = None,
     path_of: PathOf = default_path_of,
     max_locked_relations: int | None = None,
 ) -> DiffResult:
     """Everything it takes to turn ``live`` into ``desired`` in ``schema``.
 
     ``max_locked_relations`` caps how many relations one migration may lock; by default the
-    server's lock table (``facts.lock_capacity()``).
+    server's lock table (``facts.lock_capacity()``). ``fence_using`` is the fence predicate
+    (by default the seed's, on ``fence_column``).
     """
     renames = renames or Renames()
+    if fence_using is None and fence_column:
+        fence_using = default_fence_using(fence_column)  # the fence's default predicate
     ctx = DiffContext(
-        schema=schema, facts=facts, renames=renames, fence_column=fence_column, path_of=path_of
+        schema=schema,
+        facts=facts,
+        renames=renames,
+        fence_column=fence_column,
+        fence_using=fence_using,
+        path_of=path_of,
     )
     for old, new in sorted(renames.tables.items()):
         ctx.emit(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from schemabuilder.engine import fence
 from schemabuilder.engine.changes import Action, DiffContext, MemberChange
 from schemabuilder.engine.diff_members import pair_renames
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
@@ -84,30 +85,29 @@ def create_table_security(ctx: DiffContext, table: Table) -> None:
 
 
 class _Access:
-    """Hazard writers for one table's access changes."""
+    """Hazard writers for one table's access changes, and the fence's effective access.
+
+    The policy changes are walked one at a time over ``state`` (the live policies as they
+    stand after the changes so far); a step that makes the fence stop bounding a command or
+    role (``fence.py``), which it still does not bound at the end, is TENANT_FENCE_WEAKENED.
+    """
 
     def __init__(self, ctx: DiffContext, live: Table, desired: Table) -> None:
         self.ctx = ctx
         self.table = desired.name
         self.live = live
         self.desired = desired
-        fence = ctx.fence_column
-        self.fence = fence
-        self.fence_policies = {p.name for p in live.policies if fence and fence in p.columns}
-        self.fenced = bool(live.rls and self.fence_policies)
-        # A restrictive fence policy for every role and command keeps the fence whatever the
-        # permissive policies say.
-        self.restrictive_fence = (
-            any(
-                not p.permissive
-                and p.command == "ALL"
-                and p.roles == ("public",)
-                and fence in p.columns
-                for p in desired.policies
-            )
-            if fence
-            else False
+        self.fence = ctx.fence_column
+        self.predicate = ctx.fence_using
+        predicate = self.predicate
+        self.fenced = bool(
+            live.rls and predicate and fence.has_fence_policy(live.policies, predicate)
         )
+        self.roles = fence.roles_of(live.policies, desired.policies)
+        self.state: dict[str, Policy] = dict(live.policy_map)
+        self.lost: set[fence.Reach] = set()
+        if self.fenced and predicate:
+            self.lost = set(fence.weakened(live.policies, True, desired.policies, True, predicate))
 
     def access(self, message: str) -> Hazard:
         stats = self.ctx.stats(self.table)
@@ -129,14 +129,39 @@ class _Access:
             {**(stats.numbers() if stats else {}), "fence_column": self.fence},
         )
 
-    def unfenced_grant(self, policy: Policy) -> bool:
-        """A permissive policy on a fenced table that does not check the fence column."""
+    def step(self, before: Policy | None, after: Policy | None) -> list[fence.Reach]:
+        """Apply one policy change to ``state``; what it unfences for good (sorted)."""
+        old = list(self.state.values())
+        if before is not None:
+            self.state.pop(before.name, None)
+        if after is not None:
+            self.state[after.name] = after
+        if not self.lost or not self.predicate:
+            return []
+        was = fence.fenced_reaches(old, self.predicate, True, self.roles)
+        now = fence.fenced_reaches(list(self.state.values()), self.predicate, True, self.roles)
+        return sorted((was - now) & self.lost)
+
+    def checks_fence(self, policy: Policy) -> bool:
+        """A policy of a fenced table that checks the fence predicate."""
         return (
             self.fenced
-            and policy.permissive
-            and not self.restrictive_fence
-            and self.fence not in policy.columns
+            and self.predicate is not None
+            and fence.has_fence_policy([policy], self.predicate)
         )
+
+    def unfenced(self, lost: list[fence.Reach], what: str) -> list[Hazard]:
+        """TENANT_FENCE_WEAKENED for ``lost`` (nothing when empty)."""
+        if not lost:
+            return []
+        shown = "; ".join(r.text() for r in lost[:4])
+        more = f" and {len(lost) - 4} more" if len(lost) > 4 else ""
+        return [
+            self.weakened(
+                f"{what} on {self.table}: rows that do not match the tenant fence "
+                f"({self.fence}) become reachable for {shown}{more}"
+            )
+        ]
 
 
 def diff_policies(
@@ -172,21 +197,34 @@ def diff_policies(
         )
         del live_policies[old.name]
         live_policies[new.name] = new
-        if old.name in acc.fence_policies:
-            acc.fence_policies.add(new.name)
+        acc.step(old, new)
     for name in sorted(set(live_policies) | set(desired.policy_map)):
         before, after = live_policies.get(name), desired.policy_map.get(name)
         if before is None and after is not None:
-            _create(ctx, acc, after, _create_hazards(acc, after) if live.rls else [])
+            lost = acc.unfenced(acc.step(None, after), f"new policy {after.name}")
+            _create(ctx, acc, after, _create_hazards(acc, after) + lost if live.rls else [])
             changes.append(MemberChange("policy", name, Action.ADDED, None, after))
         elif after is None and before is not None:
-            _drop(ctx, acc, before, _drop_hazards(acc, before) if live.rls else [])
+            lost = acc.unfenced(acc.step(before, None), f"dropping policy {before.name}")
+            if not lost and acc.checks_fence(before):
+                # Even when what is left closes the table, a fence policy is not dropped
+                # without a second look: the next permissive policy would open it.
+                lost = [
+                    acc.weakened(
+                        f"drops fence policy {before.name} on {table}: its commands are no "
+                        f"longer checked against {acc.fence}"
+                    )
+                ]
+            _drop(ctx, acc, before, _drop_hazards(acc, before) + lost if live.rls else [])
             changes.append(MemberChange("policy", name, Action.DROPPED, before, None))
         elif before is not None and after is not None:
             uses_touched = bool(set(before.columns) & touched_columns)
             if before == after and not uses_touched:
                 continue
-            hazards = _alter_hazards(acc, before, after) if before != after and live.rls else []
+            lost = acc.unfenced(acc.step(before, after), f"policy {name} changes")
+            hazards = (
+                _alter_hazards(acc, before, after) + lost if before != after and live.rls else []
+            )
             if (
                 uses_touched
                 or before.command != after.command
@@ -264,15 +302,7 @@ def _create_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
             f"access narrows on {acc.table}: new restrictive policy {policy.name} "
             f"limits {what} for {who}"
         )
-    hazards = [acc.access(message)]
-    if acc.unfenced_grant(policy):
-        hazards.append(
-            acc.weakened(
-                f"new policy {policy.name} on {acc.table} grants {what} to {who} without "
-                f"checking {acc.fence}: tenants may reach each other's rows"
-            )
-        )
-    return hazards
+    return [acc.access(message)]
 
 
 def _drop_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
@@ -287,15 +317,7 @@ def _drop_hazards(acc: _Access, policy: Policy) -> list[Hazard]:
             f"access widens on {acc.table}: dropping restrictive policy {policy.name} "
             f"lifts a limit on {what} for {who}"
         )
-    hazards = [acc.access(message)]
-    if policy.name in acc.fence_policies:
-        hazards.append(
-            acc.weakened(
-                f"drops fence policy {policy.name} on {acc.table}: {what} for {who} is no "
-                f"longer checked against {acc.fence}"
-            )
-        )
-    return hazards
+    return [acc.access(message)]
 
 
 def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
@@ -316,49 +338,12 @@ def _alter_hazards(acc: _Access, before: Policy, after: Policy) -> list[Hazard]:
     if removed:
         notes.append(f"access {narrow_word} for {_who(removed)}")
     exprs_changed = before.using != after.using or before.with_check != after.with_check
-    # What each policy actually checks, per PostgreSQL: USING for rows read, updated or
-    # deleted; WITH CHECK (else USING) for rows written.
-    using_b, using_a = _effective_using(before), _effective_using(after)
-    check_b, check_a = _effective_check(before), _effective_check(after)
-    tenant_check_changed = (using_a is not None and using_a != using_b) or (
-        check_a is not None and check_a != check_b
-    )
     if exprs_changed:
         notes.append(
             f"the rows {_who(after.roles)} may {_what(new_cmds)} change (may widen or narrow)"
         )
     hazards.append(acc.access(f"policy {after.name} on {acc.table}: " + "; ".join(notes)))
-    if before.name in acc.fence_policies:
-        loosened = (
-            tenant_check_changed
-            or before.permissive != after.permissive
-            or (not before.permissive and (removed or old_cmds - new_cmds))
-        )
-        if loosened:
-            hazards.append(
-                acc.weakened(
-                    f"fence policy {after.name} on {acc.table} is loosened: its tenant check "
-                    "changes and may no longer hold"
-                )
-            )
-    elif acc.unfenced_grant(after) and (added or new_cmds - old_cmds or exprs_changed):
-        hazards.append(
-            acc.weakened(
-                f"policy {after.name} on {acc.table} grants {_what(new_cmds)} to "
-                f"{_who(after.roles)} without checking {acc.fence}"
-            )
-        )
     return hazards
-
-
-def _effective_using(policy: Policy) -> str | None:
-    return None if policy.command == "INSERT" else policy.using
-
-
-def _effective_check(policy: Policy) -> str | None:
-    if policy.command not in ("ALL", "INSERT", "UPDATE"):
-        return None
-    return policy.with_check if policy.with_check is not None else policy.using
 
 
 def _diff_rls(ctx: DiffContext, acc: _Access) -> list[MemberChange]:

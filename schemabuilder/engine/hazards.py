@@ -39,6 +39,7 @@ class HazardKind(StrEnum):
     RENAMES_OBJECT = "RENAMES_OBJECT"
     CHANGES_ACCESS = "CHANGES_ACCESS"
     TENANT_FENCE_WEAKENED = "TENANT_FENCE_WEAKENED"
+    ADOPTS_TABLE = "ADOPTS_TABLE"
     ACCESS_EXCLUSIVE_LOCK = "ACCESS_EXCLUSIVE_LOCK"
     TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
     BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
@@ -61,6 +62,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.RENAMES_OBJECT: "A table or column is renamed: clients using the old name break.",
     HazardKind.CHANGES_ACCESS: "Row level security or a policy changes who can see or write rows.",
     HazardKind.TENANT_FENCE_WEAKENED: "The tenant fence is weakened: tenants may see each other.",
+    HazardKind.ADOPTS_TABLE: "A table this tool did not create is changed for the first time.",
     HazardKind.ACCESS_EXCLUSIVE_LOCK: "A populated table is locked against reads and writes.",
     HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
     HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",

@@ -102,6 +102,8 @@ class NFence(_Frozen):
     column: str
     type: str
     using: str
+    # None: not stated (restrictive for new tables; plan keeps a live table's form).
+    mode: Literal["restrictive", "permissive"] | None = None
 
 
 class NTable(_Frozen):
@@ -162,7 +164,42 @@ def normalize_fence(fence: Fence | None) -> NFence:
         column, type_ = DEFAULT_FENCE_COLUMN, DEFAULT_FENCE_TYPE
         return NFence(column=column, type=type_, using=default_fence_using(column))
     column = snake_case(fence.column)
-    return NFence(column=column, type=fence.type, using=fence.using or default_fence_using(column))
+    return NFence(
+        column=column,
+        type=fence.type,
+        using=fence.using or default_fence_using(column),
+        mode=fence.mode,
+    )
+
+
+def fence_policy_names(table: str) -> tuple[str, str]:
+    """The restrictive fence's name and the default permissive policy's, for ``table``."""
+    return fit_identifier(f"{table}_tenant_fence"), fit_identifier(f"{table}_tenant_isolation")
+
+
+def fence_policies(table: str, fence: NFence) -> tuple[NPolicy, NPolicy]:
+    """The restrictive fence and the default permissive policy of ``table``.
+
+    A restrictive policy alone grants nothing (PostgreSQL needs one permissive policy to let
+    a row through), so the permissive one is there when the table declares no policy.
+    """
+    fence_name, isolation_name = fence_policy_names(table)
+    restrictive = NPolicy(
+        name=fence_name,
+        command="ALL",
+        roles=("public",),
+        using=fence.using,
+        with_check=fence.using,
+        permissive=False,
+    )
+    permissive = NPolicy(
+        name=isolation_name,
+        command="ALL",
+        roles=("public",),
+        using=fence.using,
+        with_check=fence.using,
+    )
+    return restrictive, permissive
 
 
 def auto_columns(fence: NFence) -> tuple[NColumn, ...]:
@@ -266,18 +303,18 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
 
     policies: tuple[NPolicy, ...] = ()
     if table.rls is not False:
-        if table.policies:
-            policies = tuple(_policy(p) for p in table.policies)
-        else:
-            policies = (
-                NPolicy(
-                    name=fit_identifier(f"{name}_tenant_isolation"),
-                    command="ALL",
-                    roles=("public",),
-                    using=fence.using,
-                    with_check=fence.using,
-                ),
-            )
+        restrictive, permissive = fence_policies(name, fence)
+        declared_policies = tuple(_policy(p) for p in table.policies)
+        policies = declared_policies or (permissive,)
+        # Declared policies replace the permissive default; the restrictive fence stays
+        # (unless the blueprint declares it itself, as as_payload writes it back). A table
+        # without the fence column (its own policies, auto_columns off) is not fenced.
+        if (
+            fence.mode != "permissive"
+            and fence.column in present
+            and all(p.name != restrictive.name for p in policies)
+        ):
+            policies = (restrictive, *policies)
     normalized = NTable(
         name=name,
         comment=table.comment,
@@ -395,7 +432,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         "schema_version": bp.schema_version,
         "description": bp.description,
         "force_apply": bp.force_apply,
-        "fence": bp.fence.model_dump(),
+        "fence": bp.fence.model_dump(exclude_none=True),
         "auto_columns": False,
         "tables": tables,
     }

@@ -18,6 +18,7 @@ from schemabuilder.engine.normalize import (
     NormalizedBlueprint,
     NTable,
     auto_columns,
+    fence_policies,
 )
 
 
@@ -100,18 +101,18 @@ class BlueprintPaths:
         base = self.table(table)
         if t is None:
             return base
-        names = [p.name for p in t.policies]
+        restrictive, permissive = fence_policies(t.name, self.bp.fence)
+        policies = list(t.policies)
+        fence_path = f"{self.prefix}.fence.using"
+        if policies and policies[0] == restrictive:
+            if name == restrictive.name:
+                return fence_path
+            policies = policies[1:]  # added by normalization: declared ones come after it
+        names = [p.name for p in policies]
         if name not in names:
             return base
-        fence_policy = f"{t.name}_tenant_isolation"
-        only = t.policies[0]
-        if (
-            len(t.policies) == 1
-            and only.name == fence_policy
-            and only.using == self.bp.fence.using
-            and only.with_check == self.bp.fence.using
-        ):
-            return f"{self.prefix}.fence.using"
+        if policies == [permissive]:
+            return fence_path
         path = f"{base}.policies[{names.index(name)}]"
         return f"{path}.{key}" if key else path
 

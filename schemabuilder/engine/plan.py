@@ -13,6 +13,7 @@ Everything runs in one transaction that is rolled back: planning changes nothing
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from schemabuilder.engine.changes import TableChange
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.facts import PgFacts
+from schemabuilder.engine.fence import keep_live_forms
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.idents import quote_ident
 from schemabuilder.engine.live_calls import check_calls
@@ -160,6 +162,8 @@ def plan(
         ).fetchone()
         schema_exists = bool(row and row[0])
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
+        bp = keep_live_forms(bp, live)
+        paths = BlueprintPaths(bp)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
@@ -172,12 +176,14 @@ def plan(
             facts=facts,
             renames=renames,
             fence_column=bp.fence.column,
+            fence_using=bp.fence.using,
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
         )
+        adopted = _adopted(bp, live, renames, managed)
+        statements = _mark_adoptions(result.statements, adopted, facts)
     if result.issues:
         raise BlueprintInvalid(result.issues)
-    statements = result.statements
     if statements:
         setup = [
             Statement(
@@ -215,6 +221,45 @@ def plan(
         server_version=conn.info.server_version,
         base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
     )
+
+
+def _adopted(
+    bp: NormalizedBlueprint, live: Snapshot, renames: Renames, managed: Collection[str]
+) -> dict[str, str]:
+    """Blueprint tables (desired name -> live name) that exist live but are not managed."""
+    sources = {new: old for old, new in renames.tables.items()}
+    out: dict[str, str] = {}
+    for table in bp.tables:
+        source = sources.get(table.name, table.name)
+        if live.table(source) is not None and source not in managed:
+            out[table.name] = source
+    return out
+
+
+def _mark_adoptions(
+    statements: tuple[Statement, ...], adopted: dict[str, str], facts: PgFacts
+) -> tuple[Statement, ...]:
+    """ADOPTS_TABLE on the first statement of each adopted table that changes.
+
+    A table the tool did not create may be used in ways its blueprint does not show (other
+    roles, other applications): the first change to it gets a second person's review.
+    """
+    out = list(statements)
+    for name, source in sorted(adopted.items()):
+        at = next((i for i, s in enumerate(out) if s.table == name), None)
+        if at is None:
+            continue  # nothing changes on it: nothing to adopt yet
+        stats = facts.table_stats(name)
+        hazard = Hazard(
+            HazardKind.ADOPTS_TABLE,
+            Severity.DANGER,
+            f"table {source} exists on the target but this tool did not create it: this is "
+            "the first change to it here; check who else uses it before applying",
+            name,
+            stats.numbers() if stats else {},
+        )
+        out[at] = dataclasses.replace(out[at], hazards=(hazard, *out[at].hazards))
+    return tuple(out)
 
 
 def _live_state(

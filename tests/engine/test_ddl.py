@@ -84,22 +84,24 @@ def test_each_valid_example_creates_its_schema_on_postgres(
         assert {i.name for i in table.indexes} <= indexes
 
 
-def test_the_seed_table_gets_the_fence_policy_on_both_using_and_with_check(
+def test_the_seed_table_gets_the_restrictive_fence_and_a_permissive_policy(
     conn: psycopg.Connection[Any],
 ) -> None:
     bp = validate_payload(VALID_PAYLOADS["seed_patients"])
     _apply(conn, render_ddl(bp, SCHEMA))
 
-    row = conn.execute(
-        "SELECT policyname, cmd, roles::text, qual, with_check FROM pg_policies "
-        "WHERE schemaname = %s",
+    rows = conn.execute(
+        "SELECT policyname, permissive, cmd, roles::text, qual, with_check FROM pg_policies "
+        "WHERE schemaname = %s ORDER BY policyname",
         [SCHEMA],
-    ).fetchone()
-    assert row is not None
-    name, cmd, roles, qual, with_check = row
-    assert (name, cmd, roles) == ("patients_tenant_isolation", "ALL", "{public}")
-    assert "current_setting('app.current_tenant_id'" in qual
-    assert qual == with_check
+    ).fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("patients_tenant_fence", "RESTRICTIVE", "ALL", "{public}"),
+        ("patients_tenant_isolation", "PERMISSIVE", "ALL", "{public}"),
+    ]
+    for *_, qual, with_check in rows:
+        assert "current_setting('app.current_tenant_id'" in qual
+        assert qual == with_check
 
 
 def test_it_names_constraints_like_postgres_and_fits_long_ones_in_63_bytes(

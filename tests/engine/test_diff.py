@@ -180,7 +180,8 @@ def test_a_new_permissive_policy_without_the_fence_weakens_it() -> None:
     assert "PUBLIC" in access.message and "SELECT" in access.message
     fence = next(h for h in hazards if h.kind is HazardKind.TENANT_FENCE_WEAKENED)
     assert fence.severity is Severity.DANGER
-    assert "without checking tenant_id" in fence.message
+    assert "tenant fence (tenant_id)" in fence.message
+    assert "SELECT (reads) for any role" in fence.message
 
 
 def test_a_restrictive_fence_for_everyone_keeps_the_fence_whatever_else_is_added() -> None:

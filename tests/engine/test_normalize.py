@@ -60,16 +60,15 @@ def test_the_seed_patients_table_normalizes_exactly_to_the_seed_normalized_table
     assert seed_shape(table) == json.loads(SEED_NORMALIZED_TABLE.read_text())
 
 
-def test_the_seed_table_gets_the_tenant_isolation_policy_for_all_commands() -> None:
+def test_the_seed_table_gets_the_restrictive_fence_and_tenant_isolation_for_all_commands() -> None:
     (table,) = validate_payload(payload()).tables
-    (policy,) = table.policies
     fence = "tenant_id::text = current_setting('app.current_tenant_id', true)"
-    assert (policy.name, policy.command, policy.roles) == (
-        "patients_tenant_isolation",
-        "ALL",
-        ("public",),
-    )
-    assert policy.using == policy.with_check == fence
+    assert [(p.name, p.command, p.roles, p.permissive) for p in table.policies] == [
+        ("patients_tenant_fence", "ALL", ("public",), False),
+        ("patients_tenant_isolation", "ALL", ("public",), True),
+    ]
+    for policy in table.policies:
+        assert policy.using == policy.with_check == fence
     assert table.rls is True
 
 
@@ -130,7 +129,7 @@ def test_names_become_snake_case_everywhere() -> None:
         "nulls": None,
     }
     assert visits.unique == (("visit_date", "patient_id"),)
-    assert visits.policies[0].name == "own_visits"
+    assert [p.name for p in visits.policies] == ["patient_visits_tenant_fence", "own_visits"]
 
 
 def test_auto_columns_come_first_in_order_and_a_declared_one_is_kept_as_declared() -> None:
@@ -188,14 +187,18 @@ def test_a_custom_fence_drives_the_column_and_the_policy() -> None:
     assert table.policies[0].using == bp.fence.using
 
 
-def test_declared_policies_replace_the_fence_policy() -> None:
+def test_declared_policies_replace_the_permissive_default_and_the_fence_stays() -> None:
     data = payload()
     data["tables"][0]["policies"] = [
         {"name": "readers", "command": "select", "roles": ["Authenticated"], "using": "true"}
     ]
     (table,) = validate_payload(data).tables
-    (policy,) = table.policies
+    fence, policy = table.policies
+    assert (fence.name, fence.permissive) == ("patients_tenant_fence", False)
     assert (policy.name, policy.command, policy.roles) == ("readers", "SELECT", ("authenticated",))
+    data["fence"] = {"mode": "permissive"}
+    (permissive,) = validate_payload(data).tables
+    assert [p.name for p in permissive.policies] == ["readers"]
 
 
 def test_key_order_white_space_and_name_casing_do_not_change_the_hash() -> None:
