@@ -203,6 +203,9 @@ WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "5"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
 # Exponential backoff: the n-th retry waits BASE ** n seconds (5, 25, 125, 625, 3125 s).
 WEBHOOK_RETRY_BASE_S = int(os.environ.get("WEBHOOK_RETRY_BASE_S", "5"))
+# Webhooks go to public addresses only (SSRF: never to this machine, the cloud's metadata
+# service or the private network); 1 allows private addresses, for development only.
+WEBHOOK_ALLOW_PRIVATE = env_bool("SB_WEBHOOK_ALLOW_PRIVATE")
 # Admin lists count matches up to this many and then say "more than": COUNT(*) over a
 # million audit rows would cost more than the page itself.
 AUDIT_ADMIN_COUNT_LIMIT = int(os.environ.get("AUDIT_ADMIN_COUNT_LIMIT", "10000"))
