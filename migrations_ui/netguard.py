@@ -79,17 +79,21 @@ def address_problem(ip: IPAddress) -> str | None:
             ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
         embedded = _embedded_ipv4(ip)
         if embedded is not None:
+            # Judged by the IPv4 address it reaches (the IPv6 range itself is "reserved").
             inner = address_problem(embedded)
-            if inner is not None:
-                return inner.replace(" address", " IPv4 address written as IPv6")
+            return (
+                None
+                if inner is None
+                else inner.replace(" address", " IPv4 address written as IPv6")
+            )
     # Most specific first: 127.0.0.1 is also "private" to the ipaddress module.
     for attribute, kind in (
         ("is_unspecified", "unspecified"),
         ("is_loopback", "loopback"),
         ("is_link_local", "link-local"),
         ("is_multicast", "multicast"),
-        ("is_private", "private"),
         ("is_reserved", "reserved"),
+        ("is_private", "private"),
     ):
         if getattr(ip, attribute):
             return f"{kind} address"
