@@ -281,3 +281,24 @@ def test_filter_choices_stay_few_until_a_tenant_is_picked(carol, history, monkey
     response = client.get(changelist, {"actor": "alice"})
     assert {e.actor_name for e in response.context["cl"].result_list} == {"alice"}
     assert "actor=alice" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "value", ["=1+1", " =1+1", "\n=cmd|' /C calc'!A0", "\t@SUM(A1)", "  \r\n+1", "\t", "\rx", "-2"]
+)
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(value):
+    from migrations_ui.admin_csv import _cell
+
+    assert _cell(value) == "'" + value
+
+
+def test_csv_cells_of_plain_text_stay_as_they_are():
+    from migrations_ui.admin_csv import _cell
+
+    assert [_cell(v) for v in ["alice", " a = b", "1.0", None, 3]] == [
+        "alice",
+        " a = b",
+        "1.0",
+        "",
+        3,
+    ]
