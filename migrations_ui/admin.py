@@ -26,6 +26,7 @@ from migrations_ui.admin_csv import CsvExportMixin
 from migrations_ui.admin_tools import (
     ActionFilter,
     ReadOnlyAdmin,
+    SafeActionsMixin,
     actor_filter,
     change_link,
     change_link_by_id,
@@ -61,28 +62,28 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ["slug", "name", "created_at"]
     search_fields = ["slug", "name"]
     inlines = [TargetInline, MembershipInline]
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ["tenant", "environment", "connection_alias", "schema_name", "is_default"]
     list_filter = ["environment", "is_default"]
     search_fields = ["tenant__slug", "environment", "connection_alias"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ["user", "tenant", "role"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__username", "tenant__slug"]
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = ["worker", "beat_at"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]

@@ -25,7 +25,11 @@ CHUNK = 2_000
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    # Spreadsheets skip leading white space and line breaks before reading a formula, so
+    # " =cmd" and "\n=cmd" are formulas too.
+    if isinstance(value, str) and value.lstrip(" \n\r\t\v\f").startswith(_FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, str) and value[:1] in ("\t", "\r"):
         return "'" + value
     return value
 

@@ -22,14 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -87,7 +88,21 @@ def tenant_id_of(obj: Model, path: str) -> int | None:
     return getattr(current, f"{last}_id", None)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+class SafeActionsMixin:
+    """An action POST whose selection is not a list of ids (empty, or crafted) is a 400, not
+    the 500 Django gives when it casts ``_selected_action`` to the primary key's type."""
+
+    def response_action(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                pk.to_python(value)
+        except ValidationError:
+            return HttpResponseBadRequest("The selection is not a list of ids: pick rows.")
+        return super().response_action(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class TenantScopedAdmin(SafeActionsMixin, admin.ModelAdmin):
     """Superusers see every row; tenant admins the rows of the tenants they administer.
 
     ``tenant_path`` is the lookup from the model to its tenant. View permission comes from

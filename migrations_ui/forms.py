@@ -17,7 +17,13 @@ from django.db.models import Q, QuerySet
 
 from migrations_ui.json_lines import line_of, path_lines
 from migrations_ui.models import Proposal, ProposalStatus, Target, Tenant
-from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
+from schemabuilder.engine import (
+    BlueprintInvalid,
+    Issue,
+    ValidatedEnvelope,
+    json_text,
+    validate_envelope,
+)
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 
@@ -66,7 +72,9 @@ def check_blueprint(text: str, tenant: str, environment: str, force: bool) -> Ch
         )
         return Checked(text, None, None, [issue], True)
     try:
-        data = json.loads(text)
+        data = json_text.loads(text)
+    except BlueprintInvalid as exc:
+        return Checked(text, None, None, shown_issues(exc.issues, text, bare_payload=False), True)
     except json.JSONDecodeError as exc:
         message = f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         return Checked(text, None, None, [ShownIssue("(json)", message, exc.lineno)], True)

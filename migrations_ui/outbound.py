@@ -10,7 +10,10 @@ The flow, and why each step is where it is:
    here: a slow or dead endpoint never slows the change that caused the event.
 3. The job (``deliver_webhook``) makes one attempt: a JSON POST signed with HMAC-SHA256 over
    ``f"{timestamp}.{body}"`` (headers ``X-Signature: sha256=<hex>`` and
-   ``X-Signature-Timestamp``), a short timeout, redirects refused. Every attempt is appended to
+   ``X-Signature-Timestamp``), a short timeout, redirects refused, sent only to a public
+   address, resolved once and connected to as resolved (``migrations_ui.netguard``: a URL
+   that leads to this machine or the private network is refused, and nothing is sent or
+   shown of it). Every attempt is appended to
    ``WebhookDelivery.attempts``. A failure raises ``DeliveryFailed`` and procrastinate's
    ``RetryStrategy`` runs the job again later (exponential backoff, bounded attempts); the last
    failure marks the delivery failed.
@@ -26,11 +29,10 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -47,6 +49,7 @@ from migrations_ui.models.integrations import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from migrations_ui.netguard import Unresolvable, UnsafeDestination, pinned_request, resolve
 
 log = logging.getLogger(__name__)
 
@@ -249,16 +252,6 @@ def verify_signature(
 # ---- delivering: one attempt per job run ------------------------------------------------------
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect would send the signed event to a host the tenant admin never named."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_RefuseRedirects)
-
-
 def deliver(delivery_id: int) -> str:
     """Make one attempt at a delivery and log it. Returns the delivery's status.
 
@@ -271,8 +264,13 @@ def deliver(delivery_id: int) -> str:
     endpoint = delivery.endpoint
     attempt_no = len(delivery.attempts or []) + 1
     started = time.monotonic()
+    refused = not endpoint.is_active
     if endpoint.is_active:
-        status_code, error, excerpt = _post(endpoint, delivery, attempt_no)
+        try:
+            status_code, error, excerpt = _post(endpoint, delivery, attempt_no)
+        except UnsafeDestination as exc:
+            # Nothing was sent: no answer to show. Retrying cannot make the address public.
+            status_code, error, excerpt, refused = None, f"Refused: the URL {exc}.", "", True
     else:
         status_code, error, excerpt = None, "The endpoint is disabled.", ""
     ok = status_code is not None and 200 <= status_code < 300
@@ -284,7 +282,7 @@ def deliver(delivery_id: int) -> str:
         "ms": round((time.monotonic() - started) * 1000, 1),
         "response": excerpt,
     }
-    final = not ok and (attempt_no >= settings.WEBHOOK_MAX_ATTEMPTS or not endpoint.is_active)
+    final = not ok and (attempt_no >= settings.WEBHOOK_MAX_ATTEMPTS or refused)
     if ok:
         status = DeliveryStatus.SUCCEEDED
     else:
@@ -301,34 +299,59 @@ def deliver(delivery_id: int) -> str:
 def _post(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, attempt_no: int
 ) -> tuple[int | None, str, str]:
-    """(status code or None, error, response excerpt) of one signed POST."""
+    """(status code or None, error, response excerpt) of one signed POST.
+
+    The host is resolved here, checked (``netguard``) and the request goes to that address;
+    ``UnsafeDestination`` is raised before anything is sent when it is not public.
+    """
+    try:
+        destination = resolve(endpoint.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+    except Unresolvable as exc:
+        return None, f"Cannot resolve the host: {exc}", ""
+    url, host_header, extensions = pinned_request(destination)
     body = body_bytes(delivery.payload)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Signature": sign(endpoint.secret, timestamp, body),
-            "X-Signature-Timestamp": timestamp,
-            "X-Event-Id": delivery.event_id,
-            "X-Event-Type": delivery.event_type,
-            "X-Delivery-Id": str(delivery.pk),
-            "X-Delivery-Attempt": str(attempt_no),
-        },
-    )
-    try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_S) as response:
-            excerpt = response.read(RESPONSE_EXCERPT).decode("utf-8", "replace")
-            return response.status, "", excerpt
-    except urllib.error.HTTPError as exc:
-        excerpt = exc.read(RESPONSE_EXCERPT).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, f"HTTP {exc.code} {exc.reason}", excerpt
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, f"{type(exc).__name__}: {reason}", ""
+    headers = {
+        **host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Signature": sign(endpoint.secret, timestamp, body),
+        "X-Signature-Timestamp": timestamp,
+        "X-Event-Id": delivery.event_id,
+        "X-Event-Type": delivery.event_type,
+        "X-Delivery-Id": str(delivery.pk),
+        "X-Delivery-Attempt": str(attempt_no),
+    }
+    # No proxy from the environment (it would resolve the name again, elsewhere) and no
+    # redirects: a redirect would send the signed event to a host nobody checked.
+    with httpx.Client(
+        trust_env=False, follow_redirects=False, timeout=settings.WEBHOOK_TIMEOUT_S
+    ) as client:
+        try:
+            with client.stream(
+                "POST", url, content=body, headers=headers, extensions=extensions
+            ) as response:
+                excerpt = _excerpt(response)
+        except httpx.TimeoutException as exc:
+            return None, f"{type(exc).__name__}: timed out after {settings.WEBHOOK_TIMEOUT_S} s", ""
+        except (httpx.HTTPError, OSError) as exc:
+            return None, f"{type(exc).__name__}: {exc}", ""
+    code = response.status_code
+    if 200 <= code < 300:
+        return code, "", excerpt
+    if response.is_redirect:
+        return code, f"HTTP {code} {response.reason_phrase}: redirects are not followed", excerpt
+    return code, f"HTTP {code} {response.reason_phrase}", excerpt
+
+
+def _excerpt(response: httpx.Response) -> str:
+    """The first ``RESPONSE_EXCERPT`` bytes of the answer; the rest is never read."""
+    kept = b""
+    for chunk in response.iter_raw():
+        kept += chunk
+        if len(kept) >= RESPONSE_EXCERPT:
+            break
+    return kept[:RESPONSE_EXCERPT].decode("utf-8", "replace")
 
 
 def _log_attempt(delivery_id: int, attempt: dict[str, Any], status: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 
 from django.utils.csp import CSP
 
@@ -203,6 +204,31 @@ WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S", "5"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
 # Exponential backoff: the n-th retry waits BASE ** n seconds (5, 25, 125, 625, 3125 s).
 WEBHOOK_RETRY_BASE_S = int(os.environ.get("WEBHOOK_RETRY_BASE_S", "5"))
+# Webhooks go to public addresses only (SSRF: never to this machine, the cloud's metadata
+# service or the private network); 1 allows private addresses, for development only.
+WEBHOOK_ALLOW_PRIVATE = env_bool("SB_WEBHOOK_ALLOW_PRIVATE")
 # Admin lists count matches up to this many and then say "more than": COUNT(*) over a
 # million audit rows would cost more than the page itself.
 AUDIT_ADMIN_COUNT_LIMIT = int(os.environ.get("AUDIT_ADMIN_COUNT_LIMIT", "10000"))
+
+# ---- Login throttling (django-axes) ----
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, both logins
+# (/login/ and /admin/login/) refuse that pair, the right password too, for the cool-off.
+# API tokens never go through authenticate(): they are not throttled here.
+INSTALLED_APPS = [*INSTALLED_APPS, "axes"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Last: it turns the lockout flag set during the request into the lockout page.
+MIDDLEWARE = [*MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+AXES_FAILURE_LIMIT = int(os.environ.get("SB_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("SB_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+if env_bool("BEHIND_PROXY"):
+    # The right-most X-Forwarded-For entry is the one our proxy added; the others are the
+    # client's to invent.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "right-most"

@@ -3,13 +3,14 @@ may wait."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from migrations_ui.api.errors import ApiError, invalid
+from schemabuilder.engine import json_text
+from schemabuilder.engine.errors import BlueprintInvalid
 
 
 def max_wait() -> int:
@@ -46,7 +47,9 @@ def read_json_body(request: HttpRequest) -> Any:
             "The request has no body.",
         )
     try:
-        return json.loads(raw)
+        return json_text.loads(raw)
+    except BlueprintInvalid as exc:
+        raise invalid(exc.as_dicts(), "The body has duplicate keys.") from None
     except RecursionError:
         raise invalid(
             [{"path": "(body)", "message": "is nested too deeply to read"}],

@@ -12,6 +12,8 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
+from migrations_ui.netguard import Unresolvable, UnsafeDestination, resolve
+
 TOKEN_PREFIX = "sab_"
 
 
@@ -111,9 +113,23 @@ class WebhookEndpoint(models.Model):
         return f"{self.tenant.slug} → {self.url}"
 
     def clean(self) -> None:
+        """Refuse unknown event types, and a URL that leads to a non-public address (SSRF;
+        checked again before every delivery, since DNS may change). A name that does not
+        resolve now is accepted: it leads nowhere yet, and delivery checks it again."""
+        errors: dict[str, str] = {}
         unknown = sorted(set(self.event_types or []) - set(EventType.values))
         if unknown:
-            raise ValidationError({"event_types": f"Unknown event types: {', '.join(unknown)}."})
+            errors["event_types"] = f"Unknown event types: {', '.join(unknown)}."
+        if self.url:
+            try:
+                http_url_validator(self.url)
+                resolve(self.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+            except (ValidationError, Unresolvable):
+                pass  # the field's own validator reports a malformed URL
+            except UnsafeDestination as exc:
+                errors["url"] = f"This URL {exc}."
+        if errors:
+            raise ValidationError(errors)
 
     def wants(self, event_type: str) -> bool:
         """Whether this endpoint subscribes to ``event_type`` (an empty list means all)."""

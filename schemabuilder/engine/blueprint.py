@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemabuilder.engine import allowlist, fragments
-from schemabuilder.engine.idents import name_problem
+from schemabuilder.engine.idents import SYSTEM_COLUMNS, name_problem, snake_case
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
@@ -58,6 +58,16 @@ def _name(value: str) -> str:
     problem = name_problem(value)
     if problem:
         raise ValueError(problem)
+    return value
+
+
+def _column_name(value: str) -> str:
+    if snake_case(value) in SYSTEM_COLUMNS:
+        raise ValueError(
+            f"'{value}' is the name of a PostgreSQL system column ("
+            f"{', '.join(sorted(SYSTEM_COLUMNS))}), which every table already has: "
+            "choose another name"
+        )
     return value
 
 
@@ -211,6 +221,7 @@ def _timestamp(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_name)]
+ColumnName = Annotated[str, AfterValidator(_name), AfterValidator(_column_name)]
 RoleName = Annotated[str, AfterValidator(_role)]
 TypeName = Annotated[str, AfterValidator(_type)]
 # Each kind of expression has its own allowlist of what it may call (``allowlist``).
@@ -242,7 +253,7 @@ class ColumnReference(_Model):
 
 
 class Column(_Model):
-    name: Name
+    name: ColumnName
     type: TypeName
     not_null: bool = False
     primary_key: bool = False
@@ -308,7 +319,7 @@ class Table(_Model):
 class Fence(_Model):
     """The multi-tenant fence: the column every table carries and the policy expression."""
 
-    column: Name = DEFAULT_FENCE_COLUMN
+    column: ColumnName = DEFAULT_FENCE_COLUMN
     type: TypeName = DEFAULT_FENCE_TYPE
     using: PolicyExpression | None = None  # derived from ``column`` when absent
     # restrictive: a RESTRICTIVE fence policy no permissive policy can widen (new tables);

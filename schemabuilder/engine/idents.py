@@ -8,6 +8,9 @@ from functools import lru_cache
 
 from pglast import keywords
 
+# Every table has these hidden columns (PostgreSQL 12+; oid is an ordinary name since
+# WITH OIDS went away): a column of the same name is refused by CREATE TABLE.
+SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"})
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
 # PostgreSQL's quote_ident() leaves only unreserved keywords bare; every other keyword

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.http import HttpRequest
 from django.test import Client
 
 from migrations_ui.models import ApiToken, Proposal
@@ -103,7 +104,7 @@ def test_the_token_acts_as_its_user(people, token_for):
 
 def test_a_browser_session_needs_the_csrf_token_for_writes(people):
     browser = Client(enforce_csrf_checks=True)
-    assert browser.login(username="alice", password=PASSWORD)
+    assert browser.login(request=HttpRequest(), username="alice", password=PASSWORD)
     assert browser.get("/api/v1/me").status_code == 200  # reads need no CSRF token
     refused = browser.post("/api/v1/proposals", seed_envelope(), content_type="application/json")
     assert refused.status_code == 403

@@ -204,7 +204,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Callable[..., Receiver]]:
+def receiver(settings: Any) -> Iterator[Callable[..., Receiver]]:
+    # The receiver listens on 127.0.0.1, which webhooks refuse unless private addresses are
+    # allowed (as for development); a worker process needs SB_WEBHOOK_ALLOW_PRIVATE=1 too.
+    settings.WEBHOOK_ALLOW_PRIVATE = True
     servers: list[tuple[ThreadingHTTPServer, Receiver]] = []
 
     def start(

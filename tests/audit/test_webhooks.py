@@ -204,7 +204,7 @@ def test_the_worker_retries_with_backoff_until_the_receiver_answers(
     make_proposal(tenant, alice)  # committed: announced
     delivery = WebhookDelivery.objects.get()
     # No waiting between attempts in this test: 0 ** n seconds of backoff.
-    workers.start(extra_env={"WEBHOOK_RETRY_BASE_S": "0"})
+    workers.start(extra_env={"WEBHOOK_RETRY_BASE_S": "0", "SB_WEBHOOK_ALLOW_PRIVATE": "1"})
 
     def done() -> bool:
         delivery.refresh_from_db()
@@ -228,7 +228,7 @@ def test_the_worker_retries_with_backoff_until_the_receiver_answers(
 def test_a_dead_endpoint_never_holds_up_the_apply(people, receiver, workers, target_url):
     hook = receiver([200], hold=True)  # takes every request and answers none
     endpoint_for(people.tenant, hook.url)
-    workers.start(extra_env={"WEBHOOK_TIMEOUT_S": "120"})
+    workers.start(extra_env={"WEBHOOK_TIMEOUT_S": "120", "SB_WEBHOOK_ALLOW_PRIVATE": "1"})
     proposal = submit(user=people.alice, envelope=seed_envelope(), source=Source.API).proposal
 
     def applied() -> bool:

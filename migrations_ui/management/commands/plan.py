@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from migrations_ui.targets import target_url
-from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
+from schemabuilder.engine import BlueprintInvalid, json_text, validate_envelope, validate_payload
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.safe_errors import safe_message
@@ -57,7 +57,9 @@ class Command(BaseCommand):
     ) -> None:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text()
         try:
-            data = json.loads(raw)
+            data = json_text.loads(raw)
+        except BlueprintInvalid as exc:
+            self._invalid([(i.path, i.message) for i in exc.issues], format)
         except json.JSONDecodeError as exc:
             self._invalid([("(root)", f"Not JSON: {exc}. Fix the syntax and try again.")], format)
         try:

@@ -15,7 +15,7 @@ from migrations_ui.context import request_id
 from migrations_ui.contract import contract_status, output_contract
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
-from schemabuilder.engine import BlueprintInvalid
+from schemabuilder.engine import BlueprintInvalid, json_text
 
 # Exit codes, as for `plan`, plus 4 for failed.
 EXIT = {"noop": 0, "applied": 2, "queued": 2, "blocked": 3, "pending_approval": 3, "failed": 4}
@@ -55,7 +55,16 @@ class Command(BaseCommand):
     ) -> None:
         raw = sys.stdin.read() if file == "-" else Path(file).read_text()
         try:
-            envelope = json.loads(raw)
+            envelope = json_text.loads(raw)
+        except BlueprintInvalid as exc:
+            self._fail(
+                1,
+                {
+                    "error": "invalid",
+                    "message": "The blueprint has duplicate keys.",
+                    "errors": exc.as_dicts(),
+                },
+            )
         except json.JSONDecodeError as exc:
             self._fail(1, {"error": "invalid_json", "message": f"Not JSON: {exc}"})
         if isinstance(envelope, dict) and "payload" not in envelope:
