@@ -9,6 +9,10 @@ CREATE TABLE public.accounts (
     CONSTRAINT accounts_pkey PRIMARY KEY (id)
 );
 ALTER TABLE public.account_user ADD CONSTRAINT account_user_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id);
+CREATE POLICY account_user_tenant_fence ON public.account_user AS RESTRICTIVE
+    FOR ALL TO PUBLIC
+    USING (account_id::text = current_setting('app.current_tenant_id', true))
+    WITH CHECK (account_id::text = current_setting('app.current_tenant_id', true));
 CREATE POLICY owner_deletes ON public.account_user
     FOR DELETE TO PUBLIC
     USING (user_id != (select primary_owner_user_id from accounts where account_id = accounts.id));

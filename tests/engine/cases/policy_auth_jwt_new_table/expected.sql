@@ -15,10 +15,10 @@ CREATE POLICY anon_read ON public.templates
     USING (false);
 CREATE POLICY app_isolation ON public.templates
     FOR ALL TO authenticated
-    USING (tenant_id::text = current_setting('app.current_tenant_id'::text, true) AND app_code = (auth.jwt() ->> 'app_code'::text))
-    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id'::text, true));
+    USING (tenant_id::text = current_setting('app.current_tenant_id', true) AND app_code = auth.jwt() ->> 'app_code')
+    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id', true));
 CREATE POLICY templates_tenant_fence ON public.templates AS RESTRICTIVE
     FOR ALL TO PUBLIC
-    USING (tenant_id::text = current_setting('app.current_tenant_id'::text, true))
-    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id'::text, true));
+    USING (tenant_id::text = current_setting('app.current_tenant_id', true))
+    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id', true));
 ALTER TABLE public.templates ENABLE ROW LEVEL SECURITY;

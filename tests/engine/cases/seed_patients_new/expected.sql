@@ -15,8 +15,8 @@ CREATE INDEX idx_patients_phone ON public.patients USING btree (phone);
 CREATE INDEX idx_patients_tenant_id ON public.patients USING btree (tenant_id);
 CREATE POLICY patients_tenant_fence ON public.patients AS RESTRICTIVE
     FOR ALL TO PUBLIC
-    USING (tenant_id::text = current_setting('app.current_tenant_id'::text, true))
-    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id'::text, true));
+    USING (tenant_id::text = current_setting('app.current_tenant_id', true))
+    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id', true));
 CREATE POLICY patients_tenant_isolation ON public.patients
     FOR ALL TO PUBLIC
     USING (tenant_id::text = current_setting('app.current_tenant_id', true))

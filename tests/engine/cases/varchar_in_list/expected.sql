@@ -9,4 +9,8 @@ CREATE INDEX tenant_active_idx ON public.tenant (tenant_id) WHERE (status IN ('A
 CREATE POLICY tenant_isolation_policy ON public.tenant
     FOR ALL TO PUBLIC
     USING (tenant_id = current_setting('app.current_tenant')::UUID AND status IN ('Active', 'Suspended'));
+CREATE POLICY tenant_tenant_fence ON public.tenant AS RESTRICTIVE
+    FOR ALL TO PUBLIC
+    USING (tenant_id::text = current_setting('app.current_tenant_id', true))
+    WITH CHECK (tenant_id::text = current_setting('app.current_tenant_id', true));
 ALTER TABLE public.tenant ENABLE ROW LEVEL SECURITY;
