@@ -82,6 +82,32 @@ def quote_literal(text: str) -> str:
     return "'" + quoted + "'"
 
 
+def _clip(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` of at most ``limit`` UTF-8 bytes (whole characters)."""
+    return text.encode()[:limit].decode(errors="ignore")
+
+
+def object_name(name1: str, name2: str | None, label: str | None) -> str:
+    """The name PostgreSQL itself makes for a constraint or index (``makeObjectName``):
+    ``name1_name2_label``, shortening the longer of ``name1`` and ``name2`` a byte at a time
+    until it fits in 63 bytes. Schemas written by hand carry these names, so a blueprint
+    that describes one must arrive at the same."""
+    overhead = (1 if name2 is not None else 0) + (len(label.encode()) + 1 if label else 0)
+    available = MAX_IDENTIFIER_BYTES - overhead
+    len1, len2 = len(name1.encode()), len(name2.encode()) if name2 is not None else 0
+    while len1 + len2 > available:
+        if len1 > len2:
+            len1 -= 1
+        else:
+            len2 -= 1
+    name = _clip(name1, len1)
+    if name2 is not None:
+        name += "_" + _clip(name2, len2)
+    if label:
+        name += "_" + label
+    return name
+
+
 def fit_identifier(name: str) -> str:
     """``name`` if it fits in 63 bytes, else a truncation plus a short hash of the whole name.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from itertools import count
 
 from schemabuilder.engine import fragments
-from schemabuilder.engine.idents import fit_identifier
+from schemabuilder.engine.idents import object_name
 from schemabuilder.engine.normalize import NTable
 
 
@@ -34,13 +34,21 @@ class ConstraintNames:
         return [*pk, *self.column_unique.values(), *self.unique]
 
 
-def _choose(base: str, label: str, taken: set[str]) -> str:
+def _choose(table: str, columns: str | None, label: str, taken: set[str]) -> str:
+    # A clash is numbered the way PostgreSQL numbers it: the label gets 1, 2, ...
     for attempt in count():
-        name = fit_identifier(f"{base}_{label}{attempt or ''}")
+        name = object_name(table, columns, f"{label}{attempt or ''}")
         if name not in taken:
             taken.add(name)
             return name
     raise AssertionError("unreachable")
+
+
+def _check_columns(expression: str) -> str | None:
+    """PostgreSQL names a check after its column when it reads exactly one, else after the
+    table alone (``t_check``), whether it was written on a column or on the table."""
+    refs = fragments.check_expression(expression, allow_subqueries=False).column_refs
+    return next(iter(refs)) if len(refs) == 1 else None
 
 
 def constraint_names(table: NTable) -> ConstraintNames:
@@ -48,28 +56,23 @@ def constraint_names(table: NTable) -> ConstraintNames:
     t = table.name
     taken = {c.name for c in table.checks if c.name}
     pk = table.primary_key
-    primary_key = _choose(t, "pkey", taken) if pk else None
-    column_unique = {
-        c.name: _choose(f"{t}_{c.name}", "key", taken) for c in table.columns if c.unique
-    }
-    unique = tuple(_choose(f"{t}_{'_'.join(cols)}", "key", taken) for cols in table.unique)
+    primary_key = _choose(t, None, "pkey", taken) if pk else None
+    column_unique = {c.name: _choose(t, c.name, "key", taken) for c in table.columns if c.unique}
+    unique = tuple(_choose(t, "_".join(cols), "key", taken) for cols in table.unique)
     column_check = {
-        c.name: _choose(f"{t}_{c.name}", "check", taken) for c in table.columns if c.check
+        c.name: _choose(t, _check_columns(c.check), "check", taken)
+        for c in table.columns
+        if c.check
     }
     checks = []
     for check in table.checks:
         if check.name:
             checks.append(check.name)
             continue
-        refs = fragments.check_expression(check.expression, allow_subqueries=False).column_refs
-        # PostgreSQL names a table check after its column when it references exactly one.
-        base = f"{t}_{next(iter(refs))}" if len(refs) == 1 else t
-        checks.append(_choose(base, "check", taken))
-    column_fkey = {
-        c.name: _choose(f"{t}_{c.name}", "fkey", taken) for c in table.columns if c.references
-    }
+        checks.append(_choose(t, _check_columns(check.expression), "check", taken))
+    column_fkey = {c.name: _choose(t, c.name, "fkey", taken) for c in table.columns if c.references}
     foreign_keys = tuple(
-        _choose(f"{t}_{'_'.join(fk.columns)}", "fkey", taken) for fk in table.foreign_keys
+        _choose(t, "_".join(fk.columns), "fkey", taken) for fk in table.foreign_keys
     )
     return ConstraintNames(
         primary_key=primary_key,

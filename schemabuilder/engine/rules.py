@@ -80,7 +80,6 @@ def _check_target(
 
 def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
     seen: dict[str, int] = {}
-    pk_at: int | None = None
     renamed: dict[str, int] = {}
     for column, source in zip(table.columns, origin.columns, strict=True):
         if source is None:
@@ -105,16 +104,6 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
                 "a column is either an identity or has a default, not both: remove the "
                 "default or the identity",
             )
-        if column.primary_key:
-            if pk_at is not None:
-                ctx.add(
-                    f"{here}.primary_key",
-                    f"a primary key is already declared on columns[{pk_at}] "
-                    f"('{origin.table.columns[pk_at].name}'); a table has one primary key: "
-                    'remove this one, or use a "unique" set for the other column',
-                )
-            else:
-                pk_at = source
         if column.renamed_from:
             if column.renamed_from == column.name:
                 ctx.add(f"{here}.renamed_from", "is the column's own name: remove renamed_from")

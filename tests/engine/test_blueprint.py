@@ -100,7 +100,7 @@ def test_it_reports_every_error_in_one_answer_with_json_paths() -> None:
             "visits",
             col("personId", "UUID", references="people.email"),
             col("at", "TIMESTAMPTZ", primary_key=True),
-            col("on", "DATE", primary_key=True),
+            col("on", "DATE", check="on > at + "),
             indexes=[{"name": "idx_visits_when", "columns": ["when"]}],
         ),
     )
@@ -110,7 +110,7 @@ def test_it_reports_every_error_in_one_answer_with_json_paths() -> None:
         "payload.tables[0].columns[1].type",
         "payload.tables[1].name",
         "payload.tables[2].columns[0].references",
-        "payload.tables[2].columns[2].primary_key",
+        "payload.tables[2].columns[2].check",
         "payload.tables[2].indexes[0].columns[0]",
     ]
 
@@ -334,10 +334,12 @@ def test_it_rejects_a_policy_command_that_does_not_exist() -> None:
     assert message.startswith("'UPSERT' is not a policy command: use one of ALL, SELECT,")
 
 
-def test_it_rejects_a_primary_key_declared_twice() -> None:
-    data = payload(table("people", col("a", primary_key=True), col("b", primary_key=True)))
-    (message,) = messages_at(data, "payload.tables[0].columns[1].primary_key")
-    assert message.startswith("a primary key is already declared on columns[0] ('a')")
+def test_two_primary_key_columns_make_one_composite_key_in_column_order() -> None:
+    data = payload(
+        table("grants", col("role", primary_key=True), col("perm", primary_key=True)),
+        auto_columns=False,
+    )
+    assert validate_payload(data).tables[0].primary_key == ("role", "perm")
 
 
 def test_it_rejects_policies_on_a_table_without_row_level_security() -> None:
