@@ -47,7 +47,7 @@ from migrations_ui.models import (
     Tenant,
     WorkerHeartbeat,
 )
-from migrations_ui.models.audit import GENESIS
+from migrations_ui.models.audit import GENESIS, GLOBAL_CHAIN
 
 
 class TargetInline(admin.TabularInline):
@@ -165,7 +165,7 @@ class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
     csv_columns = [
         ("id", lambda e: e.pk),
         ("created_at", lambda e: e.created_at.isoformat()),
-        ("tenant", lambda e: e.tenant.slug),
+        ("tenant", lambda e: e.tenant.slug if e.tenant else GLOBAL_CHAIN),
         ("action", lambda e: e.action),
         ("actor", lambda e: e.actor_name),
         ("proposal", lambda e: e.proposal_id),

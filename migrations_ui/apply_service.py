@@ -45,6 +45,8 @@ def run(proposal_id: str) -> None:
         pk=proposal_id
     )
     if proposal.status == ProposalStatus.QUEUED:
+        if _not_the_approved_plan(proposal):
+            return
         proposal.start_applying()
     elif proposal.status == ProposalStatus.APPLYING:
         if _resume_after_crash(proposal):
@@ -53,6 +55,26 @@ def run(proposal_id: str) -> None:
         log.info("proposal %s is %s: nothing to apply", proposal.pk, proposal.status)
         return
     _apply_with_retries(proposal)
+
+
+def _not_the_approved_plan(proposal: Proposal) -> bool:
+    """A force_apply proposal runs only the plan its approver read: when the stored plan is
+    not the one the standing approval names (or there is none), fail it with the reason
+    instead of applying anything. True when it was refused."""
+    if not proposal.force_apply:
+        return False  # the rules settled it, no person signed a plan (see Proposal.settle)
+    approved = proposal.approved_checksum()
+    if approved == proposal.plan_checksum:
+        return False
+    reason = (
+        "Refused: the plan to apply (checksum "
+        f"{proposal.plan_checksum[:12]}) is not the plan that was approved "
+        f"({approved[:12] if approved else 'no standing approval'}). Nothing was changed; "
+        "submit it again and have the new plan approved."
+    )
+    log.warning("proposal %s: %s", proposal.pk, reason)
+    proposal.mark_failed(reason)
+    return True
 
 
 def _resume_after_crash(proposal: Proposal) -> bool:

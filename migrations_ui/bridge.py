@@ -74,18 +74,34 @@ class PlanResult:
 
 def plan_result(p: Plan, *, plan_ms: float | None = None) -> PlanResult:
     data = p.to_json()
-    # Stable ids for hazards, so an approver's ticks name exactly the hazards they read.
-    hazards = []
-    for n, hazard in enumerate(data.get("hazards", [])):
-        digest = hashlib.sha256(
-            f"{n}|{hazard.get('kind')}|{hazard.get('table')}".encode()
-        ).hexdigest()
-        hazards.append({**hazard, "id": f"h{n + 1}-{digest[:8]}"})
-    data["hazards"] = hazards
+    data["hazards"] = [
+        {**hazard, "id": hazard_id(p.checksum, p.base_snapshot_hash, n, hazard)}
+        for n, hazard in enumerate(data.get("hazards", []))
+    ]
     data["hazard_signature"] = list(plan_signature(p))
     if plan_ms is not None:
         data["plan_ms"] = round(plan_ms, 1)
     return PlanResult(data, p.sql, p.checksum, p.base_snapshot_hash, p.is_dangerous)
+
+
+def hazard_id(checksum: str, base_hash: str, n: int, hazard: Mapping[str, Any]) -> str:
+    """The id an approver ticks: the hazard's place and kind, and a digest of the plan it
+    belongs to (its SQL's checksum, the schema it was made against, the hazard's text). The
+    same kind of hazard in another plan gets another id, so a tick never carries over to a
+    plan the approver did not read."""
+    digest = hashlib.sha256(
+        "|".join(
+            (
+                checksum,
+                base_hash,
+                str(n),
+                str(hazard.get("kind")),
+                str(hazard.get("table")),
+                str(hazard.get("message")),
+            )
+        ).encode()
+    ).hexdigest()
+    return f"h{n + 1}-{digest[:12]}"
 
 
 def creation_counts(p: Plan) -> dict[str, int]:
@@ -233,6 +249,9 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         reviewed_base_hash=proposal.base_snapshot_hash,
         reviewed_statements=tuple(st["sql"] for st in proposal.plan_statements()),
         reviewed_hazards=tuple((proposal.plan or {}).get("hazard_signature", [])),
+        # A person approved exactly this plan: a re-plan must come out the same, not merely
+        # narrower (see ApplyRequest.exact).
+        exact=proposal.approved_checksum() is not None,
         schema_hash=proposal.schema_hash,
         version=proposal.schema_version,
         description=proposal.description,

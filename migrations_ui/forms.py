@@ -200,12 +200,20 @@ class SubmitForm(forms.Form):
         return cleaned
 
 
+class _AnyHazardIds(forms.MultipleChoiceField):
+    """The ticks, as sent. Ids of an earlier plan are not a form error: the model refuses
+    them under the row lock (StalePlan), and the page answers 409 with the new plan."""
+
+    def valid_value(self, value: str) -> bool:
+        return True
+
+
 class ReviewForm(forms.Form):
     """Approve or reject: the button pressed decides; the ticks name the hazards read."""
 
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    ack = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    ack = _AnyHazardIds(required=False, widget=forms.CheckboxSelectMultiple)
     checksum = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, proposal: Proposal, **kwargs: Any) -> None:

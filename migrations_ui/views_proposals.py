@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +27,7 @@ from migrations_ui.models import (
     Proposal,
     ProposalStatus,
     Role,
+    StalePlan,
 )
 from migrations_ui.models.proposals import CANCELLABLE_STATES
 from migrations_ui.views_base import get_proposal_for_user, render_partial
@@ -50,10 +50,6 @@ POLL_SECONDS = {
     # Someone else decides: the submitter's page learns of it without a reload.
     S.AWAITING_APPROVAL: 5,
 }
-
-
-class _PlanChanged(Exception):
-    pass
 
 
 # ---- the list --------------------------------------------------------------------------------
@@ -203,9 +199,8 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_review(request: HttpRequest, pk: str) -> HttpResponse:
-    """Approve or reject. The form carries the checksum of the plan the person read: under a
-    row lock it must still be the proposal's, or the decision is refused (a new plan voids
-    what was read)."""
+    """Approve or reject. The form carries the checksum of the plan the person read; the
+    model refuses the decision (StalePlan) when it is not the proposal's plan any more."""
     proposal = get_proposal_for_user(request.user, pk)
     form = ReviewForm(request.POST, proposal=proposal)
     error = ""
@@ -214,18 +209,16 @@ def proposal_review(request: HttpRequest, pk: str) -> HttpResponse:
     else:
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
-                if locked.plan_checksum != data["checksum"]:
-                    raise _PlanChanged
-                proposal.refresh_from_db()
-                if data["decision"] == "approve":
-                    proposal.approve(
-                        request.user, comment=data["comment"], acknowledged=data["ack"]
-                    )
-                else:
-                    proposal.reject(request.user, comment=data["comment"])
-        except _PlanChanged:
+            if data["decision"] == "approve":
+                proposal.approve(
+                    request.user,
+                    data["checksum"],
+                    comment=data["comment"],
+                    acknowledged=data["ack"],
+                )
+            else:
+                proposal.reject(request.user, comment=data["comment"], checksum=data["checksum"])
+        except StalePlan:
             # What the person read is not what would be applied: show them the new plan.
             if getattr(request, "htmx", None):
                 messages.warning(request, PLAN_CHANGED)

@@ -1,7 +1,7 @@
 """Personal API tokens in the browser: list, create (shown once), revoke.
 
-A token acts as its user, so each person manages only their own; admins manage everyone's in
-the admin.
+A token acts as its user, so each person makes and manages only their own; admins can revoke
+anyone's in the admin, never make one for someone else.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         elif len(name) > (NAME_MAX or 100):
             error = f"Keep the name under {NAME_MAX} characters."
         else:
-            token, raw = ApiToken.issue(request.user, name)
+            token, raw = ApiToken.issue(request.user, name, by=request.user, via="web")
             new_token = {"row": token, "raw": raw}
             name = ""
     tokens = ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
@@ -56,7 +56,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = _token_for_user(request, pk)
-    if token.revoke():
+    if token.revoke(request.user, via="web"):
         messages.success(request, f"Revoked the token “{token.name}” ({token.prefix}…).")
     else:
         messages.info(request, f"The token “{token.name}” was already revoked.")

@@ -185,7 +185,8 @@ LOGGING = {
 }
 
 # ---- REST API ----
-# Requests per minute per API token (fixed window, counted in PostgreSQL); 0 turns it off.
+# Requests per minute per user, all of their tokens and their session together (fixed window,
+# counted in PostgreSQL); 0 turns it off.
 API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 # The window the limit is counted over (the limit scales with it).
 API_RATE_LIMIT_WINDOW_SECONDS = int(os.environ.get("API_RATE_LIMIT_WINDOW_SECONDS", "60"))

@@ -26,10 +26,12 @@ Submit blueprints, follow and review proposals, read a tenant's history and sche
 
 **Authentication**: `Authorization: Bearer <token>`. Create a token at `/settings/tokens/` or
 with `python manage.py create_token USER`. A token acts as its user: the user's tenant
-memberships decide what it may do. A tenant you are not a member of answers 404.
+memberships decide what it may do. A tenant you are not a member of answers 404. Only a
+token its user made counts; one made by someone else is 401.
 
 **Errors** answer JSON: `{"code": "...", "message": "...", "errors": [{"path", "message"}]}`
-(`errors` for validation only). Requests per token are rate limited (429 with `Retry-After`).
+(`errors` for validation only). Requests are rate limited per person, all of their tokens and
+their session together (429 with `Retry-After`).
 
 **Idempotency**: send `Idempotency-Key` (or `meta.idempotency_key`): a retried request returns
 the same proposal; the same key with a different blueprint is 409.

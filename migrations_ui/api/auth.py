@@ -2,8 +2,9 @@
 
 A token acts as its user: the user's memberships decide what it may do. Token requests are
 exempt from CSRF (no cookie is involved); session requests keep Django's CSRF protection.
-Every token request counts against the token's rate limit, and every write made with a token
-leaves an audit event.
+Every request counts against its user's rate limit (all of the user's tokens and their
+browser session together: minting more tokens buys no more requests), and every write made
+with a token leaves an audit event. A token made by anyone but its user is refused.
 """
 
 from __future__ import annotations
@@ -53,7 +54,17 @@ class TokenAuth(HttpBearer):
             raise ApiError(
                 401, "invalid_token", f"The token {found.prefix}… was revoked.", headers=_www
             )
-        _count_request(found)
+        if not found.made_by_its_user:
+            # Made for this person by someone else (an admin, before only its user could make
+            # one): whoever made it could act in their name.
+            raise ApiError(
+                401,
+                "invalid_token",
+                f"The token {found.prefix}… was not made by its user, so it does not count: "
+                "create your own on /settings/tokens/.",
+                headers=_www,
+            )
+        count_request(found.user)
         _touch(found)
         request.api_token = found  # type: ignore[attr-defined]
         request.user = found.user
@@ -82,9 +93,16 @@ class BrowserSession(SessionAuth):
             )
         return request.COOKIES.get(self.param_name)
 
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            count_request(request.user)
+        return user
 
-def _count_request(token: ApiToken) -> None:
-    """Fixed-window rate limit per token; raises 429 with Retry-After when over it."""
+
+def count_request(user: Any) -> None:
+    """Fixed-window rate limit per user, whatever the credential (each of their tokens, their
+    session); raises 429 with Retry-After when over it."""
     limit = int(settings.API_RATE_LIMIT_PER_MINUTE)
     if limit <= 0:
         return
@@ -92,13 +110,14 @@ def _count_request(token: ApiToken) -> None:
     scaled = max(1, math.ceil(limit * window / 60))
     now = time.time()
     start = int(now // window) * window
-    count = RateWindow.hit(f"token:{token.pk}", datetime.fromtimestamp(start, tz=UTC))
+    count = RateWindow.hit(f"user:{user.pk}", datetime.fromtimestamp(start, tz=UTC))
     if count > scaled:
         retry = max(1, math.ceil(start + window - now))
         raise ApiError(
             429,
             "rate_limited",
-            f"Too many requests with this token: at most {scaled} per {window} seconds. "
+            f"Too many requests by {user.get_username()}: at most {scaled} per {window} "
+            f"seconds, all of your tokens and your browser session together. "
             f"Retry in {retry} s.",
             headers={"Retry-After": str(retry)},
         )

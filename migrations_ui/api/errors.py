@@ -18,7 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from migrations_ui import bridge
-from migrations_ui.models import InvalidTransition, NotAllowedError
+from migrations_ui.models import InvalidTransition, NotAllowedError, StalePlan
 from migrations_ui.services import IdempotencyConflict, NotFound
 from schemabuilder.engine import BlueprintInvalid
 
@@ -122,6 +122,7 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], ApiError]]:
         NotAllowedError: lambda exc: ApiError(403, "not_allowed", str(exc)),
         IdempotencyConflict: lambda exc: ApiError(409, "idempotency_conflict", str(exc)),
         InvalidTransition: lambda exc: ApiError(409, "invalid_transition", str(exc)),
+        StalePlan: lambda exc: ApiError(409, "plan_changed", str(exc)),
         bridge.TargetUnavailable: lambda exc: ApiError(503, "target_unavailable", str(exc)),
     }
 

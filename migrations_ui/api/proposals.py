@@ -15,7 +15,7 @@ from ninja import Query, Router, Status
 
 from migrations_ui import bridge, services
 from migrations_ui.access import tenants_for
-from migrations_ui.api.auth import audit_token_write
+from migrations_ui.api.auth import audit_token_write, request_token
 from migrations_ui.api.errors import ApiError, invalid
 from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.schemas import (
@@ -36,6 +36,7 @@ from migrations_ui.models import (
     Proposal,
     ProposalStatus,
     Source,
+    StalePlan,
 )
 
 router = Router(tags=["proposals"])
@@ -315,7 +316,7 @@ def _review(request: HttpRequest, proposal: Proposal, operation: str, act: Any) 
     """Run one review action; a refusal is audited too (someone tried, with a token)."""
     try:
         act()
-    except NotAllowedError as exc:
+    except (NotAllowedError, StalePlan) as exc:
         audit_token_write(
             request,
             tenant=proposal.tenant,
@@ -337,6 +338,11 @@ REVIEW_ERRORS = errors(400, 401, 403, 404, 409, 429)
     response={200: ProposalOut, **REVIEW_ERRORS},
     operation_id="approveProposal",
     summary="Approve (a second person, with every dangerous hazard acknowledged)",
+    description=(
+        "Approves the plan named by plan_checksum, and only that one: 409 plan_changed when the "
+        "proposal's plan is another one now or an acknowledged id belongs to an earlier plan. "
+        "With a token, only one you created yourself counts."
+    ),
 )
 def approve_proposal(request: HttpRequest, proposal_id: UUID, body: ApproveIn) -> dict[str, Any]:
     proposal = get_proposal(request.auth, proposal_id)
@@ -345,7 +351,11 @@ def approve_proposal(request: HttpRequest, proposal_id: UUID, body: ApproveIn) -
         proposal,
         "approve",
         lambda: proposal.approve(
-            request.auth, comment=body.comment, acknowledged=body.acknowledged_hazards
+            request.auth,
+            body.plan_checksum,
+            comment=body.comment,
+            acknowledged=body.acknowledged_hazards,
+            token=request_token(request),
         ),
     )
     return detail(request, proposal)
@@ -360,7 +370,10 @@ def approve_proposal(request: HttpRequest, proposal_id: UUID, body: ApproveIn) -
 def reject_proposal(request: HttpRequest, proposal_id: UUID, body: RejectIn) -> dict[str, Any]:
     proposal = get_proposal(request.auth, proposal_id)
     _review(
-        request, proposal, "reject", lambda: proposal.reject(request.auth, comment=body.comment)
+        request,
+        proposal,
+        "reject",
+        lambda: proposal.reject(request.auth, comment=body.comment, checksum=body.plan_checksum),
     )
     return detail(request, proposal)
 

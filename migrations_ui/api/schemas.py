@@ -215,17 +215,29 @@ class ProposalPage(Schema):
     items: list[ProposalSummary]
 
 
+CHECKSUM_HELP = (
+    "The plan_checksum of the proposal as you read it (GET /proposals/{id}). A decision is "
+    "bound to that plan: when the proposal's plan is another one now, the answer is 409 "
+    "plan_changed and nothing is recorded; read it again."
+)
+
+
 class ApproveIn(Schema):
+    plan_checksum: str = Field(..., min_length=1, max_length=64, description=CHECKSUM_HELP)
     comment: str = Field("", max_length=5000)
     acknowledged_hazards: list[str] = Field(
         default_factory=list,
         max_length=1000,
-        description="Every dangerous hazard's id, as listed in the proposal's 'acknowledge'.",
+        description=(
+            "Every dangerous hazard's id, as listed in the proposal's 'acknowledge'. Ids carry a "
+            "digest of their plan: an id of an earlier plan is 409 plan_changed."
+        ),
     )
 
 
 class RejectIn(Schema):
     comment: str = Field(..., min_length=1, max_length=5000)
+    plan_checksum: str | None = Field(None, max_length=64, description="Optional: " + CHECKSUM_HELP)
 
 
 # ---- dry-run plan --------------------------------------------------------------------------

@@ -11,14 +11,14 @@ from migrations_ui.models.proposals import (
     Approval,
     Decision,
     InvalidTransition,
-    MigrationRecord,
-    MigrationStatus,
     NotAllowedError,
     Proposal,
     ProposalStatus,
     Source,
+    StalePlan,
 )
 from migrations_ui.models.ratelimit import RateWindow
+from migrations_ui.models.records import MigrationRecord, MigrationStatus
 from migrations_ui.models.tenancy import (
     CanonicalForm,
     Membership,
@@ -46,6 +46,7 @@ __all__ = [
     "RateWindow",
     "Role",
     "Source",
+    "StalePlan",
     "Target",
     "Tenant",
     "WebhookDelivery",

@@ -103,8 +103,11 @@ class AuditEvent(models.Model):
 
     # No single-column indexes on the foreign keys: the composite indexes below lead with
     # them and serve the same lookups (fewer indexes to write on every event).
+    # Null: the global chain, events that belong to no tenant (API tokens made and revoked).
     tenant = models.ForeignKey(
         "migrations_ui.Tenant",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="audit_events",
         db_index=False,

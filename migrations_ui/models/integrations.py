@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from migrations_ui.models.audit import AuditEvent
 from migrations_ui.netguard import Unresolvable, UnsafeDestination, resolve
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 TOKEN_PREFIX = "sab_"
 
@@ -21,11 +26,29 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenRefused(Exception):
+    """Nobody makes a token for someone else: it would let its maker act under their name."""
+
+
 class ApiToken(models.Model):
-    """A personal token: shown once, stored hashed, named, revocable. It acts as its user."""
+    """A personal token: shown once, stored hashed, named, revocable. It acts as its user.
+
+    Only its user makes it (``created_by`` is the user); the API refuses any token whose maker
+    is someone else, so no one can approve in another person's name. Making and revoking one
+    are audit events of the global chain (a token belongs to a person, not to a tenant).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    # Null only when the maker's account was deleted: such a token no longer authenticates.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made it; a token counts only when this is its user.",
     )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, help_text="The first characters, to recognise it.")
@@ -44,22 +67,61 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
-    def revoke(self) -> bool:
-        """Revoke the token for good; False when it already was (it stays revoked then)."""
+    @property
+    def made_by_its_user(self) -> bool:
+        return self.created_by_id is not None and self.created_by_id == self.user_id
+
+    def revoke(self, by: AbstractBaseUser | None = None, *, via: str = "web") -> bool:
+        """Revoke the token for good; False when it already was (it stays revoked then).
+        ``by``: who revoked it (its user, or an admin), for the audit trail."""
         now = timezone.now()
-        done = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(revoked_at=now)
-        if done:
-            self.revoked_at = now
+        with transaction.atomic():
+            done = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            if done:
+                self.revoked_at = now
+                AuditEvent.record(
+                    tenant=None, action="token.revoked", actor=by, data=self._audit_data(via)
+                )
         return bool(done)
 
     @classmethod
-    def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
-        """Create a token; returns (row, raw token). The raw token is never stored."""
+    def issue(
+        cls,
+        user: AbstractBaseUser,
+        name: str,
+        *,
+        by: AbstractBaseUser | None = None,
+        via: str = "web",
+    ) -> tuple[ApiToken, str]:
+        """Create a token of ``user``, made by ``by`` (default: the user); returns (row, raw
+        token). The raw token is never stored. Raises TokenRefused when ``by`` is someone else.
+        ``via``: where it was made (web, command line), for the audit trail."""
+        maker = by if by is not None else user
+        if maker.pk != user.pk:
+            raise TokenRefused(
+                f"{maker.get_username()} cannot make a token for {user.get_username()}: a "
+                "token acts as its user, so only they create it (on /settings/tokens/)."
+            )
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, prefix=raw[:12], token_hash=hash_token(raw)
-        )
+        with transaction.atomic():
+            token = cls.objects.create(
+                user=user, created_by=maker, name=name, prefix=raw[:12], token_hash=hash_token(raw)
+            )
+            AuditEvent.record(
+                tenant=None, action="token.created", actor=maker, data=token._audit_data(via)
+            )
         return token, raw
+
+    def _audit_data(self, via: str) -> dict[str, object]:
+        return {
+            "token_id": self.pk,
+            "prefix": self.prefix,
+            "name": self.name,
+            "user": self.user.get_username(),
+            "via": via,
+        }
 
 
 class EventType(models.TextChoices):

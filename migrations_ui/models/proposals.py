@@ -17,11 +17,14 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from migrations_ui.models.audit import AuditCheckpoint, AuditEvent
+from migrations_ui.models.audit import AuditEvent
+from migrations_ui.models.records import MigrationRecord, MigrationStatus
 from migrations_ui.models.tenancy import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from migrations_ui.models.integrations import ApiToken
 
 
 class Source(models.TextChoices):
@@ -58,6 +61,11 @@ class InvalidTransition(Exception):
 
 class NotAllowedError(Exception):
     """This person may not do this to this proposal; the message says why."""
+
+
+class StalePlan(Exception):
+    """The decision names a plan (its checksum, or hazard ids) that is not the proposal's
+    plan any more: what the person read is not what would run. Nothing was recorded."""
 
 
 class Decision(models.TextChoices):
@@ -309,27 +317,49 @@ class Proposal(models.Model):
     # ---- review ------------------------------------------------------------------------------
 
     def approve(
-        self, user: AbstractBaseUser, *, comment: str = "", acknowledged: Iterable[str] = ()
+        self,
+        user: AbstractBaseUser,
+        checksum: str,
+        *,
+        comment: str = "",
+        acknowledged: Iterable[str] = (),
+        token: ApiToken | None = None,
     ) -> Approval:
-        """A second person approves: never the submitter, only an approver or admin of the
-        tenant, and only with every dangerous hazard acknowledged. Then the proposal is queued."""
+        """A second person approves the plan they read (``checksum``): never the submitter,
+        only an approver or admin of the tenant, with every dangerous hazard of this plan
+        acknowledged, and in person (their session) or with a token they made themselves.
+        Then the proposal is queued.
+
+        Under a row lock, ``checksum`` must be the proposal's and every acknowledged id one of
+        its hazards (ids carry a digest of the plan), or ``StalePlan``: an approval never
+        carries over to a plan that replaced the one read.
+        """
+        acked = sorted(set(acknowledged))
         if user.pk == self.submitted_by_id:
             raise NotAllowedError("You submitted this proposal; a second person must approve it.")
+        _check_own_token(user, token)
         role = self.tenant.role_of(user)
         if role not in (Role.APPROVER, Role.ADMIN):
             raise NotAllowedError("Only an approver or admin of this tenant can approve.")
-        missing = sorted(set(self.hazard_ids()) - set(acknowledged))
-        if missing:
-            raise NotAllowedError(
-                f"Acknowledge every dangerous change before approving ({len(missing)} not ticked)."
-            )
         with transaction.atomic():
+            self._lock_plan(checksum, acked)
+            missing = sorted(set(self.hazard_ids()) - set(acked))
+            if missing:
+                raise NotAllowedError(
+                    "Acknowledge every dangerous change before approving "
+                    f"({len(missing)} not ticked)."
+                )
             self._transition(
                 allowed_from=[S.AWAITING_APPROVAL],
                 to=S.APPROVED,
                 action="proposal.approved",
                 actor=user,
-                data={"comment": comment, "checksum": self.plan_checksum},
+                data={
+                    "comment": comment,
+                    "checksum": self.plan_checksum,
+                    "acknowledged_hazards": acked,
+                    "credential": f"token {token.prefix}" if token is not None else "login",
+                },
             )
             approval = Approval.objects.create(
                 proposal=self,
@@ -337,13 +367,40 @@ class Proposal(models.Model):
                 submitter_id=self.submitted_by_id,
                 decision=Decision.APPROVED,
                 comment=comment,
-                acknowledged_hazards=sorted(set(acknowledged)),
+                acknowledged_hazards=acked,
                 plan_checksum=self.plan_checksum,
             )
             self.enqueue(from_states=[S.APPROVED], actor=user)
         return approval
 
-    def reject(self, user: AbstractBaseUser, *, comment: str) -> Approval:
+    def _lock_plan(self, checksum: str | None, acknowledged: Iterable[str] = ()) -> None:
+        """Lock the row and read its plan as it is now; StalePlan unless the decision names
+        this plan. Call inside a transaction (the lock lasts until it ends)."""
+        current = (
+            Proposal.objects.select_for_update()
+            .filter(pk=self.pk)
+            .values("status", "plan", "plan_checksum")
+            .get()
+        )
+        self.status, self.plan = current["status"], current["plan"]
+        self.plan_checksum = current["plan_checksum"]
+        if checksum is not None and checksum != self.plan_checksum:
+            raise StalePlan(
+                "The plan changed after you read it (its checksum is not the one you approved): "
+                "read the new plan, then decide again."
+            )
+        known = {str(h.get("id")) for h in self.hazards}
+        unknown = sorted(set(acknowledged) - known)
+        if unknown:
+            raise StalePlan(
+                f"You acknowledged hazards that are not in this plan ({', '.join(unknown[:5])}): "
+                "they belong to an earlier plan. Read the current one, then decide again."
+            )
+
+    def reject(
+        self, user: AbstractBaseUser, *, comment: str, checksum: str | None = None
+    ) -> Approval:
+        """Reject, saying why; with ``checksum``, only the plan that was read (StalePlan)."""
         if not comment.strip():
             raise NotAllowedError("Say why you reject it: a comment is required.")
         if user.pk == self.submitted_by_id:
@@ -351,12 +408,13 @@ class Proposal(models.Model):
         if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
             raise NotAllowedError("Only an approver or admin of this tenant can reject.")
         with transaction.atomic():
+            self._lock_plan(checksum)
             self._transition(
                 allowed_from=[S.AWAITING_APPROVAL],
                 to=S.REJECTED,
                 action="proposal.rejected",
                 actor=user,
-                data={"comment": comment},
+                data={"comment": comment, "checksum": self.plan_checksum},
                 finished_at=timezone.now(),
             )
             return Approval.objects.create(
@@ -367,6 +425,15 @@ class Proposal(models.Model):
                 comment=comment,
                 plan_checksum=self.plan_checksum,
             )
+
+    def approved_checksum(self) -> str | None:
+        """The checksum of the plan the standing (not voided) approval was given to."""
+        return (
+            self.approvals.filter(decision=Decision.APPROVED, voided_at__isnull=True)
+            .order_by("-created_at")
+            .values_list("plan_checksum", flat=True)
+            .first()
+        )
 
     def cancel(self, user: AbstractBaseUser) -> None:
         if user.pk != self.submitted_by_id and self.tenant.role_of(user) != Role.ADMIN:
@@ -500,95 +567,14 @@ class Approval(models.Model):
         return f"{self.decision} by {self.approver}"
 
 
-class MigrationStatus(models.TextChoices):
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-    BLOCKED = "blocked", "Blocked"
-    NOOP = "noop", "No-op"
-
-
-class MigrationRecord(models.Model):
-    """The seed's schema_migrations row, per tenant and target, plus the snapshot after it."""
-
-    tenant = models.ForeignKey(
-        "migrations_ui.Tenant", on_delete=models.PROTECT, related_name="migrations"
-    )
-    target = models.ForeignKey(
-        "migrations_ui.Target", on_delete=models.PROTECT, related_name="migrations"
-    )
-    proposal = models.ForeignKey(
-        Proposal, null=True, blank=True, on_delete=models.PROTECT, related_name="migration_records"
-    )
-    version = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    applied_by = models.CharField(max_length=150)
-    checksum = models.CharField(max_length=64, blank=True)
-    schema_hash = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=10, choices=MigrationStatus.choices)
-    error_message = models.TextField(blank=True)
-    sql_script = models.TextField(blank=True)
-    metadata = models.JSONField(encoder=DjangoJSONEncoder, default=dict, blank=True)
-    snapshot = models.JSONField(
-        encoder=DjangoJSONEncoder,
-        null=True,
-        blank=True,
-        help_text="The managed schema after this change (success only).",
-    )
-    snapshot_hash = models.CharField(max_length=64, blank=True)
-    managed_tables = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["target", "-created_at"], name="migration_target_time"),
-            models.Index(
-                fields=["tenant", "status", "-created_at"], name="migration_tenant_status"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.tenant_id} v{self.version} {self.status}"
-
-    @property
-    def log_id(self) -> str:
-        """The seed's ``migration_log_id`` form."""
-        return f"ml_{self.pk}"
-
-    @classmethod
-    def for_proposal(
-        cls, proposal: Proposal, status: str, *, error: str = "", **fields: Any
-    ) -> MigrationRecord:
-        metadata = {
-            "run_id": proposal.run_id,
-            "hazards": proposal.hazards,
-            # The tenant's audit chain head as this change is recorded (see AuditCheckpoint).
-            "audit_head": AuditCheckpoint.head(proposal.tenant_id),
-            **fields.pop("metadata", {}),
-        }
-        values: dict[str, Any] = {
-            "tenant": proposal.tenant,
-            "target": proposal.target,
-            "proposal": proposal,
-            "version": proposal.schema_version,
-            "description": proposal.description,
-            "applied_by": proposal.submitted_by.get_username(),
-            "checksum": proposal.plan_checksum,
-            "schema_hash": proposal.schema_hash,
-            "status": status,
-            "error_message": error,
-            "sql_script": proposal.plan_sql,
-            "metadata": metadata,
-        }
-        values.update(fields)
-        return cls.objects.create(**values)
-
-    @classmethod
-    def managed_for(cls, target: Any) -> set[str]:
-        """The tables this tool manages on a target: those of its last successful change."""
-        last = (
-            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
-            .order_by("-created_at")
-            .first()
+def _check_own_token(user: AbstractBaseUser, token: ApiToken | None) -> None:
+    """A decision made with a token counts only when the token is the person's own, made by
+    themselves: a token someone else made for them (an admin, the submitter) would let its
+    maker act under their name."""
+    if token is None:
+        return
+    if token.user_id != user.pk or token.created_by_id != user.pk or not token.is_active:
+        raise NotAllowedError(
+            f"The token {token.prefix}… was not made by {user.get_username()} for themselves: "
+            "approve in person (log in), or with a token you created on /settings/tokens/."
         )
-        return set(last.managed_tables) if last else set()

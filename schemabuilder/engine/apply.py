@@ -143,6 +143,10 @@ class ApplyRequest:
     lock_timeout_ms: int
     statement_timeout_ms: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    # A person approved this very plan: a re-plan at apply time must have the reviewed
+    # checksum. Without it, a re-plan that only narrowed (``within_review``) may run; with
+    # it, that too is PlanChanged, since the approver signed one plan, not its subsets.
+    exact: bool = False
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:
@@ -344,8 +348,8 @@ def apply_plan(
                     current = plan(
                         conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
                     )
-                    if current.checksum != request.reviewed_checksum and not within_review(
-                        current, request
+                    if current.checksum != request.reviewed_checksum and (
+                        request.exact or not within_review(current, request)
                     ):
                         raise PlanChanged(current, _moved_reason(current))
                     work = Work.of(current)

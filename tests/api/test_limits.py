@@ -58,7 +58,7 @@ def test_a_body_that_is_not_json_is_400_invalid_json(people, api_as):
     assert response.json()["code"] == "invalid_json"
 
 
-def test_a_token_over_its_rate_is_429_with_retry_after(people, api_as, settings):
+def test_a_person_over_their_rate_is_429_with_retry_after(people, api_as, settings):
     settings.API_RATE_LIMIT_PER_MINUTE = 3
     # A day-long window: the test cannot straddle two windows.
     settings.API_RATE_LIMIT_WINDOW_SECONDS = 86_400
@@ -74,8 +74,12 @@ def test_a_token_over_its_rate_is_429_with_retry_after(people, api_as, settings)
     assert response.status_code == 429
     assert response.json()["code"] == "rate_limited"
     assert 0 < int(response["Retry-After"]) <= 86_400
-    # Another token of the same person has its own count.
-    assert api_as(people.alice).get("/api/v1/me").status_code == 200
+    # The limit is the person's: another token of theirs, and their session, count with it.
+    assert api_as(people.alice).get("/api/v1/me").status_code == 429
+    browser = Client()
+    assert browser.login(username="alice", password=PASSWORD)
+    assert browser.get("/api/v1/me").status_code == 429
+    assert api_as(people.bob).get("/api/v1/me").status_code == 200
 
 
 def test_a_revoked_or_unknown_token_is_401(people, token_for):

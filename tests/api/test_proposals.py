@@ -108,7 +108,10 @@ def test_a_user_cannot_approve_their_own_proposal(people, api_as):
     assert submitted.status_code == 202
     assert submitted.json()["status"] == "awaiting_approval"
     pid = submitted.json()["id"]
-    response = alice.post(f"/api/v1/proposals/{pid}/approve", {"comment": "me"})
+    response = alice.post(
+        f"/api/v1/proposals/{pid}/approve",
+        {"comment": "me", "plan_checksum": submitted.json()["plan_checksum"]},
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "not_allowed"
     assert Proposal.objects.get(pk=pid).status == S.AWAITING_APPROVAL
@@ -128,11 +131,14 @@ def test_a_second_person_approves_with_every_dangerous_hazard_acknowledged(
     detail = bob.get(f"/api/v1/proposals/{pid}").json()
     assert detail["acknowledge"] and detail["hazards"][0]["kind"] == "DROPS_COLUMN"
 
-    missing = bob.post(f"/api/v1/proposals/{pid}/approve", {"comment": "ok"})
+    checksum = detail["plan_checksum"]
+    missing = bob.post(
+        f"/api/v1/proposals/{pid}/approve", {"comment": "ok", "plan_checksum": checksum}
+    )
     assert missing.status_code == 403
     approved = bob.post(
         f"/api/v1/proposals/{pid}/approve",
-        {"comment": "ok", "acknowledged_hazards": detail["acknowledge"]},
+        {"comment": "ok", "acknowledged_hazards": detail["acknowledge"], "plan_checksum": checksum},
     )
     assert approved.status_code == 200, approved.json()
     body = approved.json()
@@ -140,9 +146,43 @@ def test_a_second_person_approves_with_every_dangerous_hazard_acknowledged(
     assert body["approvals"][0]["approver"] == "bob"
     assert body["approvals"][0]["acknowledged_hazards"] == sorted(detail["acknowledge"])
     again = bob.post(
-        f"/api/v1/proposals/{pid}/approve", {"acknowledged_hazards": detail["acknowledge"]}
+        f"/api/v1/proposals/{pid}/approve",
+        {"acknowledged_hazards": detail["acknowledge"], "plan_checksum": checksum},
     )
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+
+
+def test_an_approval_names_the_plan_it_read_and_stale_ids_are_refused(people, api_as, target_url):
+    bp = dangerous_setup(target_url)
+    bp["payload"]["force_apply"] = True
+    alice, bob = api_as(people.alice), api_as(people.bob)
+    pid = alice.post("/api/v1/proposals", bp).json()["id"]
+    detail = bob.get(f"/api/v1/proposals/{pid}").json()
+    url = f"/api/v1/proposals/{pid}/approve"
+    no_checksum = bob.post(url, {"acknowledged_hazards": detail["acknowledge"]})
+    assert no_checksum.status_code == 400
+    assert no_checksum.json()["errors"][0]["path"] == "body.plan_checksum"
+    stale = bob.post(
+        url, {"acknowledged_hazards": detail["acknowledge"], "plan_checksum": "0" * 64}
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "plan_changed"
+    stale_ids = bob.post(
+        url,
+        {
+            "acknowledged_hazards": [*detail["acknowledge"], "h1-000000000000"],
+            "plan_checksum": detail["plan_checksum"],
+        },
+    )
+    assert stale_ids.status_code == 409 and stale_ids.json()["code"] == "plan_changed"
+    assert Proposal.objects.get(pk=pid).status == S.AWAITING_APPROVAL
+    ok = bob.post(
+        url,
+        {"acknowledged_hazards": detail["acknowledge"], "plan_checksum": detail["plan_checksum"]},
+    )
+    assert ok.status_code == 200, ok.json()
+    event = AuditEvent.objects.get(proposal_id=pid, action="proposal.approved")
+    assert event.data["checksum"] == detail["plan_checksum"]
+    assert event.data["acknowledged_hazards"] == sorted(detail["acknowledge"])
 
 
 def test_reject_needs_a_comment_and_cancel_is_for_the_submitter(people, api_as):
@@ -177,7 +217,9 @@ def test_a_token_of_another_tenant_cannot_read_submit_or_approve(people, api_as,
     assert read.status_code == 404 and read.json()["code"] == "not_found"
     submit = erin.post("/api/v1/proposals", seed_envelope())
     assert submit.status_code == 404 and submit.json()["code"] == "not_found"
-    approve = erin.post(f"/api/v1/proposals/{pid}/approve", {"comment": "x"})
+    approve = erin.post(
+        f"/api/v1/proposals/{pid}/approve", {"comment": "x", "plan_checksum": "0" * 64}
+    )
     assert approve.status_code == 404
     assert erin.get("/api/v1/tenants/t_demo/history").status_code == 404
     assert erin.get("/api/v1/tenants/t_demo/schema").status_code == 404

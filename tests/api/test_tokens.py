@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 from django.test import Client
 
-from migrations_ui.models import ApiToken
-from migrations_ui.models.integrations import hash_token
+from migrations_ui.audit_chain import verify_chains
+from migrations_ui.models import ApiToken, AuditEvent
+from migrations_ui.models.integrations import TokenRefused, hash_token
 from tests.api.conftest import Api
 from tests.conftest import PASSWORD
 
@@ -80,21 +81,35 @@ def test_nobody_revokes_another_persons_token(people):
     assert token.is_active
 
 
-def test_an_admin_creates_a_token_for_someone_in_the_admin(people):
+def test_an_admin_cannot_create_a_token_for_someone_else_but_revokes_it(people):
     admin = logged_in("carol")
     response = admin.post(
         "/admin/migrations_ui/apitoken/add/", {"user": people.bob.pk, "name": "bob via admin"}
     )
-    assert response.status_code == 200
-    token = ApiToken.objects.get(name="bob via admin")
-    raw = response.context["raw"]
-    assert token.user == people.bob and hash_token(raw) == token.token_hash
-    assert raw.encode() in response.content
+    assert response.status_code == 403
+    assert not ApiToken.objects.filter(user=people.bob).exists()
+    token, _ = ApiToken.issue(people.bob, "bob's own", by=people.bob)
     page = admin.get(f"/admin/migrations_ui/apitoken/{token.pk}/change/")
-    assert page.status_code == 200 and raw.encode() not in page.content
+    assert page.status_code == 200
     admin.post(
         "/admin/migrations_ui/apitoken/",
         {"action": "revoke_tokens", "_selected_action": [token.pk]},
     )
     token.refresh_from_db()
     assert token.revoked_at is not None
+    events = AuditEvent.objects.filter(tenant=None).order_by("id")
+    assert [(e.action, e.actor_name, e.data["user"]) for e in events] == [
+        ("token.created", "bob", "bob"),
+        ("token.revoked", "carol", "bob"),
+    ]
+    result = verify_chains()
+    assert result.ok and result.heads["global"].events == 2
+
+
+def test_nobody_makes_a_token_for_someone_else_and_such_a_token_cannot_approve(people):
+    with pytest.raises(TokenRefused):
+        ApiToken.issue(people.bob, "for bob", by=people.carol)
+    # One made for bob by someone else (as the admin once could) is refused by the API.
+    token, raw = ApiToken.issue(people.bob, "legacy")
+    ApiToken.objects.filter(pk=token.pk).update(created_by=people.carol)
+    assert Api(raw).get("/api/v1/me").status_code == 401

@@ -155,7 +155,7 @@ def history(tenant: Tenant, other_tenant: Tenant, alice: Any, bob: Any, carol: A
     approved = make_proposal(tenant, alice, version="001", force_apply=True)
     plan(approved)
     approved.settle()  # force_apply: awaiting approval
-    approval = approved.approve(bob, comment="looks right")
+    approval = approved.approve(bob, approved.plan_checksum, comment="looks right")
     approved.refresh_from_db()
     approved.start_applying()
     record = MigrationRecord.for_proposal(approved, MigrationStatus.SUCCESS)

@@ -75,7 +75,9 @@ def test_audit_actions_map_to_event_types(tenant, alice, bob, django_capture_on_
         proposal = make_proposal(tenant, alice, force_apply=True)
         plan(proposal)  # proposal.planned: not announced
         proposal.settle()
-        proposal.approve(bob, comment="ok")  # approved, then queued (not announced)
+        proposal.approve(
+            bob, proposal.plan_checksum, comment="ok"
+        )  # approved, then queued (not announced)
         proposal.refresh_from_db()
         proposal.start_applying()
         proposal.mark_failed("boom")

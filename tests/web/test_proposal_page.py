@@ -100,7 +100,9 @@ def test_polling_answers_204_while_nothing_changed(client, bob, dangerous):
 
 def test_polling_sends_the_new_status_and_its_neighbours_when_it_moved(client, bob, dangerous):
     client.force_login(bob)
-    dangerous.approve(bob, acknowledged=dangerous.hazard_ids())  # -> queued (no worker here)
+    dangerous.approve(
+        bob, dangerous.plan_checksum, acknowledged=dangerous.hazard_ids()
+    )  # -> queued (no worker here)
     response = client.get(
         url(dangerous, "status/?seen=awaiting_approval&done=0"), headers=hx("proposal-status")
     )

@@ -8,7 +8,7 @@ from tests.factories import TargetFactory, TenantFactory
 
 
 def applied(proposal: Proposal, bob) -> MigrationRecord:  # type: ignore[no-untyped-def]
-    proposal.approve(bob, acknowledged=proposal.hazard_ids())
+    proposal.approve(bob, proposal.plan_checksum, acknowledged=proposal.hazard_ids())
     apply_service.run(str(proposal.pk))
     proposal.refresh_from_db()
     assert proposal.status == "applied", proposal.error
