@@ -9,10 +9,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from migrations_ui.admin_tools import SafeActionsMixin
 from migrations_ui.models import ApiToken
 
 
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(SafeActionsMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "user",
