@@ -77,7 +77,7 @@ def test_a_person_over_their_rate_is_429_with_retry_after(people, api_as, settin
     # The limit is the person's: another token of theirs, and their session, count with it.
     assert api_as(people.alice).get("/api/v1/me").status_code == 429
     browser = Client()
-    assert browser.login(username="alice", password=PASSWORD)
+    assert browser.login(request=HttpRequest(), username="alice", password=PASSWORD)
     assert browser.get("/api/v1/me").status_code == 429
     assert api_as(people.bob).get("/api/v1/me").status_code == 200
 
