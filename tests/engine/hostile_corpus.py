@@ -280,7 +280,12 @@ def _rules() -> Iterator[Case]:
             lambda env: env["payload"]["tables"].append({"name": "Patients", "columns": []}),
             "payload.tables[2].name",
         ),
-        ("primary_key_twice", lambda env: _pk_twice(env), f"{P}.columns[1].primary_key"),
+        # Two primary_key columns are one composite key; an identity with a default is not.
+        (
+            "identity_with_a_default",
+            lambda env: _identity_and_default(env),
+            f"{P}.columns[1].identity",
+        ),
         (
             "index_on_unknown_column",
             set_at(f"{P}.indexes[0].columns", ["phone", "fax"]),
@@ -423,10 +428,9 @@ def _set(env: Envelope, path: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
-def _pk_twice(env: Envelope) -> None:
-    columns = env["payload"]["tables"][0]["columns"]
-    columns[0]["primary_key"] = True
-    columns[1]["primary_key"] = True
+def _identity_and_default(env: Envelope) -> None:
+    column = env["payload"]["tables"][0]["columns"][1]
+    column["type"], column["identity"], column["default"] = "BIGINT", "always", "1"
 
 
 def _nested(depth: int) -> Any:
