@@ -38,11 +38,17 @@ from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
 from schemabuilder.engine.cache import CanonicalCache
-from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.live_forms import live_keys, remember
 from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.phases import LockMode, Statement
 from schemabuilder.engine.plan import Plan, plan
+from schemabuilder.engine.remeasure import (
+    certain_failures,
+    data_reason,
+    data_sensitive,
+    hazard_signature,
+    raised_hazards,
+)
 from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.snapshot import Snapshot
 from schemabuilder.engine.verification import fingerprints, verify
@@ -184,12 +190,6 @@ class ApplyOutcome:
 Progress = Callable[[int, int, StatementTiming], None]
 
 
-def hazard_signature(hazard: Any) -> str:
-    """What must stay the same for a re-plan to count as "the same risks" (not the numbers,
-    which move with every insert)."""
-    return f"{hazard.kind}|{hazard.severity}|{hazard.table}"
-
-
 def plan_signature(p: Plan) -> tuple[str, ...]:
     return tuple(sorted(hazard_signature(h) for h in p.hazards))
 
@@ -291,12 +291,7 @@ def apply_plan(
     case the transaction is rolled back and the target is as it was.
     ``before_commit`` runs last inside the transaction (tests use it to hold it open).
     """
-    refused = [
-        h.message
-        for st in (reviewed.statements if reviewed is not None else ())
-        for h in st.hazards
-        if h.kind is HazardKind.WILL_FAIL
-    ]
+    refused = certain_failures(reviewed.statements) if reviewed is not None else []
     if refused:
         # No approval passes a certain failure: the worker would only take the locks to fail.
         raise WillFail("Not applied: " + "; ".join(refused) + ". Fix the data and plan again.")
@@ -324,9 +319,9 @@ def apply_plan(
                     conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
                 )
                 clock.lap("remeasure")
-                raised = _raised_hazards(recounted, request)
+                raised = raised_hazards(recounted.hazards, request.reviewed_hazards)
                 if raised:
-                    raise PlanChanged(recounted, _data_reason(raised))
+                    raise PlanChanged(recounted, data_reason(raised))
             ran = (
                 _run_reviewed(conn, reviewed, request, scope, on_progress)
                 if reviewed is not None and locked
@@ -598,46 +593,6 @@ def within_review(current: Plan, request: ApplyRequest) -> bool:
     if any(st.sql not in reviewed_sql for st in current.statements):
         return False
     return set(plan_signature(current)) <= set(request.reviewed_hazards)
-
-
-# Hazards whose severity was decided on the live data at plan time and can rise by apply
-# time (a dropped table now has rows, a cast now fails, duplicates appeared). A reviewed plan
-# holding one below danger is measured again under the apply's locks.
-DATA_DEPENDENT = frozenset(
-    {
-        HazardKind.DROPS_TABLE,
-        HazardKind.DROPS_COLUMN,
-        HazardKind.CHANGES_COLUMN_TYPE,
-        HazardKind.ADDS_NOT_NULL,
-        HazardKind.ADDS_UNIQUE,
-        HazardKind.ADDS_CHECK,
-        HazardKind.ADDS_FOREIGN_KEY,
-        HazardKind.DROPS_IDENTITY,
-    }
-)
-
-
-def data_sensitive(statements: Collection[Statement]) -> bool:
-    """True when a hazard's severity could rise with the data (see ``DATA_DEPENDENT``)."""
-    return any(
-        h.kind in DATA_DEPENDENT and h.severity is not Severity.DANGER
-        for st in statements
-        for h in st.hazards
-    )
-
-
-def _raised_hazards(current: Plan, request: ApplyRequest) -> list[Any]:
-    """The hazards of ``current`` not in the review (by kind, severity and table)."""
-    reviewed = set(request.reviewed_hazards)
-    return [h for h in current.hazards if hazard_signature(h) not in reviewed]
-
-
-def _data_reason(raised: list[Any]) -> str:
-    return (
-        "The live data changed since this plan was reviewed: "
-        + "; ".join(f"{h.severity} {h.kind}: {h.message}" for h in raised[:5])
-        + ". Review the plan with the new numbers."
-    )
 
 
 def _moved_reason(current: Plan) -> str:
