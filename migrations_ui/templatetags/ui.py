@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.http import HttpRequest
 
-from migrations_ui.views_base import SUBMIT_ROLES, awaiting_my_approval, tenants_with_role
+from migrations_ui.web.views.base import SUBMIT_ROLES, awaiting_my_approval, tenants_with_role
 
 register = template.Library()
 

@@ -11,8 +11,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migrations_ui.context import request_id
-from migrations_ui.contract import contract_status, output_contract
+from migrations_ui.api.contract import contract_status, output_contract
+from migrations_ui.audit.context import request_id
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
 from schemabuilder.engine import BlueprintInvalid, json_text
