@@ -46,10 +46,6 @@ def tenants_with_role(
     return Tenant.objects.filter(mine).distinct()
 
 
-def role_in(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> Role | None:
-    return tenant.role_of(user)
-
-
 def get_tenant_for_user(user: AbstractBaseUser | AnonymousUser, slug: str) -> Tenant:
     """The tenant, or 404 when the user is not a member: tenants cannot be discovered."""
     tenant = tenants_for(user).filter(slug=slug).first()

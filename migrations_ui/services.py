@@ -195,10 +195,6 @@ def _issues_text(issues: list[Issue]) -> str:
     )
 
 
-def proposal_is_final(proposal: Proposal) -> bool:
-    return proposal.status in FINAL_STATES
-
-
 def wait_until_final(proposal: Proposal, seconds: float) -> Proposal:
     """Poll (cheaply) until the proposal is final or the time is up; returns it refreshed."""
     deadline = time.monotonic() + max(0.0, seconds)
