@@ -1,5 +1,5 @@
-"""The admin of the setup models (tenants, targets, memberships, worker heartbeats), for
-superusers and, scoped to their tenants, tenant admins."""
+"""The setup models in the admin (tenants, targets, memberships, worker heartbeats): for
+superusers, through Django's own permissions (memberships grant none of these)."""
 
 from __future__ import annotations
 
