@@ -1,25 +1,49 @@
-"""Who may see and do what. Views and the API ask here; nothing else decides access."""
+"""Who may see and do what. Views, the API and the admin ask here; nothing else decides access.
+
+The roles of a membership grow: a submitter submits, an approver also approves, an admin also
+cancels anyone's proposal and administers the tenant. A superuser acts as an admin in every
+tenant where they hold no membership of their own.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from migrations_ui.models import Role, Tenant
+
+SUBMIT_ROLES = (Role.SUBMITTER, Role.APPROVER, Role.ADMIN)
+APPROVE_ROLES = (Role.APPROVER, Role.ADMIN)
+
+
+def acts_as_admin_everywhere(user: Any) -> bool:
+    """Superusers: an admin of every tenant, a member or not."""
+    return bool(getattr(user, "is_superuser", False))
 
 
 def tenants_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
     """Tenants the user is a member of (superusers: all)."""
     if not user.is_authenticated:
         return Tenant.objects.none()
-    if getattr(user, "is_superuser", False):
+    if acts_as_admin_everywhere(user):
         return Tenant.objects.all()
     return Tenant.objects.filter(memberships__user=user).distinct()
 
 
-def role_in(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> Role | None:
-    return tenant.role_of(user)
+def tenants_with_role(
+    user: AbstractBaseUser | AnonymousUser, roles: tuple[Role, ...]
+) -> QuerySet[Tenant]:
+    """Tenants where the user holds one of ``roles``. A superuser acts as admin wherever they
+    hold no membership of their own (the same rule as ``Tenant.role_of``)."""
+    if not user.is_authenticated:
+        return Tenant.objects.none()
+    mine = Q(memberships__user=user, memberships__role__in=roles)
+    if acts_as_admin_everywhere(user) and Role.ADMIN in roles:
+        mine |= ~Q(memberships__user=user)
+    return Tenant.objects.filter(mine).distinct()
 
 
 def get_tenant_for_user(user: AbstractBaseUser | AnonymousUser, slug: str) -> Tenant:

@@ -8,6 +8,6 @@ class MigrationsUiConfig(AppConfig):
 
     def ready(self) -> None:
         # After the admin's autodiscovery: API tokens get their admin page.
-        from migrations_ui import admin_tokens
+        from migrations_ui.admin import tokens as admin_tokens
 
         admin_tokens.register()

@@ -17,13 +17,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from migrations_ui import bridge
-from migrations_ui.access import tenants_for
+from migrations_ui.access import SUBMIT_ROLES, tenants_for
 from migrations_ui.models import (
     AuditEvent,
     NotAllowedError,
     Proposal,
     ProposalStatus,
-    Role,
     Source,
     Target,
 )
@@ -32,8 +31,6 @@ from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, val
 from schemabuilder.engine.safe_errors import safe_message
 
 log = logging.getLogger(__name__)
-
-SUBMIT_ROLES = (Role.SUBMITTER, Role.APPROVER, Role.ADMIN)
 
 
 class NotFound(Exception):
@@ -196,10 +193,6 @@ def _issues_text(issues: list[Issue]) -> str:
     return "The target database rejected the blueprint:\n" + "\n".join(
         f"{i.path}: {i.message}" for i in issues
     )
-
-
-def proposal_is_final(proposal: Proposal) -> bool:
-    return proposal.status in FINAL_STATES
 
 
 def wait_until_final(proposal: Proposal, seconds: float) -> Proposal:

@@ -13,7 +13,7 @@ from procrastinate import JobContext
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
-from migrations_ui.context import request_id
+from migrations_ui.audit.context import request_id
 from migrations_ui.models import Proposal, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -98,4 +98,4 @@ def purge_canonical_forms(timestamp: int) -> None:
         log.info("purged %d canonical forms older than %s", deleted, cutoff.date())
 
 
-from migrations_ui import outbound  # noqa: E402,F401  (registers its tasks)
+from migrations_ui.audit import outbound  # noqa: E402,F401  (registers its tasks)

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "migrations_ui.middleware.RequestIdMiddleware",
+    "migrations_ui.web.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "schemabuilder.urls"

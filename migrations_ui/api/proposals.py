@@ -16,6 +16,7 @@ from ninja import Query, Router, Status
 from migrations_ui import bridge, services
 from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import audit_token_write, request_token
+from migrations_ui.api.contract import contract_status
 from migrations_ui.api.errors import ApiError, invalid
 from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.schemas import (
@@ -28,7 +29,6 @@ from migrations_ui.api.schemas import (
     idempotency_header,
     text_query,
 )
-from migrations_ui.contract import contract_status
 from migrations_ui.models import (
     AuditEvent,
     MigrationRecord,

@@ -16,6 +16,7 @@ from ninja import Query, Router
 
 from migrations_ui import services
 from migrations_ui.api.auth import audit_token_write
+from migrations_ui.api.contract import output_contract, sha256_tagged
 from migrations_ui.api.errors import ApiError, error_body
 from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.proposals import ENVELOPE_BODY, errors
@@ -25,7 +26,6 @@ from migrations_ui.api.schemas import (
     WebhookInvalidOut,
     idempotency_header,
 )
-from migrations_ui.contract import output_contract, sha256_tagged
 from migrations_ui.models import ProposalStatus, Source
 from schemabuilder.engine import BlueprintInvalid
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 
 def grant_staff_to_tenant_admins(apps, schema_editor):
-    # From now on the Membership signal in migrations_ui.admin_access does this; existing
+    # From now on the Membership signal in migrations_ui.admin.scoping does this; existing
     # tenant admins get it here. is_staff only opens the admin's door: what a tenant admin sees
     # there is decided by their memberships, never by this flag.
     Membership = apps.get_model("migrations_ui", "Membership")

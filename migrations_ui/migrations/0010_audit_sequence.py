@@ -12,7 +12,7 @@ bounded by age in the trigger itself.
   head. Migration records are never deleted any more.
 
 ``MIN_RETENTION_DAYS`` is a constant of the trigger (a settings row would be one more thing the
-app's role could change); ``migrations_ui.audit_chain.MIN_RETENTION_DAYS`` is the same number,
+app's role could change); ``migrations_ui.audit.chain.MIN_RETENTION_DAYS`` is the same number,
 and changing it takes a new migration.
 """
 

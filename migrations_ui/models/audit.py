@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from migrations_ui.context import current_request_id
+from migrations_ui.audit.context import current_request_id
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -201,7 +201,7 @@ class AuditEvent(models.Model):
         events never claim the same predecessor (the chain never forks). The lock is held until
         the surrounding transaction ends; the id is drawn while it is held, so id order is chain
         order. Once the transaction commits, the event goes out to the tenant's webhooks (see
-        ``migrations_ui.outbound``); a rolled-back change sends nothing.
+        ``migrations_ui.audit.outbound``); a rolled-back change sends nothing.
         """
         # atomic(): in autocommit mode the lock would end with its own SELECT, before the
         # INSERT, and two writers could both link to the same predecessor.
@@ -299,7 +299,7 @@ def _announce_on_commit(event: AuditEvent) -> None:
     ``robust``: a failure to queue is logged, never raised into a change that already
     committed.
     """
-    from migrations_ui import outbound
+    from migrations_ui.audit import outbound
 
     if outbound.event_type_for(event.action) is None:
         return

@@ -13,8 +13,8 @@ from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 
+from migrations_ui.audit.netguard import Unresolvable, UnsafeDestination, resolve
 from migrations_ui.models.audit import AuditEvent
-from migrations_ui.netguard import Unresolvable, UnsafeDestination, resolve
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -126,7 +126,7 @@ class ApiToken(models.Model):
 
 class EventType(models.TextChoices):
     """The outbound events a tenant can subscribe to: a closed vocabulary, documented in the
-    README. Audit actions map onto them in ``migrations_ui.outbound``."""
+    README. Audit actions map onto them in ``migrations_ui.audit.outbound``."""
 
     PROPOSAL_SUBMITTED = "proposal.submitted", "Proposal submitted"
     PROPOSAL_BLOCKED = "proposal.blocked", "Proposal blocked (dangerous changes)"

@@ -7,7 +7,8 @@ from typing import Any
 from django import template
 from django.http import HttpRequest
 
-from migrations_ui.views_base import SUBMIT_ROLES, awaiting_my_approval, tenants_with_role
+from migrations_ui.access import SUBMIT_ROLES, tenants_with_role
+from migrations_ui.web.views.base import awaiting_my_approval
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 from django.test import Client
 
-from migrations_ui.audit_chain import verify_chains
+from migrations_ui.audit.chain import verify_chains
 from migrations_ui.models import ApiToken, AuditEvent
 from migrations_ui.models.integrations import TokenRefused, hash_token
 from tests.api.conftest import Api

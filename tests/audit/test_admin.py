@@ -267,7 +267,7 @@ def test_a_tenant_admin_adds_webhooks_only_for_her_tenants(erin, history):
 
 
 def test_filter_choices_stay_few_until_a_tenant_is_picked(carol, history, monkeypatch):
-    from migrations_ui import admin_tools
+    from migrations_ui.admin import tools as admin_tools
 
     monkeypatch.setattr(admin_tools, "CHOICES_LIMIT", 2)
     client = client_for(carol)
@@ -287,13 +287,13 @@ def test_filter_choices_stay_few_until_a_tenant_is_picked(carol, history, monkey
     "value", ["=1+1", " =1+1", "\n=cmd|' /C calc'!A0", "\t@SUM(A1)", "  \r\n+1", "\t", "\rx", "-2"]
 )
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(value):
-    from migrations_ui.admin_csv import _cell
+    from migrations_ui.admin.csv_export import _cell
 
     assert _cell(value) == "'" + value
 
 
 def test_csv_cells_of_plain_text_stay_as_they_are():
-    from migrations_ui.admin_csv import _cell
+    from migrations_ui.admin.csv_export import _cell
 
     assert [_cell(v) for v in ["alice", " a = b", "1.0", None, 3]] == [
         "alice",

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from migrations_ui.audit_chain import verify_chains
+from migrations_ui.audit.chain import verify_chains
 from migrations_ui.models import AuditCheckpoint, AuditEvent
 from migrations_ui.models.audit import GENESIS, canonical_content, content_hash
 from tests.factories import TenantFactory

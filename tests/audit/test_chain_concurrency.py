@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 
-from migrations_ui.audit_chain import verify_chains
+from migrations_ui.audit.chain import verify_chains
 from migrations_ui.models import AuditEvent
 
 pytestmark = pytest.mark.slow

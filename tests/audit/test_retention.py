@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from migrations_ui.audit_chain import MIN_RETENTION_DAYS, RETENTION_ACTION, verify_chains
+from migrations_ui.audit.chain import MIN_RETENTION_DAYS, RETENTION_ACTION, verify_chains
 from migrations_ui.models import AuditEvent
 
 UTC = datetime.UTC

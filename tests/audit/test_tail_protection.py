@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from migrations_ui.audit_chain import MIN_RETENTION_DAYS
+from migrations_ui.audit.chain import MIN_RETENTION_DAYS
 from migrations_ui.models import AuditCheckpoint, AuditEvent
 from migrations_ui.models.audit import chain_key, chain_lock_key
 from tests.audit.conftest import verify

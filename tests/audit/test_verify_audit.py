@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from migrations_ui.audit_chain import verify_chains
+from migrations_ui.audit.chain import verify_chains
 from migrations_ui.models import AuditEvent
 from tests.apply.conftest import app_database_url
 from tests.audit.conftest import make_proposal, plan, verify

@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from migrations_ui.audit.netguard import UnsafeDestination, address_problem, pinned_request, resolve
+from migrations_ui.audit.outbound import DeliveryFailed, DeliveryGaveUp, deliver
 from migrations_ui.models.integrations import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from migrations_ui.netguard import UnsafeDestination, address_problem, pinned_request, resolve
-from migrations_ui.outbound import DeliveryFailed, DeliveryGaveUp, deliver
 from tests.audit.conftest import make_proposal
 
 SECRET_BODY = "internal secret answer"

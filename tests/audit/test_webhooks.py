@@ -9,10 +9,10 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from migrations_ui import outbound
+from migrations_ui.audit import outbound
+from migrations_ui.audit.outbound import DeliveryFailed, DeliveryGaveUp, deliver, verify_signature
 from migrations_ui.models import AuditEvent, ProposalStatus, Source
 from migrations_ui.models.integrations import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from migrations_ui.outbound import DeliveryFailed, DeliveryGaveUp, deliver, verify_signature
 from migrations_ui.services import submit
 from tests.apply.blueprints import seed_envelope
 from tests.apply.conftest import wait_for

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from django.core.cache import cache
 
-from migrations_ui import sqltools
 from migrations_ui.models import Proposal, ProposalStatus
+from migrations_ui.web.presenters import sqltools
 from tests.web.conftest import hx
 
 

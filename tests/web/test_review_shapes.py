@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from migrations_ui import erd, review, sqltools
-from migrations_ui.json_lines import line_of, path_lines
+from migrations_ui.web.presenters import erd, review, sqltools
+from migrations_ui.web.presenters.json_lines import line_of, path_lines
 
 TEXT = """{
   "schema_version": "001",

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from migrations_ui.audit_chain import RetentionTooRecent, purge_before
+from migrations_ui.audit.chain import RetentionTooRecent, purge_before
 from migrations_ui.models import Tenant
 
 

@@ -11,9 +11,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migrations_ui.context import request_id
-from migrations_ui.contract import contract_status, output_contract
-from migrations_ui.models import NotAllowedError, Source
+from migrations_ui.api.contract import contract_status, output_contract
+from migrations_ui.audit.context import request_id
+from migrations_ui.models import NotAllowedError, Role, Source
 from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
 from schemabuilder.engine import BlueprintInvalid, json_text
 
@@ -106,7 +106,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No user {username!r}.")
             return found
         found = (
-            User.objects.filter(memberships__tenant__slug=tenant, memberships__role="admin")
+            User.objects.filter(memberships__tenant__slug=tenant, memberships__role=Role.ADMIN)
             .order_by("pk")
             .first()
         )

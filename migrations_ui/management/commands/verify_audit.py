@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from migrations_ui.audit_chain import verify_chains
+from migrations_ui.audit.chain import verify_chains
 from migrations_ui.models import Tenant
 
 

@@ -4,7 +4,7 @@ million rows, a paginator that never counts a whole table, and code rendering.
 Why each piece exists:
 
 - Django's ``RelatedFieldListFilter`` lists every tenant, target and user; a tenant admin must
-  see only their own, so the filters here ask ``admin_access``.
+  see only their own, so the filters here ask ``admin.scoping``.
 - ``RelatedOnlyFieldListFilter`` and ``AllValuesFieldListFilter`` run ``SELECT DISTINCT`` over
   the filtered table; on the audit table that is a full scan. The filters here read their
   choices from the small tables (tenants, targets, memberships), and the action filter walks
@@ -16,6 +16,7 @@ Why each piece exists:
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from typing import Any
@@ -39,7 +40,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import JsonLexer, PostgresLexer
 
-from migrations_ui.admin_access import admin_tenant_ids, sees_any, sees_tenant
+from migrations_ui.admin.scoping import admin_tenant_ids, sees_any, sees_tenant
 from migrations_ui.models import Membership, Target, Tenant
 
 # Highlighting a multi-megabyte snapshot would cost seconds for nobody: beyond this many
@@ -106,7 +107,7 @@ class TenantScopedAdmin(SafeActionsMixin, admin.ModelAdmin):
     """Superusers see every row; tenant admins the rows of the tenants they administer.
 
     ``tenant_path`` is the lookup from the model to its tenant. View permission comes from
-    memberships (``admin_access``), not from Django's permission tables.
+    memberships (``admin.scoping``), not from Django's permission tables.
     """
 
     tenant_path = "tenant"
@@ -386,3 +387,27 @@ def json_html(value: Any) -> SafeString:
 def collapsed(summary: str, body: SafeString) -> SafeString:
     """``body`` inside a closed <details>: for big values (snapshots, envelopes)."""
     return format_html("<details><summary>{}</summary>{}</details>", summary, body)
+
+
+# ---- search helpers ---------------------------------------------------------------------------
+
+
+def as_uuid(term: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(term.strip())
+    except ValueError:
+        return None
+
+
+def as_int(term: str, prefix: str = "") -> int | None:
+    term = term.strip().removeprefix(prefix).lstrip("#")
+    return int(term) if term.isdigit() and len(term) < 19 else None
+
+
+def short(value: str, n: int = 12) -> str:
+    return value[:n] + "…" if len(value) > n else value
+
+
+def json_text(value: Any) -> str:
+    """Compact JSON for a CSV cell."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)

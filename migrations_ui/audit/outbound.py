@@ -11,7 +11,7 @@ The flow, and why each step is where it is:
 3. The job (``deliver_webhook``) makes one attempt: a JSON POST signed with HMAC-SHA256 over
    ``f"{timestamp}.{body}"`` (headers ``X-Signature: sha256=<hex>`` and
    ``X-Signature-Timestamp``), a short timeout, redirects refused, sent only to a public
-   address, resolved once and connected to as resolved (``migrations_ui.netguard``: a URL
+   address, resolved once and connected to as resolved (``migrations_ui.audit.netguard``: a URL
    that leads to this machine or the private network is refused, and nothing is sent or
    shown of it). Every attempt is appended to
    ``WebhookDelivery.attempts``. A failure raises ``DeliveryFailed`` and procrastinate's
@@ -42,6 +42,7 @@ from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from migrations_ui.audit.netguard import Unresolvable, UnsafeDestination, pinned_request, resolve
 from migrations_ui.models import AuditCheckpoint, AuditEvent, MigrationRecord, Proposal
 from migrations_ui.models.integrations import (
     DeliveryStatus,
@@ -49,7 +50,6 @@ from migrations_ui.models.integrations import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from migrations_ui.netguard import Unresolvable, UnsafeDestination, pinned_request, resolve
 
 log = logging.getLogger(__name__)
 

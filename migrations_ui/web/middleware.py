@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from migrations_ui.context import request_id
+from migrations_ui.audit.context import request_id
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from migrations_ui.admin_tools import SafeActionsMixin
+from migrations_ui.admin.tools import SafeActionsMixin
 from migrations_ui.models import ApiToken
 
 

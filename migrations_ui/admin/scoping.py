@@ -20,6 +20,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from migrations_ui.access import acts_as_admin_everywhere
 from migrations_ui.models import Membership, Role
 
 _CACHE_ATTR = "_sb_admin_tenant_ids"
@@ -37,7 +38,7 @@ def admin_tenant_ids(request: HttpRequest) -> frozenset[int] | None:
     ids: frozenset[int] | None
     if not user.is_active or not user.is_authenticated:
         ids = frozenset()
-    elif user.is_superuser:
+    elif acts_as_admin_everywhere(user):
         ids = None
     else:
         ids = frozenset(

@@ -9,18 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils.cache import patch_vary_headers
 
-from migrations_ui.access import tenants_for
-from migrations_ui.models import Proposal, ProposalStatus, Role, Tenant
-
-APPROVE_ROLES = (Role.APPROVER, Role.ADMIN)
-SUBMIT_ROLES = (Role.SUBMITTER, Role.APPROVER, Role.ADMIN)
+from migrations_ui.access import APPROVE_ROLES, tenants_for, tenants_with_role
+from migrations_ui.models import Proposal, ProposalStatus
 
 
 def get_proposal_for_user(user: AbstractBaseUser | AnonymousUser, pk: object) -> Proposal:
@@ -35,19 +32,6 @@ def get_proposal_for_user(user: AbstractBaseUser | AnonymousUser, pk: object) ->
     if proposal is None:
         raise Http404("No such proposal")
     return proposal
-
-
-def tenants_with_role(
-    user: AbstractBaseUser | AnonymousUser, roles: tuple[Role, ...]
-) -> QuerySet[Tenant]:
-    """Tenants where the user holds one of ``roles``. A superuser acts as admin wherever they
-    hold no membership of their own (the same rule as ``Tenant.role_of``)."""
-    if not user.is_authenticated:
-        return Tenant.objects.none()
-    mine = Q(memberships__user=user, memberships__role__in=roles)
-    if getattr(user, "is_superuser", False) and Role.ADMIN in roles:
-        mine |= ~Q(memberships__user=user)
-    return Tenant.objects.filter(mine).distinct()
 
 
 def awaiting_my_approval(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Proposal]:

@@ -15,8 +15,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from migrations_ui.json_lines import line_of, path_lines
 from migrations_ui.models import Proposal, ProposalStatus, Target, Tenant
+from migrations_ui.web.presenters.json_lines import line_of, path_lines
 from schemabuilder.engine import (
     BlueprintInvalid,
     Issue,

@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from migrations_ui.admin_access import admin_tenant_ids, sees_any, sees_tenant
-from migrations_ui.admin_csv import CsvExportMixin
-from migrations_ui.admin_tools import (
+from migrations_ui.admin.csv_export import CsvExportMixin
+from migrations_ui.admin.scoping import admin_tenant_ids, sees_any, sees_tenant
+from migrations_ui.admin.tools import (
     ReadOnlyAdmin,
     TenantScopedAdmin,
     change_link,
@@ -21,6 +21,7 @@ from migrations_ui.admin_tools import (
     json_html,
     tenant_filter,
 )
+from migrations_ui.audit.outbound import PING
 from migrations_ui.models import (
     Tenant,
 )
@@ -30,7 +31,6 @@ from migrations_ui.models.integrations import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from migrations_ui.outbound import PING
 
 # ---- outbound webhooks ------------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ class WebhookEndpointAdmin(TenantScopedAdmin):
 
     @admin.action(description="Send a test event (ping)")
     def send_test_event(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        from migrations_ui.outbound import send_test_event
+        from migrations_ui.audit.outbound import send_test_event
 
         sent = sum(1 for endpoint in queryset if send_test_event(endpoint) is not None)
         self.message_user(request, f"Queued a test event to {sent} endpoint(s).", messages.SUCCESS)
@@ -188,7 +188,7 @@ class WebhookDeliveryAdmin(CsvExportMixin, ReadOnlyAdmin):
 
     @admin.action(description="Send again", permissions=["redeliver"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        from migrations_ui.outbound import defer_delivery
+        from migrations_ui.audit.outbound import defer_delivery
 
         count = 0
         for delivery in queryset.exclude(status=DeliveryStatus.SUCCEEDED):

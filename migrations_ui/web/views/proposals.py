@@ -18,9 +18,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from migrations_ui import erd, review, sqltools
 from migrations_ui.access import tenants_for
-from migrations_ui.forms import FilterForm, ReviewForm
 from migrations_ui.models import (
     InvalidTransition,
     NotAllowedError,
@@ -30,7 +28,9 @@ from migrations_ui.models import (
     StalePlan,
 )
 from migrations_ui.models.proposals import CANCELLABLE_STATES
-from migrations_ui.views_base import get_proposal_for_user, render_partial
+from migrations_ui.web.forms import FilterForm, ReviewForm
+from migrations_ui.web.presenters import erd, review, sqltools
+from migrations_ui.web.views.base import get_proposal_for_user, render_partial
 
 S = ProposalStatus
 PLAN_CHANGED = (

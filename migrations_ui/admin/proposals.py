@@ -1,33 +1,21 @@
-"""The Django admin: setup models for superusers, and the audit trail for auditors.
-
-Audit events, migration records, proposals, approvals and webhook deliveries are read-only for
-everyone (no add, change or delete; the database refuses edits of audit events and migration
-records anyway). Superusers see every tenant; a tenant admin (membership role admin) sees the
-tenants they administer (``migrations_ui.admin_access``). Lists stay fast on large tables: no
-full count, filters whose choices come from small tables, searches that use indexes (see
-``migrations_ui.admin_tools`` and the indexes of ``AuditEvent``).
-"""
+"""Proposals, approvals and migration records in the admin: read-only for everyone."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 from django.contrib import admin
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from migrations_ui import admin_access  # noqa: F401  (connects the is_staff signal)
-from migrations_ui.admin_csv import CsvExportMixin
-from migrations_ui.admin_tools import (
-    ActionFilter,
+from migrations_ui.admin.csv_export import CsvExportMixin
+from migrations_ui.admin.tools import (
     ReadOnlyAdmin,
-    SafeActionsMixin,
     actor_filter,
+    as_int,
+    as_uuid,
     change_link,
     change_link_by_id,
     changelist_link,
@@ -37,193 +25,7 @@ from migrations_ui.admin_tools import (
     target_filter,
     tenant_filter,
 )
-from migrations_ui.models import (
-    Approval,
-    AuditEvent,
-    Membership,
-    MigrationRecord,
-    Proposal,
-    Target,
-    Tenant,
-    WorkerHeartbeat,
-)
-from migrations_ui.models.audit import GENESIS, GLOBAL_CHAIN
-
-
-class TargetInline(admin.TabularInline):
-    model = Target
-    extra = 0
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Tenant)
-class TenantAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ["slug", "name", "created_at"]
-    search_fields = ["slug", "name"]
-    inlines = [TargetInline, MembershipInline]
-
-
-@admin.register(Target)
-class TargetAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ["tenant", "environment", "connection_alias", "schema_name", "is_default"]
-    list_filter = ["environment", "is_default"]
-    search_fields = ["tenant__slug", "environment", "connection_alias"]
-
-
-@admin.register(Membership)
-class MembershipAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ["user", "tenant", "role"]
-    list_filter = ["role", "tenant"]
-    search_fields = ["user__username", "tenant__slug"]
-
-
-@admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ["worker", "beat_at"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-# ---- search helpers ---------------------------------------------------------------------------
-
-
-def _as_uuid(term: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(term.strip())
-    except ValueError:
-        return None
-
-
-def _as_int(term: str, prefix: str = "") -> int | None:
-    term = term.strip().removeprefix(prefix).lstrip("#")
-    return int(term) if term.isdigit() and len(term) < 19 else None
-
-
-def _short(value: str, n: int = 12) -> str:
-    return value[:n] + "…" if len(value) > n else value
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON for a CSV cell."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-
-
-# ---- the audit trail: read-only ------------------------------------------------------------
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "created_at",
-        "tenant",
-        "action",
-        "actor_name",
-        "proposal_link",
-        "request_link",
-    ]
-    list_filter = [
-        tenant_filter(),
-        target_filter("proposal__target"),
-        ActionFilter,
-        actor_filter("actor_name", system=True),
-    ]
-    # The search box needs one entry here; the search itself is get_search_results below.
-    search_fields = ["actor_name"]
-    search_help_text = (
-        "An actor (name or its beginning), a proposal id, a request id, or an event number."
-    )
-    date_hierarchy = "created_at"
-    # Newest first by time (the id breaks ties): the created_at indexes then serve the
-    # tenant filter, the date drill-down and the unfiltered list alike. Within a tenant,
-    # time order is chain order.
-    ordering = ["-created_at", "-id"]
-    list_select_related = ["tenant"]
-    fields = [
-        "id",
-        "tenant",
-        "created_at",
-        "action",
-        "actor_name",
-        "proposal_link",
-        "request_link",
-        "data_pretty",
-        "previous_event",
-        "hash",
-        "integrity",
-    ]
-    readonly_fields = fields
-    csv_columns = [
-        ("id", lambda e: e.pk),
-        ("created_at", lambda e: e.created_at.isoformat()),
-        ("tenant", lambda e: e.tenant.slug if e.tenant else GLOBAL_CHAIN),
-        ("action", lambda e: e.action),
-        ("actor", lambda e: e.actor_name),
-        ("proposal", lambda e: e.proposal_id),
-        ("request_id", lambda e: e.request_id),
-        ("data", lambda e: json_text(e.data)),
-        ("prev_hash", lambda e: e.prev_hash),
-        ("hash", lambda e: e.hash),
-    ]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        # Each alternative is an equality or a prefix on an indexed column, so a search on a
-        # million events reads index entries, never the table.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        match = Q(actor_name__startswith=term) | Q(request_id=term)
-        if (pk := _as_uuid(term)) is not None:
-            match |= Q(proposal_id=pk) | Q(request_id=pk.hex)
-        if (number := _as_int(term)) is not None:
-            match |= Q(pk=number)
-        return queryset.filter(match), False
-
-    @admin.display(description="proposal", ordering="proposal_id")
-    def proposal_link(self, event: AuditEvent) -> str:
-        if event.proposal_id is None:
-            return "—"
-        return change_link_by_id(Proposal, event.proposal_id, str(event.proposal_id)[:8])
-
-    @admin.display(description="request")
-    def request_link(self, event: AuditEvent) -> str:
-        if not event.request_id:
-            return "—"
-        return changelist_link(
-            AuditEvent, {"request_id__exact": event.request_id}, _short(event.request_id)
-        )
-
-    @admin.display(description="data")
-    def data_pretty(self, event: AuditEvent) -> SafeString:
-        return json_html(event.data)
-
-    @admin.display(description="previous event")
-    def previous_event(self, event: AuditEvent) -> str:
-        if event.prev_hash == GENESIS:
-            return format_html("{} (the first event of the tenant)", event.prev_hash)
-        previous = AuditEvent.objects.filter(hash=event.prev_hash).only("pk", "action").first()
-        if previous is None:
-            return format_html("{} (removed by retention or missing)", event.prev_hash)
-        return format_html(
-            "{} ({})", event.prev_hash, change_link(previous, f"#{previous.pk} {previous.action}")
-        )
-
-    @admin.display(description="integrity")
-    def integrity(self, event: AuditEvent) -> str:
-        if event.compute_hash() == event.hash:
-            return "The hash matches the content. (manage.py verify_audit checks the links too.)"
-        return format_html('<strong class="sb-broken">{}</strong>', "HASH MISMATCH: edited.")
+from migrations_ui.models import Approval, AuditEvent, MigrationRecord, Proposal
 
 
 @admin.register(Proposal)
@@ -345,7 +147,7 @@ class ProposalAdmin(CsvExportMixin, ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if (pk := _as_uuid(term)) is not None:
+        if (pk := as_uuid(term)) is not None:
             return queryset.filter(pk=pk), False
         match = (
             Q(schema_version__startswith=term)
@@ -501,7 +303,7 @@ class ApprovalAdmin(CsvExportMixin, ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if (pk := _as_uuid(term)) is not None:
+        if (pk := as_uuid(term)) is not None:
             return queryset.filter(proposal_id=pk), False
         match = Q(approver__username__startswith=term) | Q(comment__icontains=term)
         return queryset.filter(match), False
@@ -597,14 +399,14 @@ class MigrationRecordAdmin(CsvExportMixin, ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if (pk := _as_uuid(term)) is not None:
+        if (pk := as_uuid(term)) is not None:
             return queryset.filter(proposal_id=pk), False
         match = (
             Q(version__startswith=term)
             | Q(description__icontains=term)
             | Q(applied_by__startswith=term)
         )
-        if (number := _as_int(term, "ml_")) is not None:
+        if (number := as_int(term, "ml_")) is not None:
             match |= Q(pk=number)
         return queryset.filter(match), False
 
@@ -634,8 +436,3 @@ class MigrationRecordAdmin(CsvExportMixin, ReadOnlyAdmin):
     def snapshot_pretty(self, record: MigrationRecord) -> SafeString:
         if record.snapshot is None:
             return json_html(None)
-        return collapsed("the managed schema after this change", json_html(record.snapshot))
-
-
-# The outbound webhook admins live in their own module; importing it registers them.
-from migrations_ui import admin_webhooks  # noqa: E402,F401
