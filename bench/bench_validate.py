@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemabuilder.engine import BlueprintInvalid, validate_envelope
-from schemabuilder.engine.fragments import check_expression, check_type
+from schemabuilder.engine.contract.fragments import check_expression, check_type
 
 try:
     from bench.schemas import blueprint as realistic_blueprint

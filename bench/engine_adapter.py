@@ -181,8 +181,8 @@ class PgCanonicalCache:
         self._memo: dict[CanonicalKey, Table | None] = {}
 
     def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
-        from schemabuilder.engine.cache import CanonicalKey
-        from schemabuilder.engine.snapshot import table_from_json
+        from schemabuilder.engine.catalog.snapshot import table_from_json
+        from schemabuilder.engine.desired.cache import CanonicalKey
 
         wanted = [k for k in keys if k not in self._memo]
         if wanted:
@@ -198,7 +198,7 @@ class PgCanonicalCache:
         return {k: t for k in keys if (t := self._memo.get(k)) is not None}
 
     def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None:
-        from schemabuilder.engine.snapshot import table_to_json
+        from schemabuilder.engine.catalog.snapshot import table_to_json
 
         self._memo.update(entries)
         # executemany pipelines the rows: one round trip (a jsonb[] parameter is slower: every

@@ -34,12 +34,12 @@ from schemabuilder.engine.apply import (
 from schemabuilder.engine.apply import (
     read_marker as engine_read_marker,
 )
-from schemabuilder.engine.cache import CanonicalKey
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.phases import LockMode, Phase, Statement
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import Snapshot, Table, table_from_json, table_to_json
+from schemabuilder.engine.desired.cache import CanonicalKey
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.safe_errors import safe_message
-from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
 CONNECT_TIMEOUT_S = 5
 

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from migrations_ui.models import MigrationRecord, MigrationStatus, Target
 from schemabuilder.engine import BlueprintInvalid, Snapshot, diff
-from schemabuilder.engine.facts import CastCheck, CastOutcome, TableStats
+from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 
 JSON = dict[str, Any]
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from migrations_ui.api.errors import ApiError, invalid
 from schemabuilder.engine import json_text
-from schemabuilder.engine.errors import BlueprintInvalid
+from schemabuilder.engine.contract.errors import BlueprintInvalid
 
 
 def max_wait() -> int:

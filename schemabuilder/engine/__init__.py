@@ -4,22 +4,24 @@ Nothing in this package imports Django; a test enforces it. Callers use the name
 re-exported here.
 """
 
-from schemabuilder.engine.cache import (
-    CanonicalCache,
-    CanonicalKey,
-    MemoryCanonicalCache,
-    canonical_key,
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import (
+    Column,
+    Constraint,
+    ConstraintKind,
+    Index,
+    Policy,
+    Snapshot,
+    Table,
 )
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.changes import MemberChange, TableChange
-from schemabuilder.engine.ddl import render_ddl
-from schemabuilder.engine.diff import DiffResult, diff
-from schemabuilder.engine.envelope import ValidatedEnvelope, validate_envelope, validate_payload
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.idents import qualified, quote_ident
-from schemabuilder.engine.materialize import materialize
-from schemabuilder.engine.normalize import (
+from schemabuilder.engine.contract.envelope import (
+    ValidatedEnvelope,
+    validate_envelope,
+    validate_payload,
+)
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.idents import qualified, quote_ident
+from schemabuilder.engine.contract.normalize import (
     NCheck,
     NColumn,
     NFence,
@@ -34,18 +36,20 @@ from schemabuilder.engine.normalize import (
     idempotency_key,
     schema_hash,
 )
-from schemabuilder.engine.phases import PHASES, LockMode, Phase, Statement
+from schemabuilder.engine.desired.cache import (
+    CanonicalCache,
+    CanonicalKey,
+    MemoryCanonicalCache,
+    canonical_key,
+)
+from schemabuilder.engine.desired.ddl import render_ddl
+from schemabuilder.engine.desired.materialize import materialize
+from schemabuilder.engine.diff import DiffResult, diff
+from schemabuilder.engine.diff.changes import MemberChange, TableChange
+from schemabuilder.engine.diff.phases import PHASES, LockMode, Phase, Statement
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.render_text import render_text
-from schemabuilder.engine.snapshot import (
-    Column,
-    Constraint,
-    ConstraintKind,
-    Index,
-    Policy,
-    Snapshot,
-    Table,
-)
 
 __all__: list[str] = [
     "PHASES",

@@ -12,7 +12,7 @@ from django.test import Client
 
 from migrations_ui.models import Proposal
 from schemabuilder.engine import BlueprintInvalid
-from schemabuilder.engine.json_text import loads
+from schemabuilder.engine.contract.json_text import loads
 from tests.apply.blueprints import seed_envelope
 
 PATH = "payload.tables[0].columns[0].check"

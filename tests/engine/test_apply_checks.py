@@ -22,7 +22,7 @@ from schemabuilder.engine.apply import (
     lock_tables,
     scope_of,
 )
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
 
 SCHEMA = "app"

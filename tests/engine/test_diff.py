@@ -7,13 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from schemabuilder.engine.diff import diff
-from schemabuilder.engine.diff_tables import typmod_widens
-from schemabuilder.engine.facts import CastCheck, CastOutcome, TableStats
-from schemabuilder.engine.hazards import DESCRIPTIONS, HazardKind, Severity
-from schemabuilder.engine.phases import PHASE_ORDER, PHASES, Phase
-from schemabuilder.engine.renames import Renames, rename_identifiers
-from schemabuilder.engine.snapshot import (
+from schemabuilder.engine.catalog.snapshot import (
     Column,
     Constraint,
     ConstraintKind,
@@ -22,6 +16,12 @@ from schemabuilder.engine.snapshot import (
     Snapshot,
     Table,
 )
+from schemabuilder.engine.diff import diff
+from schemabuilder.engine.diff.phases import PHASE_ORDER, PHASES, Phase
+from schemabuilder.engine.diff.renames import Renames, rename_identifiers
+from schemabuilder.engine.diff.tables import typmod_widens
+from schemabuilder.engine.hazards import DESCRIPTIONS, HazardKind, Severity
+from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 
 FENCE = "tenant_id::text = current_setting('app.current_tenant_id'::text, true)"
 

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from schemabuilder.engine.snapshot import (
+from schemabuilder.engine.catalog.snapshot import (
     Column,
     Constraint,
     ConstraintKind,
@@ -41,7 +41,9 @@ _KINDS = {
 @cache
 def catalog_query(name: str) -> str:
     """The text of ``sql/<name>.sql`` (shipped as package data, never user input)."""
-    return resources.files("schemabuilder.engine").joinpath("sql", f"{name}.sql").read_text()
+    return (
+        resources.files("schemabuilder.engine.catalog").joinpath("sql", f"{name}.sql").read_text()
+    )
 
 
 def introspect(

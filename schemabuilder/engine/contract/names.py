@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import count
 
-from schemabuilder.engine import fragments
-from schemabuilder.engine.idents import object_name
-from schemabuilder.engine.normalize import NTable
+from schemabuilder.engine.contract import fragments
+from schemabuilder.engine.contract.idents import object_name
+from schemabuilder.engine.contract.normalize import NTable
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 
 from pglast import parser
 
-from schemabuilder.engine.errors import Issue
-from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.snapshot import (
+from schemabuilder.engine.catalog.snapshot import (
     Constraint,
     ConstraintKind,
     Index,
@@ -25,6 +23,8 @@ from schemabuilder.engine.snapshot import (
     Snapshot,
     Table,
 )
+from schemabuilder.engine.contract.errors import Issue
+from schemabuilder.engine.contract.idents import quote_ident
 
 _NAME_KINDS = frozenset({"UNRESERVED_KEYWORD", "COL_NAME_KEYWORD", "TYPE_FUNC_NAME_KEYWORD"})
 _DOT, _OPEN = "ASCII_46", "ASCII_40"

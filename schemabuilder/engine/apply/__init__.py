@@ -37,21 +37,21 @@ import psycopg
 from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
-from schemabuilder.engine.cache import CanonicalCache
-from schemabuilder.engine.live_forms import live_keys, remember
-from schemabuilder.engine.normalize import NormalizedBlueprint
-from schemabuilder.engine.phases import LockMode, Statement
-from schemabuilder.engine.plan import Plan, plan
-from schemabuilder.engine.remeasure import (
+from schemabuilder.engine.apply.verification import fingerprints, verify
+from schemabuilder.engine.catalog.live_forms import live_keys, remember
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.desired.cache import CanonicalCache
+from schemabuilder.engine.diff.phases import LockMode, Statement
+from schemabuilder.engine.hazards.remeasure import (
     certain_failures,
     data_reason,
     data_sensitive,
     hazard_signature,
     raised_hazards,
 )
+from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.safe_errors import safe_message
-from schemabuilder.engine.snapshot import Snapshot
-from schemabuilder.engine.verification import fingerprints, verify
 
 __all__ = ["ApplyRequest", "Reviewed", "apply_plan", "fingerprints", "read_marker", "scope_of"]
 

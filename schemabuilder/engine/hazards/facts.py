@@ -27,9 +27,9 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from schemabuilder.engine.catalog import catalog_query
+from schemabuilder.engine.catalog.introspect import catalog_query
+from schemabuilder.engine.diff.renames import Renames
 from schemabuilder.engine.hazards import Number
-from schemabuilder.engine.renames import Renames
 from schemabuilder.engine.safe_errors import safe_message
 
 SMALL_TABLE_ROWS = 100_000

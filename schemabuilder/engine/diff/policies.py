@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from schemabuilder.engine import fence
-from schemabuilder.engine.changes import Action, DiffContext, MemberChange
-from schemabuilder.engine.diff_members import pair_renames
-from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.phases import Phase
-from schemabuilder.engine.snapshot import Policy, Table
+from schemabuilder.engine.catalog.snapshot import Policy, Table
+from schemabuilder.engine.contract.idents import quote_ident
+from schemabuilder.engine.diff.changes import Action, DiffContext, MemberChange
+from schemabuilder.engine.diff.members import pair_renames
+from schemabuilder.engine.diff.phases import Phase
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, fence
 
 _ALL_COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
@@ -89,7 +88,7 @@ class _Access:
 
     The policy changes are walked one at a time over ``state`` (the live policies as they
     stand after the changes so far); a step that makes the fence stop bounding a command or
-    role (``fence.py``), which it still does not bound at the end, is TENANT_FENCE_WEAKENED.
+    role (``hazards.fence``), which it still does not bound at the end, is TENANT_FENCE_WEAKENED.
     """
 
     def __init__(self, ctx: DiffContext, live: Table, desired: Table) -> None:

@@ -15,20 +15,20 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from schemabuilder.engine.normalize import NFence, NTable
-from schemabuilder.engine.snapshot import Table, canonical_dumps
+from schemabuilder.engine.catalog.snapshot import Table, canonical_dumps
+from schemabuilder.engine.contract.normalize import NFence, NTable
 
 # The files that decide what a table prints as and how its form is keyed: the catalog
 # queries and the code that renders, reads and keys them.
 _FORM_SOURCES = (
-    "catalog.py",
-    "ddl.py",
-    "snapshot.py",
-    "normalize.py",
-    "members.py",
-    "cache.py",
-    "live_forms.py",
-    "materialize.py",
+    "catalog/introspect.py",
+    "desired/ddl.py",
+    "catalog/snapshot.py",
+    "contract/normalize.py",
+    "desired/members.py",
+    "desired/cache.py",
+    "catalog/live_forms.py",
+    "desired/materialize.py",
 )
 
 
@@ -36,9 +36,13 @@ def _source_digest() -> str:
     """A digest of the engine's catalog SQL and renderer, so that a release that changes how a
     form prints (or is keyed) never reads a form an earlier one stored: no version to bump by
     hand and forget."""
-    here = Path(__file__).parent
+    here = Path(__file__).parent.parent
     digest = hashlib.sha256()
-    for path in [*sorted((here / "sql").glob("*.sql")), *(here / n for n in _FORM_SOURCES)]:
+    sources = [
+        *sorted((here / "catalog" / "sql").glob("*.sql")),
+        *(here / n for n in _FORM_SOURCES),
+    ]
+    for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

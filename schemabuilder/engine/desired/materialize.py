@@ -19,13 +19,13 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 from psycopg import sql
 
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.ddl import render_ddl
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.normalize import NormalizedBlueprint, NTable
-from schemabuilder.engine.paths import BlueprintPaths
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
+from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.desired.ddl import render_ddl
 from schemabuilder.engine.safe_errors import safe_message
-from schemabuilder.engine.snapshot import Snapshot
 
 SCRATCH_PREFIX = "sb_scratch_"
 # Foreign keys to live tables lock them (SHARE ROW EXCLUSIVE) while the scratch table is

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from schemabuilder.engine import allowlist, fragments
-from schemabuilder.engine.idents import SYSTEM_COLUMNS, name_problem, snake_case
+from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.idents import SYSTEM_COLUMNS, name_problem, snake_case
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table

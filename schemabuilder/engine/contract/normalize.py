@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemabuilder.engine.blueprint import (
+from schemabuilder.engine.contract.blueprint import (
     DEFAULT_FENCE_COLUMN,
     DEFAULT_FENCE_TYPE,
     FENCE_SETTING,
@@ -26,7 +26,7 @@ from schemabuilder.engine.blueprint import (
     Table,
     split_index_column,
 )
-from schemabuilder.engine.idents import fit_identifier, quote_ident, snake_case
+from schemabuilder.engine.contract.idents import fit_identifier, quote_ident, snake_case
 
 Direction = Literal["ASC", "DESC"]
 Nulls = Literal["FIRST", "LAST"]

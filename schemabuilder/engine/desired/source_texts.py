@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from schemabuilder.engine.ddl import index_tail
-from schemabuilder.engine.names import constraint_names
-from schemabuilder.engine.normalize import NormalizedBlueprint, NPolicy, NTable
-from schemabuilder.engine.snapshot import Constraint, ConstraintKind, Index, Policy, Snapshot, Table
+from schemabuilder.engine.catalog.snapshot import (
+    Constraint,
+    ConstraintKind,
+    Index,
+    Policy,
+    Snapshot,
+    Table,
+)
+from schemabuilder.engine.contract.names import constraint_names
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NPolicy, NTable
+from schemabuilder.engine.desired.ddl import index_tail
 
 
 def with_sources(desired: Snapshot, bp: NormalizedBlueprint) -> Snapshot:

@@ -30,7 +30,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from schemabuilder.engine.fragments import Call, Checked
+from schemabuilder.engine.contract.fragments import Call, Checked
 
 Kind = Literal["check", "default", "policy"]
 

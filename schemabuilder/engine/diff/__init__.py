@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from schemabuilder.engine.changes import (
+from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
+from schemabuilder.engine.contract.errors import Issue
+from schemabuilder.engine.contract.idents import quote_ident
+from schemabuilder.engine.contract.normalize import default_fence_using
+from schemabuilder.engine.diff.changes import (
     Action,
     DiffContext,
     MemberChange,
@@ -18,27 +22,23 @@ from schemabuilder.engine.changes import (
     TableChange,
     default_path_of,
 )
-from schemabuilder.engine.diff_members import (
+from schemabuilder.engine.diff.members import (
     create_constraints,
     create_indexes,
     diff_constraints,
     diff_indexes,
 )
-from schemabuilder.engine.diff_policies import create_table_security, diff_policies
-from schemabuilder.engine.diff_tables import (
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement, in_phase_order
+from schemabuilder.engine.diff.policies import create_table_security, diff_policies
+from schemabuilder.engine.diff.renames import Renames, apply_renames
+from schemabuilder.engine.diff.tables import (
     create_table,
     diff_columns,
     diff_table_properties,
     drop_table,
 )
-from schemabuilder.engine.errors import Issue
-from schemabuilder.engine.facts import LiveFacts
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, rows_text
-from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.normalize import default_fence_using
-from schemabuilder.engine.phases import LockMode, Phase, Statement, in_phase_order
-from schemabuilder.engine.renames import Renames, apply_renames
-from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
+from schemabuilder.engine.hazards.facts import LiveFacts
 
 
 @dataclass(frozen=True)

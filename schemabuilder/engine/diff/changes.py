@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from schemabuilder.engine.errors import Issue
-from schemabuilder.engine.facts import LiveFacts, TableStats
+from schemabuilder.engine.catalog.snapshot import object_to_json
+from schemabuilder.engine.contract.errors import Issue
+from schemabuilder.engine.contract.idents import qualified
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
+from schemabuilder.engine.diff.renames import Renames
 from schemabuilder.engine.hazards import Hazard
-from schemabuilder.engine.idents import qualified
-from schemabuilder.engine.phases import LockMode, Phase, Statement
-from schemabuilder.engine.renames import Renames
-from schemabuilder.engine.snapshot import object_to_json
+from schemabuilder.engine.hazards.facts import LiveFacts, TableStats
 
 JSON = dict[str, Any]
 

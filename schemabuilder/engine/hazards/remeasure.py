@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.phases import Statement
 
 # Hazards whose severity was decided on the live data at plan time and can rise by apply
 # time (a dropped table now has rows, a cast now fails, duplicates appeared). A reviewed plan

@@ -26,9 +26,9 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.catalog import catalog_query, introspect, introspect_written
-from schemabuilder.engine.phases import Phase, Statement
-from schemabuilder.engine.snapshot import Snapshot, Table, table_to_json
+from schemabuilder.engine.catalog.introspect import catalog_query, introspect, introspect_written
+from schemabuilder.engine.catalog.snapshot import Snapshot, Table, table_to_json
+from schemabuilder.engine.diff.phases import Phase, Statement
 
 # Statements after which other members print differently without being written.
 RENAMES = frozenset({Phase.RENAME_TABLES, Phase.RENAME_COLUMNS, Phase.RENAME_CONSTRAINTS})

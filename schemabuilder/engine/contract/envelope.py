@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from schemabuilder.engine import rules
-from schemabuilder.engine.blueprint import (
+from schemabuilder.engine.contract import rules
+from schemabuilder.engine.contract.blueprint import (
     Context,
     Envelope,
     Fence,
@@ -32,8 +32,8 @@ from schemabuilder.engine.blueprint import (
     field_model,
     known_keys,
 )
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.normalize import (
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.normalize import (
     NormalizedBlueprint,
     NTable,
     Origin,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from schemabuilder.engine.changes import Action, DiffContext, MemberChange
-from schemabuilder.engine.diff_tables import SCAN_TIMEOUT_MS
-from schemabuilder.engine.facts import TableStats
+from schemabuilder.engine.catalog.snapshot import Constraint, ConstraintKind, Index, Policy, Table
+from schemabuilder.engine.contract.idents import quote_ident
+from schemabuilder.engine.diff.changes import Action, DiffContext, MemberChange
+from schemabuilder.engine.diff.phases import LockMode, Phase
+from schemabuilder.engine.diff.tables import SCAN_TIMEOUT_MS
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, count_text, rows_text
-from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.phases import LockMode, Phase
-from schemabuilder.engine.snapshot import Constraint, ConstraintKind, Index, Policy, Table
+from schemabuilder.engine.hazards.facts import TableStats
 
 _DIRECTIONS = (" DESC NULLS LAST", " NULLS FIRST", " DESC")
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.cache import CANONICAL_FORM_VERSION, CanonicalCache, CanonicalKey
-from schemabuilder.engine.catalog import catalog_query, introspect
-from schemabuilder.engine.snapshot import Snapshot, Table
+from schemabuilder.engine.catalog.introspect import catalog_query, introspect
+from schemabuilder.engine.catalog.snapshot import Snapshot, Table
+from schemabuilder.engine.desired.cache import CANONICAL_FORM_VERSION, CanonicalCache, CanonicalKey
 
 # Derived from the sources (see cache.CANONICAL_FORM_VERSION), never bumped by hand.
 LIVE_FORM_VERSION = CANONICAL_FORM_VERSION

@@ -10,11 +10,11 @@ import difflib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from schemabuilder.engine import allowlist, fragments
-from schemabuilder.engine.errors import Issue
-from schemabuilder.engine.idents import snake_case
-from schemabuilder.engine.names import constraint_names
-from schemabuilder.engine.normalize import NTable, Origin
+from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.errors import Issue
+from schemabuilder.engine.contract.idents import snake_case
+from schemabuilder.engine.contract.names import constraint_names
+from schemabuilder.engine.contract.normalize import NTable, Origin
 
 
 @dataclass

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 
-from schemabuilder.engine.changes import Action, DiffContext, MemberChange
-from schemabuilder.engine.errors import Issue
-from schemabuilder.engine.facts import TableStats
+from schemabuilder.engine.catalog.snapshot import Column, ConstraintKind, Table
+from schemabuilder.engine.contract.errors import Issue
+from schemabuilder.engine.contract.idents import quote_ident, quote_literal
+from schemabuilder.engine.diff.changes import Action, DiffContext, MemberChange
+from schemabuilder.engine.diff.phases import LockMode, Phase
 from schemabuilder.engine.hazards import (
     Hazard,
     HazardKind,
@@ -18,9 +20,7 @@ from schemabuilder.engine.hazards import (
     count_text,
     rows_text,
 )
-from schemabuilder.engine.idents import quote_ident, quote_literal
-from schemabuilder.engine.phases import LockMode, Phase
-from schemabuilder.engine.snapshot import Column, ConstraintKind, Table
+from schemabuilder.engine.hazards.facts import TableStats
 
 # Statements that scan or rewrite a populated table get a generous timeout of their own.
 SCAN_TIMEOUT_MS = 15 * 60 * 1000
@@ -136,7 +136,7 @@ def drop_table(ctx: DiffContext, table: Table, dropped: set[str]) -> None:
 
 
 def diff_table_properties(ctx: DiffContext, live: Table, desired: Table) -> list[MemberChange]:
-    """The table's comment (row level security is in ``diff_policies``)."""
+    """The table's comment (row level security is in ``diff.policies``)."""
     if live.comment == desired.comment:
         return []
     ctx.emit(

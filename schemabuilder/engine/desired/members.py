@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemabuilder.engine import fragments
-from schemabuilder.engine.cache import CANONICAL_FORM_VERSION, CanonicalKey
-from schemabuilder.engine.names import ConstraintNames, constraint_names
-from schemabuilder.engine.normalize import NCheck, NColumn, NormalizedBlueprint, NTable
-from schemabuilder.engine.snapshot import Column, Constraint, Index, Policy, Table
+from schemabuilder.engine.catalog.snapshot import Column, Constraint, Index, Policy, Table
+from schemabuilder.engine.contract import fragments
+from schemabuilder.engine.contract.names import ConstraintNames, constraint_names
+from schemabuilder.engine.contract.normalize import NCheck, NColumn, NormalizedBlueprint, NTable
+from schemabuilder.engine.desired.cache import CANONICAL_FORM_VERSION, CanonicalKey
 
 # Bump when a member's key material or the way forms are stored changes.
 MEMBER_FORM_VERSION = 1

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pglast import parser
 
-from schemabuilder.engine.normalize import NormalizedBlueprint, fence_policy_names
-from schemabuilder.engine.snapshot import Policy, Snapshot
+from schemabuilder.engine.catalog.snapshot import Policy, Snapshot
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint, fence_policy_names
 
 COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
 Side = Literal["read", "write"]

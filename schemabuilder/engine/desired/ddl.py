@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from schemabuilder.engine import fragments
-from schemabuilder.engine.idents import qualified, quote_ident, quote_literal
-from schemabuilder.engine.names import ConstraintNames, constraint_names
-from schemabuilder.engine.normalize import (
+from schemabuilder.engine.contract import fragments
+from schemabuilder.engine.contract.idents import qualified, quote_ident, quote_literal
+from schemabuilder.engine.contract.names import ConstraintNames, constraint_names
+from schemabuilder.engine.contract.normalize import (
     NColumn,
     NForeignKey,
     NIndex,

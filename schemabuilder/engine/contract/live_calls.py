@@ -20,11 +20,11 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine import allowlist, fragments
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.fragments import Call
-from schemabuilder.engine.normalize import NormalizedBlueprint
-from schemabuilder.engine.paths import BlueprintPaths
+from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.fragments import Call
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.paths import BlueprintPaths
 
 # (schema, name) -> the volatilities of its forms ("i", "s", "is", "v"...).
 Lookup = Mapping[tuple[str, str], str]

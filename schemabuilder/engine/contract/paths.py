@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from schemabuilder.engine.names import ConstraintNames, constraint_names
-from schemabuilder.engine.normalize import (
+from schemabuilder.engine.contract.names import ConstraintNames, constraint_names
+from schemabuilder.engine.contract.normalize import (
     NIndex,
     NIndexColumn,
     NormalizedBlueprint,

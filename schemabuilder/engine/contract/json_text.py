@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 
 
 class _Duplicated(dict[str, Any]):
