@@ -26,23 +26,13 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.fingerprints import fingerprints
 from schemabuilder.engine.catalog.introspect import catalog_query, introspect, introspect_written
 from schemabuilder.engine.catalog.snapshot import Snapshot, Table, table_to_json
 from schemabuilder.engine.diff.phases import Phase, Statement
 
 # Statements after which other members print differently without being written.
 RENAMES = frozenset({Phase.RENAME_TABLES, Phase.RENAME_COLUMNS, Phase.RENAME_CONSTRAINTS})
-
-
-def fingerprints(
-    conn: psycopg.Connection[Any], schema: str, tables: Collection[str]
-) -> dict[str, str]:
-    """One md5 per existing table among ``tables``: equal fingerprints, unchanged table (see
-    sql/fingerprint.sql)."""
-    rows = conn.execute(
-        catalog_query("fingerprint"), {"schema": schema, "tables": sorted(tables)}
-    ).fetchall()
-    return {str(name): str(fp) for name, fp in rows}
 
 
 def locked_tables(conn: psycopg.Connection[Any], schema: str) -> set[str]:
