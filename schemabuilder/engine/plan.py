@@ -48,8 +48,9 @@ from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.hazards.facts import PgFacts
 from schemabuilder.engine.hazards.fence import keep_live_forms
+from schemabuilder.engine.hazards.pg_facts import PgFacts
+from schemabuilder.engine.hazards.tables import adopts_table
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
 
@@ -250,14 +251,7 @@ def _mark_adoptions(
         if at is None:
             continue  # nothing changes on it: nothing to adopt yet
         stats = facts.table_stats(name)
-        hazard = Hazard(
-            HazardKind.ADOPTS_TABLE,
-            Severity.DANGER,
-            f"table {source} exists on the target but this tool did not create it: this is "
-            "the first change to it here; check who else uses it before applying",
-            name,
-            stats.numbers() if stats else {},
-        )
+        hazard = adopts_table(name, source, stats)
         out[at] = dataclasses.replace(out[at], hazards=(hazard, *out[at].hazards))
     return tuple(out)
 

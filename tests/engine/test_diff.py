@@ -19,8 +19,8 @@ from schemabuilder.engine.catalog.snapshot import (
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.phases import PHASE_ORDER, PHASES, Phase
 from schemabuilder.engine.diff.renames import Renames, rename_identifiers
-from schemabuilder.engine.diff.tables import typmod_widens
 from schemabuilder.engine.hazards import DESCRIPTIONS, HazardKind, Severity
+from schemabuilder.engine.hazards.columns import typmod_widens
 from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 
 FENCE = "tenant_id::text = current_setting('app.current_tenant_id'::text, true)"

@@ -14,7 +14,7 @@ from psycopg import sql
 from schemabuilder.engine import BlueprintInvalid, plan, validate_envelope
 from schemabuilder.engine.contract.allowlist import BUILTINS, GENERATORS, OPERATORS
 from schemabuilder.engine.diff.renames import Renames
-from schemabuilder.engine.hazards.facts import FACT_TIMEOUT_MS, PgFacts
+from schemabuilder.engine.hazards.pg_facts import FACT_TIMEOUT_MS, PgFacts
 from tests.engine.conftest import database_url
 from tests.engine.hostile_corpus import base_envelope
 from tests.engine.hostile_functions import (

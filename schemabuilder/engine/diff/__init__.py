@@ -22,23 +22,19 @@ from schemabuilder.engine.diff.changes import (
     TableChange,
     default_path_of,
 )
-from schemabuilder.engine.diff.members import (
-    create_constraints,
-    create_indexes,
-    diff_constraints,
-    diff_indexes,
-)
+from schemabuilder.engine.diff.columns import diff_columns
+from schemabuilder.engine.diff.constraints import create_constraints, diff_constraints
+from schemabuilder.engine.diff.indexes import create_indexes, diff_indexes
 from schemabuilder.engine.diff.phases import LockMode, Phase, Statement, in_phase_order
 from schemabuilder.engine.diff.policies import create_table_security, diff_policies
 from schemabuilder.engine.diff.renames import Renames, apply_renames
 from schemabuilder.engine.diff.tables import (
     create_table,
-    diff_columns,
     diff_table_properties,
     drop_table,
 )
-from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, rows_text
 from schemabuilder.engine.hazards.facts import LiveFacts
+from schemabuilder.engine.hazards.tables import access_exclusive_lock, renames_table, too_many_locks
 
 
 @dataclass(frozen=True)
@@ -87,15 +83,7 @@ def diff(
             Phase.RENAME_TABLES,
             new,
             f"table {old} is renamed to {new} (renamed_from)",
-            hazards=[
-                Hazard(
-                    HazardKind.RENAMES_OBJECT,
-                    Severity.WARNING,
-                    f"renames table {old} to {new}: queries using {old} break",
-                    new,
-                    {"old_name": old, "new_name": new},
-                )
-            ],
+            hazards=[renames_table(old, new)],
         )
     before = apply_renames(live, renames)
     renamed_to = {new: old for old, new in renames.tables.items()}
@@ -173,14 +161,7 @@ def _lock_hazards(
             seen.add(stmt.table)
             stats = ctx.stats(stmt.table)
             if stats is not None and stats.populated:
-                hazard = Hazard(
-                    HazardKind.ACCESS_EXCLUSIVE_LOCK,
-                    Severity.WARNING,
-                    f"locks {stmt.table} ({rows_text(stats.rows, stats.exact)}) ACCESS "
-                    "EXCLUSIVE from here until COMMIT: its readers and writers wait",
-                    stmt.table,
-                    stats.numbers(),
-                )
+                hazard = access_exclusive_lock(stmt.table, stats)
                 stmt = dataclasses.replace(stmt, hazards=(*stmt.hazards, hazard))
         result.append(stmt)
     return result
@@ -214,21 +195,6 @@ def _lock_table_hazard(
     capacity = limit if limit is not None else facts.lock_capacity()
     if capacity is None or locked <= capacity:
         return statements
-    source = (
-        "the configured limit"
-        if limit is not None
-        else (
-            "the server's lock table (max_locks_per_transaction x (max_connections + "
-            "max_prepared_transactions))"
-        )
-    )
-    hazard = Hazard(
-        HazardKind.TOO_MANY_LOCKS,
-        Severity.DANGER,
-        f"locks about {locked:,} relations in one transaction, more than the {capacity:,} of "
-        f"{source}: it would fail with 'out of shared memory'; split the change",
-        "",
-        {"locked_relations": locked, "lock_capacity": capacity},
-    )
+    hazard = too_many_locks(locked, capacity, configured=limit is not None)
     first = statements[0]
     return [dataclasses.replace(first, hazards=(hazard, *first.hazards)), *statements[1:]]

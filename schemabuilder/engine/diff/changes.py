@@ -20,6 +20,9 @@ from schemabuilder.engine.hazards.facts import LiveFacts, TableStats
 
 JSON = dict[str, Any]
 
+# Statements that scan or rewrite a populated table get a generous timeout of their own.
+SCAN_TIMEOUT_MS = 15 * 60 * 1000
+
 
 class Action(StrEnum):
     """What happens to a table or to one of its members."""

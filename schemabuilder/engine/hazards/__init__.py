@@ -1,8 +1,27 @@
-"""Hazards: the closed vocabulary of what can go wrong, and the builders that decide severity.
+"""Hazards: the closed vocabulary of what can go wrong (``HazardKind``, ``Severity``, ``Hazard``).
 
-A hazard is attached to a planned statement by the code that writes the statement, with the
-live numbers that decided its severity (row counts, null counts, duplicates...). Nothing
-scans the SQL afterwards.
+A hazard belongs to one planned statement and carries the numbers that decided its severity
+(row counts, NULLs, duplicates, violating rows; old and new names for a rename). Each object
+kind has a module that builds its hazards, called by the diff code that writes the statement:
+
+- ``tables``: DROPS_TABLE, RENAMES_OBJECT (tables), REWRITES_TABLE, BLOCKED_BY_DEPENDENTS,
+  and three that are attached after the statements are written: ACCESS_EXCLUSIVE_LOCK and
+  TOO_MANY_LOCKS (by ``diff``, from each statement's lock mode and table once they are in
+  phase order) and ADOPTS_TABLE (by ``plan``, on the first statement of an adopted table);
+- ``columns``: DROPS_COLUMN, CHANGES_COLUMN_TYPE, ADDS_NOT_NULL, DROPS_IDENTITY, RENAMES_OBJECT
+  (columns), TENANT_FENCE_WEAKENED (the fence column dropped or made nullable), WILL_FAIL (a
+  NOT NULL column without a value, SET NOT NULL over NULLs, values that do not convert);
+- ``constraints``: DROPS_CONSTRAINT, ADDS_UNIQUE, ADDS_CHECK, ADDS_FOREIGN_KEY, WILL_FAIL
+  (duplicates, violating rows, rows without a match);
+- ``indexes``: BUILDS_INDEX, DROPS_INDEX, ADDS_UNIQUE and WILL_FAIL (a unique index over
+  duplicates);
+- ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
+  effective access).
+
+The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
+No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
+checks of them again: a plan holding WILL_FAIL never runs, and severities that depend on the
+data are measured again under the apply's locks.
 """
 
 from __future__ import annotations
