@@ -156,8 +156,7 @@ def test_facts_run_read_only_under_a_short_timeout(
 
 
 def test_the_setting_extends_what_a_policy_may_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    from schemabuilder.engine import fragments
-    from schemabuilder.engine.contract import allowlist
+    from schemabuilder.engine.contract import allowlist, fragments
 
     checked = fragments.check_expression("app.is_member(tenant_id)", allow_subqueries=True)
     monkeypatch.delenv(allowlist.POLICY_SETTING, raising=False)
@@ -188,8 +187,7 @@ def test_the_setting_extends_what_a_policy_may_call(monkeypatch: pytest.MonkeyPa
     ],
 )
 def test_ordinary_expressions_are_allowed(kind: Any, text: str) -> None:
-    from schemabuilder.engine import fragments
-    from schemabuilder.engine.contract import allowlist
+    from schemabuilder.engine.contract import allowlist, fragments
 
     checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
     assert checked.problem is None
