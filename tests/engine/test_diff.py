@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,9 @@ class Facts:
     def non_null_count(self, table: str, column: str) -> int | None:
         return self.count
 
-    def duplicate_rows(self, table: str, keys: Sequence[str], predicate: str | None) -> int | None:
+    def duplicate_rows(
+        self, table: str, keys: Sequence[str], predicate: str | None, added: Any = None
+    ) -> int | None:
         return self.count
 
     def fk_violations(
@@ -54,10 +57,11 @@ class Facts:
         ref_table: str,
         ref_columns: Sequence[str],
         ref_exists: bool,
+        added: Any = None,
     ) -> int | None:
         return self.count
 
-    def check_violations(self, table: str, expression: str) -> int | None:
+    def check_violations(self, table: str, expression: str, added: Any = None) -> int | None:
         return self.count
 
     def cast_check(self, old_type: str, new_type: str) -> CastCheck:

@@ -3,7 +3,9 @@ Their hazards are decided in ``hazards.constraints``."""
 
 from __future__ import annotations
 
-from schemabuilder.engine.catalog.snapshot import Constraint, ConstraintKind, Table
+from collections.abc import Mapping
+
+from schemabuilder.engine.catalog.snapshot import Column, Constraint, ConstraintKind, Table
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.diff.changes import SCAN_TIMEOUT_MS, DiffContext, MemberChange
 from schemabuilder.engine.diff.members import diff_named
@@ -28,6 +30,7 @@ def diff_constraints(ctx: DiffContext, live: Table, desired: Table) -> list[Memb
     """RENAME, DROP and ADD CONSTRAINT for one existing table."""
     table = desired.name
     stats = ctx.stats(table)
+    added = {c.name: c for c in desired.columns if c.name not in live.column_map}
     return diff_named(
         ctx,
         table,
@@ -40,7 +43,7 @@ def diff_constraints(ctx: DiffContext, live: Table, desired: Table) -> list[Memb
             f"TO {quote_ident(new.name)}"
         ),
         lambda con, replaced: _drop_constraint(ctx, table, con, stats, replaced=replaced),
-        lambda con: _add_constraint(ctx, table, con, stats),
+        lambda con: _add_constraint(ctx, table, con, stats, added),
     )
 
 
@@ -60,12 +63,16 @@ def _drop_constraint(
 
 
 def _add_constraint(
-    ctx: DiffContext, table: str, con: Constraint, stats: TableStats | None
+    ctx: DiffContext,
+    table: str,
+    con: Constraint,
+    stats: TableStats | None,
+    added: Mapping[str, Column] | None = None,
 ) -> None:
     fk = con.kind is ConstraintKind.FOREIGN_KEY
     hazards: list[Hazard] = []
     if stats is not None and stats.populated:
-        hazards = validation(ctx.facts, table, con, stats)
+        hazards = validation(ctx.facts, table, con, stats, added)
     ctx.emit(
         f"ALTER TABLE {ctx.qualified(table)} ADD CONSTRAINT {quote_ident(con.name)} {con.written}",
         Phase.ADD_FOREIGN_KEYS if fk else Phase.ADD_CONSTRAINTS,

@@ -3,7 +3,9 @@ Their hazards are decided in ``hazards.indexes``."""
 
 from __future__ import annotations
 
-from schemabuilder.engine.catalog.snapshot import Index, Table
+from collections.abc import Mapping
+
+from schemabuilder.engine.catalog.snapshot import Column, Index, Table
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.diff.changes import SCAN_TIMEOUT_MS, DiffContext, MemberChange
 from schemabuilder.engine.diff.members import diff_named
@@ -26,6 +28,7 @@ def diff_indexes(ctx: DiffContext, live: Table, desired: Table) -> list[MemberCh
     """ALTER INDEX RENAME, DROP INDEX and CREATE INDEX for one existing table."""
     table = desired.name
     stats = ctx.stats(table)
+    added = {c.name: c for c in desired.columns if c.name not in live.column_map}
     return diff_named(
         ctx,
         table,
@@ -35,7 +38,7 @@ def diff_indexes(ctx: DiffContext, live: Table, desired: Table) -> list[MemberCh
         _same_index,
         lambda old, new: f"ALTER INDEX {ctx.qualified(old.name)} RENAME TO {quote_ident(new.name)}",
         lambda index, replaced: _drop_index(ctx, table, index, stats, replaced=replaced),
-        lambda index: _create_index(ctx, table, index, stats),
+        lambda index: _create_index(ctx, table, index, stats, added),
     )
 
 
@@ -52,8 +55,14 @@ def _drop_index(
     )
 
 
-def _create_index(ctx: DiffContext, table: str, index: Index, stats: TableStats | None) -> None:
-    hazards = builds_index(ctx.facts, table, index, stats)
+def _create_index(
+    ctx: DiffContext,
+    table: str,
+    index: Index,
+    stats: TableStats | None,
+    added: Mapping[str, Column] | None = None,
+) -> None:
+    hazards = builds_index(ctx.facts, table, index, stats, added)
     unique = "UNIQUE " if index.unique else ""
     ctx.emit(
         f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} {index.written}",

@@ -120,8 +120,9 @@ def rows_text(rows: int | None, exact: bool = True) -> str:
     return f"{mark}{rows:,} row{'' if rows == 1 else 's'}"
 
 
-def count_text(count: int | None, what: str) -> str:
-    """'3 rows with NULL' style phrases; None when the count was not measured."""
+def count_text(count: int | None, what: str, why: str) -> str:
+    """'3 rows with NULL' style phrases; when the count was not measured, ``why`` not
+    (``TableStats.not_counted``: the table's size, or a count that did not finish)."""
     if count is None:
-        return f"{what}: not counted (table too large to scan while planning)"
+        return f"{what}: not counted ({why})"
     return f"{count:,} {what}"

@@ -66,7 +66,10 @@ def drop_column(
     elif values == 0:
         severity, what = Severity.WARNING, f"all {rows_text(stats.rows if stats else 0)} are NULL"
     else:
-        severity, what = Severity.DANGER, count_text(values, "non-NULL values are lost")
+        severity, what = (
+            Severity.DANGER,
+            count_text(values, "non-NULL values are lost", stats.not_counted if stats else ""),
+        )
     hazards = [
         Hazard(
             HazardKind.DROPS_COLUMN,
@@ -103,8 +106,8 @@ def set_not_null(
         severity = Severity.WARNING
         message = (
             f"sets {table}.{column} NOT NULL: {rows_text(stats.rows, stats.exact)} are scanned "
-            "under an ACCESS EXCLUSIVE lock; NULLs were not counted (table too large) and "
-            "would make it fail"
+            f"under an ACCESS EXCLUSIVE lock; NULLs were not counted ({stats.not_counted}) "
+            "and would make it fail"
         )
     elif nulls > 0:
         return [
@@ -228,7 +231,7 @@ def change_type(
             numbers["changed_values"] = outcome.changed if outcome else None
             if outcome is None:
                 severity = Severity.DANGER
-                what = "values may fail to convert or change (not tested: table too large)"
+                what = f"values may fail to convert or change (not tested: {stats.not_counted})"
             elif outcome.failing:
                 kind, severity = HazardKind.WILL_FAIL, Severity.DANGER
                 what = f"will fail: {outcome.failing:,} values do not convert"

@@ -4,12 +4,14 @@ answers' shapes. ``pg_facts.PgFacts`` answers them from the live database.
 Every question is asked in the desired state's names and answered cheaply: sizes from the
 catalog, exact counts only for tables under ``SMALL_TABLE_BYTES``, value scans only for tables
 under ``SMALL_TABLE_ROWS`` rows. A question that could not be answered gets None ("not
-measured"), never an error.
+measured"), never an error. The counts that validate a new constraint take ``added``: the
+columns the same plan adds, which the live table does not have yet, with the value every
+existing row will hold (``NewColumns``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,8 +39,22 @@ class TableStats:
         """Small enough to inspect values while planning."""
         return self.exact and self.rows is not None and self.rows <= SMALL_TABLE_ROWS
 
+    @property
+    def not_counted(self) -> str:
+        """Why a count over this table's values is missing: its size, or a count that was
+        tried and did not finish (an error or the statement timeout)."""
+        if not self.scannable:
+            return "table too large to scan while planning"
+        return "the count did not finish while planning"
+
     def numbers(self) -> dict[str, Number]:
         return {"rows": self.rows, "rows_exact": self.exact, "table_bytes": self.bytes}
+
+
+# Columns the plan adds, as the existing rows will hold them: {column: (type, default)}, the
+# default as PostgreSQL printed it (None: NULL). Only defaults computed once for the whole
+# table belong here; one computed per row has no single value to count with.
+NewColumns = Mapping[str, tuple[str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,11 @@ class LiveFacts(Protocol):
     def null_count(self, table: str, column: str) -> int | None: ...
     def non_null_count(self, table: str, column: str) -> int | None: ...
     def duplicate_rows(
-        self, table: str, keys: Sequence[str], predicate: str | None
+        self,
+        table: str,
+        keys: Sequence[str],
+        predicate: str | None,
+        added: NewColumns | None = None,
     ) -> int | None: ...
     def fk_violations(
         self,
@@ -75,8 +95,11 @@ class LiveFacts(Protocol):
         ref_table: str,
         ref_columns: Sequence[str],
         ref_exists: bool,
+        added: NewColumns | None = None,
     ) -> int | None: ...
-    def check_violations(self, table: str, expression: str) -> int | None: ...
+    def check_violations(
+        self, table: str, expression: str, added: NewColumns | None = None
+    ) -> int | None: ...
     def cast_check(self, old_type: str, new_type: str) -> CastCheck: ...
     def cast_failures(
         self, table: str, column: str, old_type: str, new_type: str

@@ -3,9 +3,12 @@ index over duplicates (WILL_FAIL)."""
 
 from __future__ import annotations
 
-from schemabuilder.engine.catalog.snapshot import Index
+from collections.abc import Mapping
+
+from schemabuilder.engine.catalog.snapshot import Column, Index
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, count_text, rows_text
-from schemabuilder.engine.hazards.facts import LiveFacts, TableStats
+from schemabuilder.engine.hazards.constraints import computed_per_row
+from schemabuilder.engine.hazards.facts import LiveFacts, NewColumns, TableStats
 
 _DIRECTIONS = (" DESC NULLS LAST", " NULLS FIRST", " DESC")
 
@@ -23,9 +26,14 @@ def drops_index(table: str, index: Index, stats: TableStats | None) -> Hazard:
 
 
 def builds_index(
-    facts: LiveFacts, table: str, index: Index, stats: TableStats | None
+    facts: LiveFacts,
+    table: str,
+    index: Index,
+    stats: TableStats | None,
+    added: Mapping[str, Column] | None = None,
 ) -> list[Hazard]:
-    """BUILDS_INDEX on a populated table; for a unique index, the duplicates counted."""
+    """BUILDS_INDEX on a populated table; for a unique index, the duplicates counted (with
+    the value the existing rows get in the columns the same plan adds, ``added``)."""
     hazards: list[Hazard] = []
     if stats is not None and stats.populated:
         hazards.append(
@@ -40,7 +48,23 @@ def builds_index(
         )
         if index.unique:
             keys = [_strip_direction(k) for k in index.columns]
-            bad = facts.duplicate_rows(table, keys, index.predicate)
+            new = dict(added or {})
+            per_row = {n for n, c in new.items() if computed_per_row(facts, c)}
+            values: NewColumns = {
+                n: (c.type, c.default) for n, c in new.items() if n not in per_row
+            }
+            uses_per_row = any(k in per_row or k.strip('"') in per_row for k in keys)
+            extra: dict[str, NewColumns] = {"added": values} if values else {}
+            bad = (
+                None
+                if uses_per_row
+                else facts.duplicate_rows(table, keys, index.predicate, **extra)
+            )
+            why = (
+                "the new column's default is computed per row"
+                if uses_per_row
+                else stats.not_counted
+            )
             numbers = {**stats.numbers(), "duplicate_rows": bad}
             head = f"adds unique index {index.name} on {table}"
             kind = HazardKind.ADDS_UNIQUE
@@ -48,7 +72,7 @@ def builds_index(
                 kind, severity = HazardKind.WILL_FAIL, Severity.DANGER
                 tail = f"will fail: {bad:,} duplicate rows"
             elif bad is None:
-                severity, tail = Severity.WARNING, count_text(None, "duplicate rows")
+                severity, tail = Severity.WARNING, count_text(None, "duplicate rows", why)
             else:
                 severity = Severity.INFO
                 tail = f"no duplicate rows in {rows_text(stats.rows, stats.exact)}"

@@ -32,6 +32,7 @@ from schemabuilder.engine.hazards.facts import (
     SMALL_TABLE_BYTES,
     CastCheck,
     CastOutcome,
+    NewColumns,
     TableStats,
 )
 from schemabuilder.engine.safe_errors import safe_message
@@ -62,6 +63,7 @@ class PgFacts:
         # Prefetched dependents: live qualified name -> rows of sql/dependents_many.sql.
         self._dependents: dict[str, list[tuple[str | None, str, str | None, str | None]]] = {}
         self._casts: dict[tuple[str, str], CastCheck] = {}
+        self._rewrites: dict[tuple[str, str], bool] = {}
         self._probe = 0
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -231,7 +233,31 @@ class PgFacts:
         )
         return self._int(query)
 
-    def duplicate_rows(self, table: str, keys: Sequence[str], predicate: str | None) -> int | None:
+    def _rows(self, table: str, added: NewColumns | None, alias: str) -> sql.Composed:
+        """The live table to count over (``FROM`` it, as ``alias``), with ``added``: the columns
+        the plan adds, holding in every row the value they will hold (a default PostgreSQL
+        printed, computed once; see ``NewColumns``)."""
+        if not added:
+            return sql.SQL("{} AS {}").format(self._table(table), sql.Identifier(alias))
+        values = sql.SQL(", ").join(
+            sql.SQL("({})::{} AS {}").format(
+                sql.SQL("NULL" if default is None else default),
+                sql.SQL(type_),
+                sql.Identifier(column),
+            )
+            for column, (type_, default) in sorted(added.items())
+        )
+        return sql.SQL("(SELECT *, {} FROM {}) AS {}").format(
+            values, self._table(table), sql.Identifier(alias)
+        )
+
+    def duplicate_rows(
+        self,
+        table: str,
+        keys: Sequence[str],
+        predicate: str | None,
+        added: NewColumns | None = None,
+    ) -> int | None:
         """Rows beyond the first of each group of equal non-NULL keys (NULLs are distinct)."""
         if not self._small(table) or not keys:
             return None
@@ -243,7 +269,7 @@ class PgFacts:
             "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {} WHERE {} "
             "GROUP BY {} HAVING count(*) > 1) AS dup"
         ).format(
-            self._table(table),
+            self._table(table) if not added else self._rows(table, added, "t"),
             sql.SQL(" AND ").join(conditions),
             sql.SQL(", ").join(sql.SQL("({})").format(e) for e in exprs),
         )
@@ -256,6 +282,7 @@ class PgFacts:
         ref_table: str,
         ref_columns: Sequence[str],
         ref_exists: bool,
+        added: NewColumns | None = None,
     ) -> int | None:
         """Rows whose (all non-NULL) key has no match in the referenced table (MATCH SIMPLE)."""
         if not self._small(table):
@@ -264,8 +291,8 @@ class PgFacts:
         not_null = sql.SQL(" AND ").join(sql.SQL("c.{} IS NOT NULL").format(c) for c in cols)
         if not ref_exists:
             # A new referenced table starts empty: every complete key violates.
-            query = sql.SQL("SELECT count(*) FROM {} AS c WHERE {}").format(
-                self._table(table), not_null
+            query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+                self._rows(table, added, "c"), not_null
             )
             return self._int(query)
         match = sql.SQL(" AND ").join(
@@ -273,16 +300,19 @@ class PgFacts:
             for r, c in zip(ref_columns, cols, strict=True)
         )
         query = sql.SQL(
-            "SELECT count(*) FROM {} AS c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})"
-        ).format(self._table(table), not_null, self._table(ref_table), match)
+            "SELECT count(*) FROM {} WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})"
+        ).format(self._rows(table, added, "c"), not_null, self._table(ref_table), match)
         return self._int(query)
 
-    def check_violations(self, table: str, expression: str) -> int | None:
+    def check_violations(
+        self, table: str, expression: str, added: NewColumns | None = None
+    ) -> int | None:
         """Rows for which the check is false (NULL passes a check)."""
         if not self._small(table):
             return None
         query = sql.SQL("SELECT count(*) FROM {} WHERE NOT ({})").format(
-            self._table(table), self._expr(table, expression)
+            self._table(table) if not added else self._rows(table, added, "t"),
+            self._expr(table, expression),
         )
         return self._int(query)
 
@@ -366,8 +396,15 @@ class PgFacts:
         """True when adding a column with this default rewrites the table (volatile default).
 
         Asked of the server itself: a throw-away temporary table gets the column, and a
-        non-volatile default is stored as the "missing value" instead of being written.
+        non-volatile default is stored as the "missing value" instead of being written. The
+        answer depends on the type and the default only: asked once per plan.
         """
+        key = (type_, default)
+        if key not in self._rewrites:
+            self._rewrites[key] = self._default_rewrites(type_, default)
+        return self._rewrites[key]
+
+    def _default_rewrites(self, type_: str, default: str) -> bool:
         self._probe += 1
         probe = sql.Identifier(f"sb_default_probe_{self._probe}")
         try:
