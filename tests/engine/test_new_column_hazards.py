@@ -127,3 +127,18 @@ def test_a_large_table_still_says_it_is_too_large(
     check = _one(_hazards(url, new), HazardKind.ADDS_CHECK, HazardKind.WILL_FAIL)
     assert check.severity is Severity.WARNING
     assert "not counted (table too large to scan while planning)" in check.message
+
+
+def test_a_unique_new_column_with_one_default_for_all_rows_will_fail(url: str) -> None:
+    new = {"name": "slug", "type": "TEXT", "default": "'x'", "unique": True}
+    unique = _one(_hazards(url, new), HazardKind.ADDS_UNIQUE, HazardKind.WILL_FAIL)
+    assert unique.kind is HazardKind.WILL_FAIL
+    assert unique.numbers["duplicate_rows"] == 2
+    assert "will fail: 2 of 3 rows are duplicates" in unique.message
+
+
+def test_a_unique_new_nullable_column_has_no_duplicates(url: str) -> None:
+    new = {"name": "slug", "type": "TEXT", "unique": True}
+    unique = _one(_hazards(url, new), HazardKind.ADDS_UNIQUE, HazardKind.WILL_FAIL)
+    assert unique.severity is Severity.INFO
+    assert unique.numbers["duplicate_rows"] == 0
