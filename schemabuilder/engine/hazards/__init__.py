@@ -1,6 +1,6 @@
 """Hazards: the closed vocabulary of what can go wrong (``HazardKind``, ``Severity``, ``Hazard``).
 
-A hazard belongs to one planned statement and carries the numbers that decided its severity
+A hazard belongs to one planned statement and carries the live numbers behind its message
 (row counts, NULLs, duplicates, violating rows; old and new names for a rename). Each object
 kind has a module that builds its hazards, called by the diff code that writes the statement:
 
@@ -20,8 +20,8 @@ kind has a module that builds its hazards, called by the diff code that writes t
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
-checks of them again: a plan holding WILL_FAIL never runs, and severities that depend on the
-data are measured again under the apply's locks.
+checks of them again: a reviewed plan holding WILL_FAIL is refused before any lock is taken,
+and severities that depend on the data are measured again under the apply's locks.
 """
 
 from __future__ import annotations
