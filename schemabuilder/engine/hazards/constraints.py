@@ -97,6 +97,7 @@ def validation(
         bad = None
         kind, what = HazardKind.ADDS_CHECK, "rows violating it"
         head = f"adds {con.definition} on {table}"
+        reason = "an exclusion constraint is not counted while planning"
     holding = ", ".join(
         f"the new column {name} = {default or 'NULL'}" for name, (_, default) in values.items()
     )
