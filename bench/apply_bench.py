@@ -39,9 +39,7 @@ BEGIN, END = "<!-- apply-bench:begin -->", "<!-- apply-bench:end -->"
 
 
 def _plan(url: str, payload: dict[str, Any], managed: set[str]) -> tuple[Any, Any, dict[str, str]]:
-    from schemabuilder.engine import validate_payload
-    from schemabuilder.engine.apply import fingerprints, scope_of
-    from schemabuilder.engine.plan import plan
+    from schemabuilder.engine import fingerprints, plan, scope_of, validate_payload
 
     bp = validate_payload(payload)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -51,7 +49,7 @@ def _plan(url: str, payload: dict[str, Any], managed: set[str]) -> tuple[Any, An
 
 
 def _apply(url: str, bp: Any, p: Any, prints: dict[str, str], managed: set[str]) -> float:
-    from schemabuilder.engine.apply import ApplyRequest, Reviewed, apply_plan
+    from schemabuilder.engine import ApplyRequest, Reviewed, apply_plan
 
     request = ApplyRequest.reviewing(
         p,

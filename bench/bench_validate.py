@@ -22,8 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from schemabuilder.engine import BlueprintInvalid, validate_envelope
-from schemabuilder.engine.fragments import check_expression, check_type
+from schemabuilder.engine import BlueprintInvalid, check_expression, check_type, validate_envelope
 
 try:
     from bench.schemas import blueprint as realistic_blueprint

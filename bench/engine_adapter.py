@@ -71,15 +71,15 @@ def apply_as_app(target_url: str, cache_url: str, payload: Payload, schema: str 
     canonical-form cache), then apply the reviewed plan through the engine's verified apply,
     which remembers the tables it verified in the same cache. Returns the statements run.
     """
-    from schemabuilder.engine import validate_payload
-    from schemabuilder.engine.apply import (
+    from schemabuilder.engine import (
         ApplyRequest,
         Reviewed,
         apply_plan,
         fingerprints,
         scope_of,
+        validate_payload,
     )
-    from schemabuilder.engine.plan import plan as engine_plan
+    from schemabuilder.engine import plan as engine_plan
 
     bp = validate_payload(payload)
     create_schema(target_url, schema)
@@ -181,8 +181,7 @@ class PgCanonicalCache:
         self._memo: dict[CanonicalKey, Table | None] = {}
 
     def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
-        from schemabuilder.engine.cache import CanonicalKey
-        from schemabuilder.engine.snapshot import table_from_json
+        from schemabuilder.engine import CanonicalKey, table_from_json
 
         wanted = [k for k in keys if k not in self._memo]
         if wanted:
@@ -198,7 +197,7 @@ class PgCanonicalCache:
         return {k: t for k in keys if (t := self._memo.get(k)) is not None}
 
     def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None:
-        from schemabuilder.engine.snapshot import table_to_json
+        from schemabuilder.engine import table_to_json
 
         self._memo.update(entries)
         # executemany pipelines the rows: one round trip (a jsonb[] parameter is slower: every

@@ -192,10 +192,10 @@ def _plan_allowlist_seconds(bp: Any) -> float | None:
     """What plan() spends judging the blueprint's expressions again (``check_calls``, with no
     call left to the live target here); None on a checkout that does not have it."""
     try:
-        from schemabuilder.engine.live_calls import check_calls
+        from schemabuilder.engine import check_calls
     except ImportError:
         return None
-    from schemabuilder.engine.paths import BlueprintPaths
+    from schemabuilder.engine import BlueprintPaths
 
     started = time.perf_counter()
     check_calls(bp, "tenant_bench", BlueprintPaths(bp), None)

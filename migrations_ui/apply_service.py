@@ -21,7 +21,7 @@ from migrations_ui.models import (
     Proposal,
     ProposalStatus,
 )
-from schemabuilder.engine.apply import (
+from schemabuilder.engine import (
     ApplyOutcome,
     Deadlock,
     LockTimeout,
@@ -29,8 +29,8 @@ from schemabuilder.engine.apply import (
     StatementFailed,
     VerificationFailed,
     WillFail,
+    safe_message,
 )
-from schemabuilder.engine.safe_errors import safe_message
 
 log = logging.getLogger(__name__)
 

@@ -21,25 +21,32 @@ from migrations_ui.models import (
     Target,
 )
 from migrations_ui.targets import target_url
-from schemabuilder.engine import Issue, NormalizedBlueprint
-from schemabuilder.engine.apply import (
+from schemabuilder.engine import (
     ApplyOutcome,
     ApplyRequest,
+    CanonicalKey,
+    Issue,
+    LockMode,
+    NormalizedBlueprint,
+    Phase,
+    Plan,
     Reviewed,
+    Snapshot,
+    Statement,
+    Table,
     apply_plan,
     fingerprints,
+    introspect,
+    plan,
     plan_signature,
+    safe_message,
     scope_of,
+    table_from_json,
+    table_to_json,
 )
-from schemabuilder.engine.apply import (
+from schemabuilder.engine import (
     read_marker as engine_read_marker,
 )
-from schemabuilder.engine.cache import CanonicalKey
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.phases import LockMode, Phase, Statement
-from schemabuilder.engine.plan import Plan, plan
-from schemabuilder.engine.safe_errors import safe_message
-from schemabuilder.engine.snapshot import Snapshot, Table, table_from_json, table_to_json
 
 CONNECT_TIMEOUT_S = 5
 

@@ -27,8 +27,13 @@ from migrations_ui.models import (
     Target,
 )
 from migrations_ui.models.proposals import FINAL_STATES
-from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
-from schemabuilder.engine.safe_errors import safe_message
+from schemabuilder.engine import (
+    BlueprintInvalid,
+    Issue,
+    ValidatedEnvelope,
+    safe_message,
+    validate_envelope,
+)
 
 log = logging.getLogger(__name__)
 

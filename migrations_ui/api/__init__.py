@@ -19,7 +19,7 @@ from migrations_ui.api.docs import LocalSwagger
 from migrations_ui.api.proposals import router as proposals_router
 from migrations_ui.api.tenants import router as tenants_router
 from migrations_ui.api.webhook import router as webhook_router
-from schemabuilder.engine.blueprint import Envelope
+from schemabuilder.engine import Envelope
 
 DESCRIPTION = """
 Submit blueprints, follow and review proposals, read a tenant's history and schema.

@@ -9,8 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from migrations_ui.api.errors import ApiError, invalid
-from schemabuilder.engine import json_text
-from schemabuilder.engine.errors import BlueprintInvalid
+from schemabuilder.engine import BlueprintInvalid, json_text
 
 
 def max_wait() -> int:

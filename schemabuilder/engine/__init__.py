@@ -1,25 +1,63 @@
-"""The pure engine: blueprint → normalized desired state → DDL → plan.
+"""The pure engine: blueprint → normalized desired state → DDL → plan → verified apply.
 
-Nothing in this package imports Django; a test enforces it. Callers use the names
-re-exported here.
+Nothing in this package imports Django; a test enforces it. Code outside the engine uses the
+names re-exported here, never its sub-packages (an import-linter contract says so):
+
+- ``contract``: what a blueprint may say (models, envelope, validation, rules, expressions
+  and their allowlists, normalization, names, blueprint paths, errors, strict JSON);
+- ``catalog``: what the server says (introspection and its ``sql/``, snapshots, fingerprints,
+  live tables remembered by fingerprint);
+- ``desired``: the state to reach (DDL, materialization in a scratch schema, the blueprint's
+  own expression texts, the canonical-form caches);
+- ``diff``: the statements that turn one into the other (tables, columns, constraints,
+  indexes, policies, renames, phases, the reviewer's changes);
+- ``hazards``: what can go wrong, one module per object kind, with the live numbers;
+- ``apply``: the verified apply (review, scope and locks, execution, verification, marker);
+- ``plan``, ``render_text`` and ``safe_errors`` on top.
 """
 
-from schemabuilder.engine.cache import (
-    CanonicalCache,
-    CanonicalKey,
-    MemoryCanonicalCache,
-    canonical_key,
+from schemabuilder.engine.apply import (
+    ApplyError,
+    ApplyOutcome,
+    ApplyRequest,
+    Deadlock,
+    LockTimeout,
+    PlanChanged,
+    Reviewed,
+    StatementFailed,
+    StatementTiming,
+    VerificationFailed,
+    WillFail,
+    apply_plan,
+    plan_signature,
+    read_marker,
+    scope_of,
 )
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.changes import MemberChange, TableChange
-from schemabuilder.engine.ddl import render_ddl
-from schemabuilder.engine.diff import DiffResult, diff
-from schemabuilder.engine.envelope import ValidatedEnvelope, validate_envelope, validate_payload
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.idents import qualified, quote_ident
-from schemabuilder.engine.materialize import materialize
-from schemabuilder.engine.normalize import (
+from schemabuilder.engine.catalog.fingerprints import fingerprints
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import (
+    Column,
+    Constraint,
+    ConstraintKind,
+    Index,
+    Policy,
+    Snapshot,
+    Table,
+    table_from_json,
+    table_to_json,
+)
+from schemabuilder.engine.contract import fragments, json_text
+from schemabuilder.engine.contract.blueprint import Envelope
+from schemabuilder.engine.contract.envelope import (
+    ValidatedEnvelope,
+    validate_envelope,
+    validate_payload,
+)
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.fragments import check_expression, check_type
+from schemabuilder.engine.contract.idents import qualified, quote_ident
+from schemabuilder.engine.contract.live_calls import check_calls
+from schemabuilder.engine.contract.normalize import (
     NCheck,
     NColumn,
     NFence,
@@ -34,33 +72,47 @@ from schemabuilder.engine.normalize import (
     idempotency_key,
     schema_hash,
 )
-from schemabuilder.engine.phases import PHASES, LockMode, Phase, Statement
+from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.desired.cache import (
+    CanonicalCache,
+    CanonicalKey,
+    MemoryCanonicalCache,
+    canonical_key,
+)
+from schemabuilder.engine.desired.ddl import render_ddl
+from schemabuilder.engine.desired.materialize import materialize
+from schemabuilder.engine.diff import DiffResult, diff
+from schemabuilder.engine.diff.changes import MemberChange, TableChange
+from schemabuilder.engine.diff.phases import PHASES, LockMode, Phase, Statement
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
+from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.render_text import render_text
-from schemabuilder.engine.snapshot import (
-    Column,
-    Constraint,
-    ConstraintKind,
-    Index,
-    Policy,
-    Snapshot,
-    Table,
-)
+from schemabuilder.engine.safe_errors import safe_message
 
 __all__: list[str] = [
     "PHASES",
+    "ApplyError",
+    "ApplyOutcome",
+    "ApplyRequest",
     "BlueprintInvalid",
+    "BlueprintPaths",
     "CanonicalCache",
     "CanonicalKey",
+    "CastCheck",
+    "CastOutcome",
     "Column",
     "Constraint",
     "ConstraintKind",
+    "Deadlock",
     "DiffResult",
+    "Envelope",
     "Hazard",
     "HazardKind",
     "Index",
     "Issue",
     "LockMode",
+    "LockTimeout",
     "MemberChange",
     "MemoryCanonicalCache",
     "NCheck",
@@ -75,25 +127,45 @@ __all__: list[str] = [
     "NormalizedBlueprint",
     "Phase",
     "Plan",
+    "PlanChanged",
     "Policy",
+    "Reviewed",
     "Severity",
     "Snapshot",
     "Statement",
+    "StatementFailed",
+    "StatementTiming",
     "Table",
     "TableChange",
+    "TableStats",
     "ValidatedEnvelope",
+    "VerificationFailed",
+    "WillFail",
+    "apply_plan",
     "canonical_json",
     "canonical_key",
+    "check_calls",
+    "check_expression",
+    "check_type",
     "diff",
+    "fingerprints",
+    "fragments",
     "idempotency_key",
     "introspect",
+    "json_text",
     "materialize",
     "plan",
+    "plan_signature",
     "qualified",
     "quote_ident",
+    "read_marker",
     "render_ddl",
     "render_text",
+    "safe_message",
     "schema_hash",
+    "scope_of",
+    "table_from_json",
+    "table_to_json",
     "validate_envelope",
     "validate_payload",
 ]

@@ -21,35 +21,36 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.cache import (
+from schemabuilder.engine.catalog.live_forms import form_context, introspect_remembered
+from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.idents import quote_ident
+from schemabuilder.engine.contract.live_calls import check_calls
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
+from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.desired.cache import (
     CanonicalCache,
     CanonicalKey,
     canonical_key,
     referenced_tables,
 )
-from schemabuilder.engine.changes import TableChange
-from schemabuilder.engine.diff import diff
-from schemabuilder.engine.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.facts import PgFacts
-from schemabuilder.engine.fence import keep_live_forms
-from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
-from schemabuilder.engine.idents import quote_ident
-from schemabuilder.engine.live_calls import check_calls
-from schemabuilder.engine.live_forms import form_context, introspect_remembered
-from schemabuilder.engine.materialize import materialize, tables_named_in_policies
-from schemabuilder.engine.members import (
+from schemabuilder.engine.desired.materialize import materialize, tables_named_in_policies
+from schemabuilder.engine.desired.members import (
     assemble,
     learn_reduced,
     reduced_table,
     split,
     table_members,
 )
-from schemabuilder.engine.normalize import NormalizedBlueprint, NTable
-from schemabuilder.engine.paths import BlueprintPaths
-from schemabuilder.engine.phases import PHASE_REASONS, LockMode, Phase, Statement
-from schemabuilder.engine.renames import Renames, apply_renames, resolve_renames
-from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, Table
-from schemabuilder.engine.source_texts import with_sources
+from schemabuilder.engine.desired.source_texts import with_sources
+from schemabuilder.engine.diff import diff
+from schemabuilder.engine.diff.changes import TableChange
+from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
+from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
+from schemabuilder.engine.hazards.fence import keep_live_forms
+from schemabuilder.engine.hazards.pg_facts import PgFacts
+from schemabuilder.engine.hazards.tables import adopts_table
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
 
@@ -250,14 +251,7 @@ def _mark_adoptions(
         if at is None:
             continue  # nothing changes on it: nothing to adopt yet
         stats = facts.table_stats(name)
-        hazard = Hazard(
-            HazardKind.ADOPTS_TABLE,
-            Severity.DANGER,
-            f"table {source} exists on the target but this tool did not create it: this is "
-            "the first change to it here; check who else uses it before applying",
-            name,
-            stats.numbers() if stats else {},
-        )
+        hazard = adopts_table(name, source, stats)
         out[at] = dataclasses.replace(out[at], hazards=(hazard, *out[at].hazards))
     return tuple(out)
 

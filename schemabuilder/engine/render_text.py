@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemabuilder.engine.changes import Action, MemberChange, TableChange
+from schemabuilder.engine.catalog.snapshot import Column, Constraint, Index, Policy
+from schemabuilder.engine.diff.changes import Action, MemberChange, TableChange
+from schemabuilder.engine.diff.phases import PHASE_REASONS, Phase
 from schemabuilder.engine.hazards import Severity
-from schemabuilder.engine.phases import PHASE_REASONS, Phase
 from schemabuilder.engine.plan import Plan
-from schemabuilder.engine.snapshot import Column, Constraint, Index, Policy
 
 _MARK = {
     Action.CREATED: "+",

@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from migrations_ui.models import Proposal
-from schemabuilder.engine import BlueprintInvalid
-from schemabuilder.engine.json_text import loads
+from schemabuilder.engine import BlueprintInvalid, json_text
 from tests.apply.blueprints import seed_envelope
 
 PATH = "payload.tables[0].columns[0].check"
@@ -29,10 +28,13 @@ def with_duplicate_check() -> str:
 
 def test_the_reader_names_every_duplicated_key():
     with pytest.raises(BlueprintInvalid) as refused:
-        loads(with_duplicate_check())
+        json_text.loads(with_duplicate_check())
     assert [i.path for i in refused.value.issues] == [PATH]
     assert "appears more than once" in refused.value.issues[0].message
-    assert loads('{"a": {"b": 1}, "c": [1, {"d": 2}]}') == {"a": {"b": 1}, "c": [1, {"d": 2}]}
+    assert json_text.loads('{"a": {"b": 1}, "c": [1, {"d": 2}]}') == {
+        "a": {"b": 1},
+        "c": [1, {"d": 2}],
+    }
 
 
 @pytest.mark.parametrize("path", ["/api/v1/proposals", "/wf106/schema-builder", "/api/v1/plan"])

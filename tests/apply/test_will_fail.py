@@ -8,9 +8,15 @@ import pytest
 
 from migrations_ui.models import Proposal, ProposalStatus, Source
 from migrations_ui.services import submit
-from schemabuilder.engine import validate_envelope
-from schemabuilder.engine.apply import ApplyRequest, Reviewed, WillFail, apply_plan, fingerprints
-from schemabuilder.engine.plan import plan
+from schemabuilder.engine import (
+    ApplyRequest,
+    Reviewed,
+    WillFail,
+    apply_plan,
+    fingerprints,
+    plan,
+    validate_envelope,
+)
 from tests.apply.blueprints import envelope
 from tests.apply.test_apply import final
 

@@ -16,13 +16,13 @@ from schemabuilder.engine.apply import (
     ApplyRequest,
     PlanChanged,
     Reviewed,
-    _ScopeCheck,
     apply_plan,
     fingerprints,
     lock_tables,
     scope_of,
 )
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.apply.scope import ScopeCheck
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
 
 SCHEMA = "app"
@@ -131,7 +131,7 @@ def test_a_move_the_fresh_plan_absorbs_is_applied_after_planning_again(
 def test_without_a_second_connection_the_check_runs_in_the_transaction_and_statements_run_once(
     conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_ScopeCheck, "_connect", staticmethod(lambda *args: None))  # refused
+    monkeypatch.setattr(ScopeCheck, "_connect", staticmethod(lambda *args: None))  # refused
     bp = _blueprint(_table("a", "note", "memo"), _table("b"))
     p, reviewed = _reviewed(conn, bp)
     ran: list[str] = []

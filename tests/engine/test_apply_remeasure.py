@@ -6,8 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from schemabuilder.engine.apply import PlanChanged, WillFail, apply_plan, data_sensitive
+from schemabuilder.engine.apply import PlanChanged, WillFail, apply_plan
 from schemabuilder.engine.hazards import HazardKind, Severity
+from schemabuilder.engine.hazards.remeasure import data_sensitive
 from tests.engine.test_apply_checks import _blueprint, _request, _reviewed, _table
 from tests.engine.test_apply_checks import conn as conn
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from schemabuilder.engine import qualified, quote_ident
-from schemabuilder.engine.fragments import check_expression, check_type
-from schemabuilder.engine.idents import fit_identifier, quote_literal, snake_case
+from schemabuilder.engine.contract.fragments import check_expression, check_type
+from schemabuilder.engine.contract.idents import fit_identifier, quote_literal, snake_case
 
 
 @pytest.mark.parametrize(

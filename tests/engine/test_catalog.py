@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.snapshot import ConstraintKind, Snapshot, canonical_dumps
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, canonical_dumps
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
 from schemabuilder.engine.apply import ApplyRequest, Reviewed, apply_plan, fingerprints, scope_of
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import render_ddl, validate_payload
-from schemabuilder.engine.ddl import render_script
+from schemabuilder.engine.desired.ddl import render_script
 from tests.engine.blueprint_examples import EXAMPLE_ROLES, LONG, VALID_PAYLOADS
 
 SCHEMA = "sb_ddl_test"

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
-from schemabuilder.engine.diff import diff
-from schemabuilder.engine.diff_tables import typmod_widens
-from schemabuilder.engine.facts import CastCheck, CastOutcome, TableStats
-from schemabuilder.engine.hazards import DESCRIPTIONS, HazardKind, Severity
-from schemabuilder.engine.phases import PHASE_ORDER, PHASES, Phase
-from schemabuilder.engine.renames import Renames, rename_identifiers
-from schemabuilder.engine.snapshot import (
+from schemabuilder.engine.catalog.snapshot import (
     Column,
     Constraint,
     ConstraintKind,
@@ -22,6 +17,12 @@ from schemabuilder.engine.snapshot import (
     Snapshot,
     Table,
 )
+from schemabuilder.engine.diff import diff
+from schemabuilder.engine.diff.phases import PHASE_ORDER, PHASES, Phase
+from schemabuilder.engine.diff.renames import Renames, rename_identifiers
+from schemabuilder.engine.hazards import DESCRIPTIONS, HazardKind, Severity
+from schemabuilder.engine.hazards.columns import typmod_widens
+from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 
 FENCE = "tenant_id::text = current_setting('app.current_tenant_id'::text, true)"
 
@@ -44,7 +45,9 @@ class Facts:
     def non_null_count(self, table: str, column: str) -> int | None:
         return self.count
 
-    def duplicate_rows(self, table: str, keys: Sequence[str], predicate: str | None) -> int | None:
+    def duplicate_rows(
+        self, table: str, keys: Sequence[str], predicate: str | None, added: Any = None
+    ) -> int | None:
         return self.count
 
     def fk_violations(
@@ -54,10 +57,11 @@ class Facts:
         ref_table: str,
         ref_columns: Sequence[str],
         ref_exists: bool,
+        added: Any = None,
     ) -> int | None:
         return self.count
 
-    def check_violations(self, table: str, expression: str) -> int | None:
+    def check_violations(self, table: str, expression: str, added: Any = None) -> int | None:
         return self.count
 
     def cast_check(self, old_type: str, new_type: str) -> CastCheck:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from schemabuilder.engine import validate_payload
-from schemabuilder.engine.errors import BlueprintInvalid
-from schemabuilder.engine.fence import (
+from schemabuilder.engine.catalog.snapshot import Policy, Snapshot, Table
+from schemabuilder.engine.contract.errors import BlueprintInvalid
+from schemabuilder.engine.hazards.fence import (
     Reach,
     fenced_reaches,
     implies_fence,
@@ -15,7 +16,6 @@ from schemabuilder.engine.fence import (
     roles_of,
     weakened,
 )
-from schemabuilder.engine.snapshot import Policy, Snapshot, Table
 
 FENCE = "\"tenant_id\"::text = current_setting('app.current_tenant_id', true)"
 # What pg_get_expr gives back for FENCE.

@@ -14,8 +14,8 @@ import pytest
 
 from schemabuilder.engine import validate_payload
 from schemabuilder.engine.apply import ApplyRequest, Reviewed, apply_plan, fingerprints, scope_of
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.hazards import HazardKind, Severity
-from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
 from tests.engine.conftest import database_url
 

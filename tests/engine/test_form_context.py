@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
-from schemabuilder.engine.cache import CANONICAL_FORM_VERSION, MemoryCanonicalCache
-from schemabuilder.engine.live_forms import form_context
+from schemabuilder.engine.catalog.live_forms import form_context
+from schemabuilder.engine.desired.cache import CANONICAL_FORM_VERSION, MemoryCanonicalCache
 from schemabuilder.engine.plan import plan
 from tests.pg_plugin import _scratch_database
 

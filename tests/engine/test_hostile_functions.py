@@ -12,9 +12,9 @@ import pytest
 from psycopg import sql
 
 from schemabuilder.engine import BlueprintInvalid, plan, validate_envelope
-from schemabuilder.engine.allowlist import BUILTINS, GENERATORS, OPERATORS
-from schemabuilder.engine.facts import FACT_TIMEOUT_MS, PgFacts
-from schemabuilder.engine.renames import Renames
+from schemabuilder.engine.contract.allowlist import BUILTINS, GENERATORS, OPERATORS
+from schemabuilder.engine.diff.renames import Renames
+from schemabuilder.engine.hazards.pg_facts import FACT_TIMEOUT_MS, PgFacts
 from tests.engine.conftest import database_url
 from tests.engine.hostile_corpus import base_envelope
 from tests.engine.hostile_functions import (
@@ -122,8 +122,8 @@ def test_allowed_expressions_plan_and_touch_nothing(
 
 
 def test_a_policy_may_not_call_the_targets_functions_without_a_live_target() -> None:
-    from schemabuilder.engine.live_calls import check_calls
-    from schemabuilder.engine.paths import BlueprintPaths
+    from schemabuilder.engine.contract.live_calls import check_calls
+    from schemabuilder.engine.contract.paths import BlueprintPaths
 
     bp = validate_envelope(allowed_envelope()).blueprint
     with pytest.raises(BlueprintInvalid) as raised:
@@ -156,7 +156,7 @@ def test_facts_run_read_only_under_a_short_timeout(
 
 
 def test_the_setting_extends_what_a_policy_may_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    from schemabuilder.engine import allowlist, fragments
+    from schemabuilder.engine.contract import allowlist, fragments
 
     checked = fragments.check_expression("app.is_member(tenant_id)", allow_subqueries=True)
     monkeypatch.delenv(allowlist.POLICY_SETTING, raising=False)
@@ -187,7 +187,7 @@ def test_the_setting_extends_what_a_policy_may_call(monkeypatch: pytest.MonkeyPa
     ],
 )
 def test_ordinary_expressions_are_allowed(kind: Any, text: str) -> None:
-    from schemabuilder.engine import allowlist, fragments
+    from schemabuilder.engine.contract import allowlist, fragments
 
     checked = fragments.check_expression(text, allow_subqueries=kind == "policy")
     assert checked.problem is None

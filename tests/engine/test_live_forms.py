@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from schemabuilder.engine import catalog, live_forms
-from schemabuilder.engine.cache import MemoryCanonicalCache
-from schemabuilder.engine.catalog import introspect
-from schemabuilder.engine.live_forms import introspect_remembered, live_keys
+from schemabuilder.engine.catalog import introspect as catalog
+from schemabuilder.engine.catalog import live_forms
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.live_forms import introspect_remembered, live_keys
+from schemabuilder.engine.desired.cache import MemoryCanonicalCache
 
 SCHEMA = "app"
 TABLES = {"clinics", "patients"}

@@ -11,13 +11,13 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
-from schemabuilder.engine import facts as facts_module
-from schemabuilder.engine.cache import MemoryCanonicalCache
-from schemabuilder.engine.catalog import introspect
+from schemabuilder.engine.catalog.introspect import introspect
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.desired.cache import MemoryCanonicalCache
 from schemabuilder.engine.hazards import HazardKind, Severity
+from schemabuilder.engine.hazards import facts as facts_module
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
-from schemabuilder.engine.snapshot import Snapshot
 from tests.engine.conftest import database_url
 
 

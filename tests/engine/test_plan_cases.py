@@ -43,12 +43,12 @@ from schemabuilder.engine.apply import (
     fingerprints,
     scope_of,
 )
-from schemabuilder.engine.cache import MemoryCanonicalCache
-from schemabuilder.engine.catalog import introspect, introspect_written
+from schemabuilder.engine.apply.verification import RENAMES
+from schemabuilder.engine.catalog.introspect import introspect, introspect_written
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.desired.cache import MemoryCanonicalCache
 from schemabuilder.engine.hazards import HazardKind
-from schemabuilder.engine.normalize import NormalizedBlueprint
 from schemabuilder.engine.plan import Plan, plan
-from schemabuilder.engine.verification import RENAMES
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 CASES = sorted(d.name for d in CASES_DIR.iterdir() if (d / "blueprint.json").is_file())

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 import psycopg
 import pytest
 
-from schemabuilder.engine.cache import CanonicalKey, MemoryCanonicalCache, canonical_key
-from schemabuilder.engine.materialize import tables_named_in_policies
-from schemabuilder.engine.members import table_members
-from schemabuilder.engine.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.desired.cache import CanonicalKey, MemoryCanonicalCache, canonical_key
+from schemabuilder.engine.desired.materialize import tables_named_in_policies
+from schemabuilder.engine.desired.members import table_members
 from schemabuilder.engine.plan import Plan, plan
 from tests.engine.test_plan_cases import CASES, CASES_DIR, SCHEMA, hazard_rows, load_blueprint
 

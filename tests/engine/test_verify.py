@@ -11,10 +11,11 @@ import psycopg
 import pytest
 
 from schemabuilder.engine.apply import lock_tables
-from schemabuilder.engine.catalog import introspect, introspect_written
-from schemabuilder.engine.phases import LockMode, Phase, Statement
-from schemabuilder.engine.snapshot import Snapshot
-from schemabuilder.engine.verification import fingerprints, verify
+from schemabuilder.engine.apply.verification import verify
+from schemabuilder.engine.catalog.fingerprints import fingerprints
+from schemabuilder.engine.catalog.introspect import introspect, introspect_written
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 
 SCHEMA = "app"
 

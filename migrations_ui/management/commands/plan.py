@@ -12,10 +12,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from migrations_ui.targets import target_url
-from schemabuilder.engine import BlueprintInvalid, json_text, validate_envelope, validate_payload
-from schemabuilder.engine.plan import plan
-from schemabuilder.engine.render_text import render_text
-from schemabuilder.engine.safe_errors import safe_message
+from schemabuilder.engine import (
+    BlueprintInvalid,
+    json_text,
+    plan,
+    render_text,
+    safe_message,
+    validate_envelope,
+    validate_payload,
+)
 
 EXIT_NOTHING, EXIT_INVALID, EXIT_SAFE, EXIT_DANGEROUS = 0, 1, 2, 3
 

@@ -11,8 +11,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from migrations_ui.models import MigrationRecord, MigrationStatus, Target
-from schemabuilder.engine import BlueprintInvalid, Snapshot, diff
-from schemabuilder.engine.facts import CastCheck, CastOutcome, TableStats
+from schemabuilder.engine import (
+    BlueprintInvalid,
+    CastCheck,
+    CastOutcome,
+    Snapshot,
+    TableStats,
+    diff,
+)
 
 JSON = dict[str, Any]
 

@@ -18,7 +18,7 @@ from migrations_ui.access import tenants_for
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.views.base import awaiting_my_approval
-from schemabuilder.engine.safe_errors import safe_message
+from schemabuilder.engine import safe_message
 
 LATEST_FAILURES = 5
 

@@ -1,0 +1,55 @@
+"""Why an apply stopped: every one of these means nothing of the change remains on the target."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from schemabuilder.engine.plan import Plan
+
+
+class ApplyError(Exception):
+    """The change was not applied; nothing of it remains on the target."""
+
+
+class PlanChanged(ApplyError):
+    """The live schema moved since the plan was reviewed, and the plan is now different."""
+
+    def __init__(self, new_plan: Plan, reason: str) -> None:
+        super().__init__(reason)
+        self.new_plan = new_plan
+
+
+class VerificationFailed(ApplyError):
+    """After the statements, the schema is not the desired one (the residue is listed)."""
+
+    def __init__(self, residue: list[str]) -> None:
+        super().__init__(
+            "Verification failed, the change was rolled back. Left over: " + "; ".join(residue)
+        )
+        self.residue = residue
+
+
+class LockTimeout(ApplyError):
+    """A statement waited longer than lock_timeout for a lock another session holds."""
+
+    def __init__(self, message: str, blockers: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.blockers = blockers
+
+
+class Deadlock(ApplyError):
+    """PostgreSQL broke a deadlock by aborting this transaction (safe to retry)."""
+
+
+class WillFail(ApplyError):
+    """The plan says a statement fails on the live data (``WILL_FAIL``): never run."""
+
+
+class StatementFailed(ApplyError):
+    """A statement failed for a reason no retry will fix (the server's message is kept)."""
+
+    def __init__(self, message: str, index: int, statement: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.statement = statement
