@@ -49,7 +49,7 @@ def defer_apply(proposal: Proposal) -> None:
 
 @app.task(queue=APPLY_QUEUE, name="apply_proposal", pass_context=True)
 def apply_proposal(context: JobContext, proposal_id: str) -> None:
-    from migrations_ui import apply_service
+    from migrations_ui.workflow import apply as apply_service
 
     job_id = context.job.id if context.job else None
     with request_id(f"job-{job_id}"):

@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
-from migrations_ui import services
 from migrations_ui.examples import EXAMPLES, example_text
 from migrations_ui.forms import ShownIssue, SubmitForm, shown_issues
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.views_base import SUBMIT_ROLES, render_partial, tenants_with_role
+from migrations_ui.workflow import submission as services
 from schemabuilder.engine import BlueprintInvalid
 
 PAGE = "migrations_ui/proposal_new.html"

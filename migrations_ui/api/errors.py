@@ -17,9 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from migrations_ui import bridge
 from migrations_ui.models import InvalidTransition, NotAllowedError, StalePlan
-from migrations_ui.services import IdempotencyConflict, NotFound
+from migrations_ui.workflow import engine_bridge as bridge
+from migrations_ui.workflow.submission import IdempotencyConflict, NotFound
 from schemabuilder.engine import BlueprintInvalid
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 
-from migrations_ui import bridge, services
 from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import audit_token_write, request_token
 from migrations_ui.api.errors import ApiError, invalid
@@ -38,6 +37,8 @@ from migrations_ui.models import (
     Source,
     StalePlan,
 )
+from migrations_ui.workflow import engine_bridge as bridge
+from migrations_ui.workflow import submission as services
 
 router = Router(tags=["proposals"])
 

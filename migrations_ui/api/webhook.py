@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router
 
-from migrations_ui import services
 from migrations_ui.api.auth import audit_token_write
 from migrations_ui.api.errors import ApiError, error_body
 from migrations_ui.api.inputs import max_wait, read_json_body
@@ -27,6 +26,7 @@ from migrations_ui.api.schemas import (
 )
 from migrations_ui.contract import output_contract, sha256_tagged
 from migrations_ui.models import ProposalStatus, Source
+from migrations_ui.workflow import submission as services
 from schemabuilder.engine import BlueprintInvalid
 
 router = Router(tags=["webhook"])

@@ -7,9 +7,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from migrations_ui import apply_service
 from migrations_ui.models import Proposal, ProposalStatus
 from migrations_ui.models.proposals import StalePlan
+from migrations_ui.workflow import apply as apply_service
 
 S = ProposalStatus
 

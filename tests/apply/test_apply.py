@@ -18,7 +18,7 @@ from migrations_ui.models import (
     ProposalStatus,
     Source,
 )
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, seed_envelope, table
 from tests.apply.conftest import wait_for
 

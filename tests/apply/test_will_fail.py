@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from migrations_ui.models import Proposal, ProposalStatus, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from schemabuilder.engine import validate_envelope
 from schemabuilder.engine.apply import ApplyRequest, Reviewed, WillFail, apply_plan, fingerprints
 from schemabuilder.engine.plan import plan

@@ -13,7 +13,7 @@ from migrations_ui import outbound
 from migrations_ui.models import AuditEvent, ProposalStatus, Source
 from migrations_ui.models.integrations import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from migrations_ui.outbound import DeliveryFailed, DeliveryGaveUp, deliver, verify_signature
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import seed_envelope
 from tests.apply.conftest import wait_for
 from tests.audit.conftest import make_proposal, plan

@@ -16,7 +16,6 @@ import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from migrations_ui import bridge
 from migrations_ui.access import tenants_for
 from migrations_ui.models import (
     AuditEvent,
@@ -28,6 +27,7 @@ from migrations_ui.models import (
     Target,
 )
 from migrations_ui.models.proposals import FINAL_STATES
+from migrations_ui.workflow import engine_bridge as bridge
 from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
 from schemabuilder.engine.safe_errors import safe_message
 

@@ -13,7 +13,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from migrations_ui import bridge
 from migrations_ui.models import (
     AuditEvent,
     MigrationRecord,
@@ -21,6 +20,7 @@ from migrations_ui.models import (
     Proposal,
     ProposalStatus,
 )
+from migrations_ui.workflow import engine_bridge as bridge
 from schemabuilder.engine.apply import (
     ApplyOutcome,
     Deadlock,

@@ -1,0 +1,1 @@
+"""The flow of one blueprint: submit, plan and settle, review, queue, apply, record."""
