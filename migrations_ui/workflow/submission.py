@@ -12,13 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from migrations_ui.access import tenants_for
 from migrations_ui.models import (
-    AuditEvent,
     NotAllowedError,
     Proposal,
     ProposalStatus,
@@ -28,6 +26,7 @@ from migrations_ui.models import (
 )
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.workflow import engine_bridge as bridge
+from migrations_ui.workflow import events, transitions
 from schemabuilder.engine import BlueprintInvalid, Issue, ValidatedEnvelope, validate_envelope
 from schemabuilder.engine.safe_errors import safe_message
 
@@ -137,7 +136,7 @@ def _create_or_find(
                     run_id=validated.meta.workflow_run_id or "",
                     actor_id=(validated.context.actor_id or "")[:150],
                 )
-                AuditEvent.record(
+                events.record(
                     tenant=target.tenant,
                     proposal=proposal,
                     action="proposal.submitted",
@@ -167,29 +166,35 @@ def _existing(target: Target, key: str, caller_key: bool) -> Proposal | None:
 
 
 def _plan_and_settle(proposal: Proposal) -> None:
-    """Plan against the live target; a plan that cannot be made fails the proposal, with the
-    reason, so it never stays submitted."""
+    """Plan against the live target and settle by the rules. Whatever goes wrong on the way
+    (the blueprint refused by the target, the target unreachable, a lock or statement timeout
+    in either database, a job that cannot be queued) fails the proposal with the reason, so it
+    never stays submitted or planned."""
     try:
         result = bridge.plan_proposal(proposal)
+        transitions.record_plan(
+            proposal,
+            result.plan_json,
+            sql=result.sql,
+            checksum=result.checksum,
+            base_hash=result.base_hash,
+            dangerous=result.dangerous,
+        )
+        transitions.settle(proposal)
     except BlueprintInvalid as exc:
-        proposal.mark_failed(
-            _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)}
+        transitions.mark_failed(
+            proposal,
+            _issues_text(exc.issues),
+            result={"issues": bridge.issues_json(exc.issues)},
         )
         raise
     except bridge.TargetUnavailable as exc:
-        proposal.mark_failed(str(exc))
-        return
-    except psycopg.Error as exc:  # a lock or statement timeout while planning, a lost link
-        proposal.mark_failed(safe_message(exc, where="Planning failed"))
-        return
-    proposal.record_plan(
-        result.plan_json,
-        sql=result.sql,
-        checksum=result.checksum,
-        base_hash=result.base_hash,
-        dangerous=result.dangerous,
-    )
-    proposal.settle()
+        transitions.mark_failed(proposal, str(exc))
+    except Exception as exc:
+        # Database errors are reduced to our own words (safe_message): a lock's DETAIL can
+        # name another connection's query and user. Anything else says only its type.
+        log.exception("planning %s failed", proposal.pk)
+        transitions.mark_failed(proposal, safe_message(exc, where="Planning failed"))
 
 
 def _issues_text(issues: list[Issue]) -> str:

@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from migrations_ui import outbound
+from migrations_ui import outbound, workflow
 from migrations_ui.models import AuditEvent, ProposalStatus, Source
 from migrations_ui.models.integrations import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from migrations_ui.outbound import DeliveryFailed, DeliveryGaveUp, deliver, verify_signature
@@ -74,13 +74,13 @@ def test_audit_actions_map_to_event_types(tenant, alice, bob, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         proposal = make_proposal(tenant, alice, force_apply=True)
         plan(proposal)  # proposal.planned: not announced
-        proposal.settle()
-        proposal.approve(
-            bob, proposal.plan_checksum, comment="ok"
+        workflow.settle(proposal)
+        workflow.approve(
+            proposal, bob, proposal.plan_checksum, comment="ok"
         )  # approved, then queued (not announced)
         proposal.refresh_from_db()
-        proposal.start_applying()
-        proposal.mark_failed("boom")
+        workflow.start_applying(proposal)
+        workflow.mark_failed(proposal, "boom")
     assert list(WebhookDelivery.objects.order_by("id").values_list("event_type", flat=True)) == [
         "proposal.submitted",
         "proposal.awaiting_approval",
