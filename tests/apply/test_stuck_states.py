@@ -171,3 +171,30 @@ def test_an_applying_proposal_whose_target_did_not_commit_is_applied_again(peopl
     apply_service.run(str(proposal.pk))
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.APPLIED, proposal.error
+
+
+def test_a_marker_that_cannot_be_read_gives_no_verdict(people, target_url, monkeypatch):
+    v1 = envelope([table("orders", ("total", "INTEGER"))])
+    proposal = workflow.submit(user=people.alice, envelope=v1, source=Source.API).proposal
+    workflow.start_applying(proposal)  # the worker died mid-apply
+    monkeypatch.delenv("TARGET_DEV_URL")  # and the target cannot be reached now
+    with pytest.raises(apply_service.MarkerUnknown):
+        apply_service.run(str(proposal.pk))
+    proposal.refresh_from_db()
+    # It may have committed: not failed on a guess, left for the sweeper.
+    assert proposal.status == ProposalStatus.APPLYING
+    workflow.recover_stuck(older_than=timedelta(0))  # the job is live: nothing done
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'proposal_id' = %s",
+            [str(proposal.pk)],
+        )
+    workflow.recover_stuck(older_than=timedelta(0))  # still unreachable: asked again later
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPLYING
+    monkeypatch.setenv("TARGET_DEV_URL", target_url)
+    workflow.recover_stuck(older_than=timedelta(0))
+    assert sorted(apply_jobs(proposal)) == ["failed", "todo"]
+    apply_service.run(str(proposal.pk))
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPLIED, proposal.error
