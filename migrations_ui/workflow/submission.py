@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from migrations_ui.access import tenants_for
 from migrations_ui.models import (
+    InvalidTransition,
     NotAllowedError,
     Proposal,
     ProposalStatus,
@@ -166,35 +167,43 @@ def _existing(target: Target, key: str, caller_key: bool) -> Proposal | None:
 
 
 def _plan_and_settle(proposal: Proposal) -> None:
-    """Plan against the live target and settle by the rules. Whatever goes wrong on the way
+    """Plan against the live target and settle by the rules, the plan and its verdict in one
+    transaction (a crash between them cannot leave it planned). Whatever goes wrong on the way
     (the blueprint refused by the target, the target unreachable, a lock or statement timeout
     in either database, a job that cannot be queued) fails the proposal with the reason, so it
-    never stays submitted or planned."""
+    never stays submitted."""
     try:
         result = bridge.plan_proposal(proposal)
-        transitions.record_plan(
-            proposal,
-            result.plan_json,
-            sql=result.sql,
-            checksum=result.checksum,
-            base_hash=result.base_hash,
-            dangerous=result.dangerous,
-        )
-        transitions.settle(proposal)
+        with transaction.atomic():
+            transitions.record_plan(
+                proposal,
+                result.plan_json,
+                sql=result.sql,
+                checksum=result.checksum,
+                base_hash=result.base_hash,
+                dangerous=result.dangerous,
+            )
+            transitions.settle(proposal)
     except BlueprintInvalid as exc:
-        transitions.mark_failed(
-            proposal,
-            _issues_text(exc.issues),
-            result={"issues": bridge.issues_json(exc.issues)},
-        )
+        _fail(proposal, _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)})
         raise
     except bridge.TargetUnavailable as exc:
-        transitions.mark_failed(proposal, str(exc))
+        _fail(proposal, str(exc))
     except Exception as exc:
         # Database errors are reduced to our own words (safe_message): a lock's DETAIL can
         # name another connection's query and user. Anything else says only its type.
         log.exception("planning %s failed", proposal.pk)
-        transitions.mark_failed(proposal, safe_message(exc, where="Planning failed"))
+        _fail(proposal, safe_message(exc, where="Planning failed"))
+
+
+def _fail(proposal: Proposal, error: str, *, result: dict[str, Any] | None = None) -> None:
+    # What a rolled-back transaction wrote to the instance is not in the database: read it
+    # again, so the failure records the proposal as it is.
+    proposal.refresh_from_db()
+    try:
+        transitions.mark_failed(proposal, error, result=result)
+    except InvalidTransition:
+        log.info("proposal %s is %s: not failed", proposal.pk, proposal.status)
 
 
 def _issues_text(issues: list[Issue]) -> str:
