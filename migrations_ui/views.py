@@ -1,4 +1,4 @@
-"""HTML views (thin: access checks here, rules in models and services)."""
+"""HTML views (thin: access checks here, rules in the workflow and the models' guards)."""
 
 from __future__ import annotations
 

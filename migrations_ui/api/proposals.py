@@ -1,6 +1,6 @@
 """Proposals for automation: submit (optionally waiting for the result), list, read, approve,
-reject, cancel, and a dry-run plan that stores nothing. Rules live in the services and the
-model methods; this module reads requests and writes answers."""
+reject, cancel, and a dry-run plan that stores nothing. Rules live in the workflow and the
+models' guards; this module reads requests and writes answers."""
 
 from __future__ import annotations
 
