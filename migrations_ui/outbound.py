@@ -426,6 +426,6 @@ def redefer_lost(*, older_than: timedelta) -> int:
 
 
 @app.periodic(cron="*/2 * * * *", periodic_id="redeliver-lost")
-@app.task(queue=WEBHOOK_QUEUE, name="redefer_lost_deliveries", pass_context=False)
+@app.task(queue="heartbeat", name="redefer_lost_deliveries", pass_context=False)
 def redefer_lost_deliveries(timestamp: int) -> None:
     redefer_lost(older_than=timedelta(minutes=2))
