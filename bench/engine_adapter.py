@@ -171,7 +171,7 @@ CACHE_TABLE = "canonical_forms"
 
 
 class PgCanonicalCache:
-    """The app's canonical-form cache (``DbCanonicalCache`` in migrations_ui/bridge.py) without
+    """The app's canonical-form cache (``DbCanonicalCache`` in the workflow's engine_bridge) without
     Django: one row per key in the app's database, all of a plan's keys read in one query,
     the misses written in one. The plan pays for the same round trips and JSON decoding as in
     the app."""

@@ -103,9 +103,9 @@ def _run(n: int, repeat: int, app_url: str, target_url: str, version: str) -> di
     _setup_django(app_url, target_url)
     from django.test import Client
 
-    from migrations_ui import apply_service
     from migrations_ui.models import Membership, Role, Source, Target, Tenant
-    from migrations_ui.services import submit
+    from migrations_ui.workflow import apply as apply_service
+    from migrations_ui.workflow.submission import submit
     from tests.factories import UserFactory
 
     tenant = Tenant.objects.create(slug="t_bench", name="Benchmark")

@@ -1,4 +1,5 @@
-"""Background jobs, run by procrastinate's worker (``manage.py worker``)."""
+"""Background jobs, run by procrastinate's worker (``manage.py worker``): thin adapters that
+call the workflow (``migrations_ui.workflow``), which owns every change of a proposal."""
 
 from __future__ import annotations
 
@@ -9,16 +10,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from procrastinate import JobContext
+from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
-from procrastinate.exceptions import AlreadyEnqueued
 
+from migrations_ui import workflow
 from migrations_ui.audit.context import request_id
-from migrations_ui.models import Proposal, WorkerHeartbeat
+from migrations_ui.models import WorkerHeartbeat
+from migrations_ui.workflow import apply, jobs
 
 log = logging.getLogger(__name__)
-
-APPLY_QUEUE = "apply"
 
 
 def worker_identity() -> str:
@@ -35,25 +35,23 @@ def heartbeat(timestamp: int) -> None:
     )
 
 
-def defer_apply(proposal: Proposal) -> None:
-    """Queue the apply job. The job lock is per target: procrastinate runs one job per lock at
-    a time, on any number of workers; the queueing lock keeps one waiting job per proposal."""
-    try:
-        apply_proposal.configure(
-            lock=f"target:{proposal.target_id}",
-            queueing_lock=f"proposal:{proposal.pk}",
-        ).defer(proposal_id=str(proposal.pk))
-    except AlreadyEnqueued:
-        log.info("apply of %s is already queued", proposal.pk)
-
-
-@app.task(queue=APPLY_QUEUE, name="apply_proposal", pass_context=True)
+# Lock timeouts, deadlocks and an unreachable target: the apply rolled back, the proposal is
+# queued again and the job raises ApplyRetry; procrastinate runs it again after 1 s, then 3 s.
+@app.task(
+    queue=jobs.APPLY_QUEUE,
+    name=jobs.APPLY_TASK,
+    pass_context=True,
+    retry=RetryStrategy(
+        max_attempts=apply.APPLY_RETRIES,
+        wait=apply.RETRY_WAIT_S,
+        linear_wait=apply.RETRY_LINEAR_WAIT_S,
+        retry_exceptions=[apply.ApplyRetry],
+    ),
+)
 def apply_proposal(context: JobContext, proposal_id: str) -> None:
-    from migrations_ui import apply_service
-
-    job_id = context.job.id if context.job else None
-    with request_id(f"job-{job_id}"):
-        apply_service.run(proposal_id)
+    job = context.job
+    with request_id(f"job-{job.id if job else None}"):
+        apply.run(proposal_id, attempt=job.attempts if job else 0)
 
 
 # A worker killed mid-job leaves its job "doing" forever; once the worker's heartbeat is
@@ -70,18 +68,14 @@ async def recover_stalled(timestamp: int) -> None:
         await app.job_manager.retry_job(job)
 
 
-@app.periodic(cron="*/5 * * * *", periodic_id="sweep")
-@app.task(queue="heartbeat", name="sweep_interrupted_plans", pass_context=False)
-def sweep_interrupted_plans(timestamp: int) -> None:
-    """A web process that died while planning leaves a proposal submitted or planned: fail it
-    with the reason, so no proposal stays in a non-final state."""
-    from migrations_ui.models import ProposalStatus
-
-    stale = timezone.now() - timedelta(minutes=10)
-    for proposal in Proposal.objects.filter(
-        status__in=[ProposalStatus.SUBMITTED, ProposalStatus.PLANNED], updated_at__lt=stale
-    ):
-        proposal.mark_failed("Planning was interrupted (the server stopped). Submit it again.")
+@app.periodic(cron="* * * * *", periodic_id="sweep")
+@app.task(queue="heartbeat", name="sweep_stuck_proposals", pass_context=False)
+def sweep_stuck_proposals(timestamp: int) -> None:
+    """No proposal stays in a non-final state that nothing will move on (see
+    ``workflow.recovery``): plans a dead web process left, queued or applying ones without a
+    live job (decided by the target's commit marker)."""
+    workflow.fail_interrupted_plans(older_than=timedelta(minutes=10))
+    workflow.recover_stuck(older_than=timedelta(minutes=1))
 
 
 @app.periodic(cron="17 3 * * *", periodic_id="purge-canonical-forms")

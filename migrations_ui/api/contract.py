@@ -81,7 +81,7 @@ def output_contract(
 ) -> dict[str, Any]:
     """The seed's answer for ``proposal``; ``inputs_hash`` and ``outputs_hash`` can be
     recomputed by the caller from the request body and from ``result`` + ``audit``."""
-    from migrations_ui.bridge import creation_counts_from_json
+    from migrations_ui.workflow.engine_bridge import creation_counts_from_json
 
     status = contract_status(proposal, replay=replay)
     counts = creation_counts_from_json(proposal.plan or {})

@@ -17,9 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from migrations_ui import bridge
+from migrations_ui import workflow
 from migrations_ui.models import InvalidTransition, NotAllowedError, StalePlan
-from migrations_ui.services import IdempotencyConflict, NotFound
 from schemabuilder.engine import BlueprintInvalid
 
 log = logging.getLogger(__name__)
@@ -118,12 +117,12 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], ApiError]]:
             f"The blueprint is invalid: {len(exc.issues)} problem"  # type: ignore[attr-defined]
             f"{'s' if len(exc.issues) != 1 else ''}.",  # type: ignore[attr-defined]
         ),
-        NotFound: lambda exc: ApiError(404, "not_found", str(exc)),
+        workflow.NotFound: lambda exc: ApiError(404, "not_found", str(exc)),
         NotAllowedError: lambda exc: ApiError(403, "not_allowed", str(exc)),
-        IdempotencyConflict: lambda exc: ApiError(409, "idempotency_conflict", str(exc)),
+        workflow.IdempotencyConflict: lambda exc: ApiError(409, "idempotency_conflict", str(exc)),
         InvalidTransition: lambda exc: ApiError(409, "invalid_transition", str(exc)),
         StalePlan: lambda exc: ApiError(409, "plan_changed", str(exc)),
-        bridge.TargetUnavailable: lambda exc: ApiError(503, "target_unavailable", str(exc)),
+        workflow.TargetUnavailable: lambda exc: ApiError(503, "target_unavailable", str(exc)),
     }
 
 

@@ -1,6 +1,6 @@
 """Proposals for automation: submit (optionally waiting for the result), list, read, approve,
-reject, cancel, and a dry-run plan that stores nothing. Rules live in the services and the
-model methods; this module reads requests and writes answers."""
+reject, cancel, and a dry-run plan that stores nothing. Rules live in the workflow and the
+models' guards; this module reads requests and writes answers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Status
 
-from migrations_ui import bridge, services
+from migrations_ui import workflow
 from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import audit_token_write, request_token
 from migrations_ui.api.contract import contract_status
@@ -111,7 +111,7 @@ def summary(request: HttpRequest, p: Proposal) -> dict[str, Any]:
 
 def detail(request: HttpRequest, p: Proposal) -> dict[str, Any]:
     plan = p.plan or {}
-    counts = bridge.creation_counts_from_json(plan)
+    counts = workflow.creation_counts_from_json(plan)
     record = MigrationRecord.objects.filter(proposal=p).order_by("-created_at").first()
     events = AuditEvent.objects.filter(proposal=p).order_by("id")
     return {
@@ -250,7 +250,7 @@ def submit_proposal(
     idempotency_key: Annotated[str | None, idempotency_header()] = None,
 ) -> Status[dict[str, Any]]:
     envelope = read_json_body(request)
-    submission = services.submit(
+    submission = workflow.submit(
         user=request.auth,
         envelope=envelope,
         source=Source.API,
@@ -266,7 +266,7 @@ def submit_proposal(
         replay=not submission.created,
     )
     if wait:
-        proposal = services.wait_until_final(proposal, min(wait, max_wait()))
+        proposal = workflow.wait_until_final(proposal, min(wait, max_wait()))
     url = proposal_url(request, proposal)
     response["Location"] = url
     if not proposal.is_final:
@@ -286,7 +286,7 @@ def plan_dry_run(
     environment: EnvironmentParam = None,
 ) -> dict[str, Any]:
     envelope = read_json_body(request)
-    result = services.preview(user=request.auth, envelope=envelope, environment=environment)
+    result = workflow.preview(user=request.auth, envelope=envelope, environment=environment)
     plan = result.plan.plan_json
     return {
         "tenant": result.target.tenant.slug,
@@ -298,7 +298,7 @@ def plan_dry_run(
         "is_dangerous": result.plan.dangerous,
         "checksum": result.plan.checksum,
         "base_snapshot_hash": result.plan.base_hash,
-        **bridge.creation_counts_from_json(plan),
+        **workflow.creation_counts_from_json(plan),
         "hazards": plan.get("hazards", []),
         "statements": plan.get("statements", []),
         "changes": plan.get("changes", []),
@@ -350,7 +350,8 @@ def approve_proposal(request: HttpRequest, proposal_id: UUID, body: ApproveIn) -
         request,
         proposal,
         "approve",
-        lambda: proposal.approve(
+        lambda: workflow.approve(
+            proposal,
             request.auth,
             body.plan_checksum,
             comment=body.comment,
@@ -373,7 +374,9 @@ def reject_proposal(request: HttpRequest, proposal_id: UUID, body: RejectIn) -> 
         request,
         proposal,
         "reject",
-        lambda: proposal.reject(request.auth, comment=body.comment, checksum=body.plan_checksum),
+        lambda: workflow.reject(
+            proposal, request.auth, comment=body.comment, checksum=body.plan_checksum
+        ),
     )
     return detail(request, proposal)
 
@@ -386,5 +389,5 @@ def reject_proposal(request: HttpRequest, proposal_id: UUID, body: RejectIn) -> 
 )
 def cancel_proposal(request: HttpRequest, proposal_id: UUID) -> dict[str, Any]:
     proposal = get_proposal(request.auth, proposal_id)
-    _review(request, proposal, "cancel", lambda: proposal.cancel(request.auth))
+    _review(request, proposal, "cancel", lambda: workflow.cancel(proposal, request.auth))
     return detail(request, proposal)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router
 
-from migrations_ui import services
+from migrations_ui import workflow
 from migrations_ui.api.auth import audit_token_write
 from migrations_ui.api.contract import output_contract, sha256_tagged
 from migrations_ui.api.errors import ApiError, error_body
@@ -94,7 +94,7 @@ def schema_builder(
     body: Any = None
     try:
         body = read_json_body(request)
-        submission = services.submit(
+        submission = workflow.submit(
             user=request.auth,
             envelope=body,
             source=Source.WEBHOOK,
@@ -115,7 +115,7 @@ def schema_builder(
         replay=not submission.created,
     )
     if wait:
-        proposal = services.wait_until_final(proposal, min(wait, max_wait()))
+        proposal = workflow.wait_until_final(proposal, min(wait, max_wait()))
     answer = output_contract(
         proposal, request_body=body, latency_ms=_ms(started), replay=not submission.created
     )

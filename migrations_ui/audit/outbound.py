@@ -2,12 +2,15 @@
 
 The flow, and why each step is where it is:
 
-1. ``AuditEvent.record`` registers ``announce(event_id)`` with ``transaction.on_commit``: only
-   a committed change is announced, and a rolled-back one sends nothing.
+1. ``workflow.events.record`` appends the audit event and calls ``announce(event)`` in the
+   same transaction as the change: the event, its deliveries and their jobs commit together
+   (a rolled-back change sends nothing, a crash after the commit loses nothing), and no
+   delivery job can start before its row exists.
 2. ``announce`` maps the audit action to an event type (``EVENT_FOR_ACTION``), and for every
    active endpoint of the tenant that subscribes to it, inserts a ``WebhookDelivery`` row and
-   defers one procrastinate job on the ``webhooks`` queue, in one transaction. No network
-   here: a slow or dead endpoint never slows the change that caused the event.
+   defers one procrastinate job on the ``webhooks`` queue (procrastinate's Django connector
+   defers on Django's connection, inside that transaction). No network here: a slow or dead
+   endpoint never slows the change that caused the event.
 3. The job (``deliver_webhook``) makes one attempt: a JSON POST signed with HMAC-SHA256 over
    ``f"{timestamp}.{body}"`` (headers ``X-Signature: sha256=<hex>`` and
    ``X-Signature-Timestamp``), a short timeout, redirects refused, sent only to a public
@@ -30,13 +33,14 @@ import json
 import logging
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import F, Func, Value
+from django.db.models import F, Func, Q, Value
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
 from procrastinate import RetryStrategy
@@ -93,13 +97,11 @@ def event_type_for(action: str) -> str | None:
 # ---- announcing: rows and jobs, no network --------------------------------------------------
 
 
-def announce(event_id: int) -> list[WebhookDelivery]:
-    """Queue one delivery per subscribed endpoint for a committed audit event.
-
-    Runs after the commit of the change (see ``AuditEvent.record``). Safe to call twice: a
-    delivery is unique per (endpoint, event id).
+def announce(event: AuditEvent) -> list[WebhookDelivery]:
+    """Queue one delivery per subscribed endpoint for an audit event, in the transaction that
+    wrote it (see ``workflow.events.record``). Safe to call twice: a delivery is unique per
+    (endpoint, event id).
     """
-    event = AuditEvent.objects.select_related("tenant").get(pk=event_id)
     event_type = event_type_for(event.action)
     if event_type is None:
         return []
@@ -387,3 +389,43 @@ def _log_attempt(delivery_id: int, attempt: dict[str, Any], status: str) -> None
 def deliver_webhook(delivery_id: int) -> None:
     """The job: one attempt at one delivery (see ``deliver``)."""
     deliver(delivery_id)
+
+
+# ---- the sweeper: a pending delivery always has a live job ----------------------------------
+
+# Waiting or running: any other job (failed, succeeded, deleted) makes no more attempts.
+LIVE_JOB_STATES = ("todo", "doing")
+
+
+def redefer_lost(*, older_than: timedelta) -> int:
+    """Defer a new job for every pending delivery (older than ``older_than``) that has no
+    live job: a job that died with an error we did not foresee, or one lost before rows and
+    jobs were written together. Returns how many were deferred again."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    live = ProcrastinateJob.objects.filter(
+        task_name="deliver_webhook", status__in=LIVE_JOB_STATES
+    ).values("id")
+    lost = (
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, created_at__lt=timezone.now() - older_than
+        )
+        .filter(Q(job_id__isnull=True) | ~Q(job_id__in=live))
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for delivery_id in lost:
+        with transaction.atomic():
+            job_id = defer_delivery(delivery_id)
+            WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
+                job_id=job_id
+            )
+        log.warning("delivery %s had no live job: deferred again as job %s", delivery_id, job_id)
+        count += 1
+    return count
+
+
+@app.periodic(cron="*/2 * * * *", periodic_id="redeliver-lost")
+@app.task(queue="heartbeat", name="redefer_lost_deliveries", pass_context=False)
+def redefer_lost_deliveries(timestamp: int) -> None:
+    redefer_lost(older_than=timedelta(minutes=2))

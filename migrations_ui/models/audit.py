@@ -200,8 +200,9 @@ class AuditEvent(models.Model):
         A transaction-scoped advisory lock per tenant serializes writers, so two concurrent
         events never claim the same predecessor (the chain never forks). The lock is held until
         the surrounding transaction ends; the id is drawn while it is held, so id order is chain
-        order. Once the transaction commits, the event goes out to the tenant's webhooks (see
-        ``migrations_ui.audit.outbound``); a rolled-back change sends nothing.
+        order. A proposal's events go out to the tenant's webhooks through
+        ``migrations_ui.workflow.events.record``, which queues the deliveries in the same
+        transaction.
         """
         # atomic(): in autocommit mode the lock would end with its own SELECT, before the
         # INSERT, and two writers could both link to the same predecessor.
@@ -229,7 +230,6 @@ class AuditEvent(models.Model):
             event.hash = event.compute_hash()
             event.save(force_insert=True)
             AuditCheckpoint.advance(tenant_id, event.seq, event.hash)
-            _announce_on_commit(event)
         return event
 
 
@@ -290,18 +290,3 @@ def _chain_head(tenant_id: int | None) -> tuple[int, str]:
             .first()
         )
     return (int(found[0]), str(found[1])) if found else (0, GENESIS)
-
-
-def _announce_on_commit(event: AuditEvent) -> None:
-    """Queue the outbound webhook deliveries of this event once the change is committed.
-
-    Only inserts rows and jobs (no network): a slow or dead endpoint never slows the caller.
-    ``robust``: a failure to queue is logged, never raised into a change that already
-    committed.
-    """
-    from migrations_ui.audit import outbound
-
-    if outbound.event_type_for(event.action) is None:
-        return
-    event_pk = event.pk
-    transaction.on_commit(lambda: outbound.announce(event_pk), robust=True)

@@ -1,8 +1,9 @@
-"""Proposals and their life: plan, review, approval, apply; and the migration log.
+"""Proposals and their approvals: the state of a blueprint's life and its guards.
 
-Status changes only through the methods of ``Proposal``. Each checks its guard, moves the
-status with a conditional UPDATE (so two racing callers cannot both win), and writes its audit
-event in the same transaction.
+The life itself (plan, settle, review, queue, apply, record) is ``migrations_ui.workflow``'s:
+each transition there checks the guards here, moves the status with ``Proposal.move`` (a
+conditional UPDATE, so two racing callers cannot both win), and writes its audit event and
+whatever it sets off (a job, webhook deliveries) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from migrations_ui.models.audit import AuditEvent
-from migrations_ui.models.records import MigrationRecord, MigrationStatus
 from migrations_ui.models.tenancy import Role
 
 if TYPE_CHECKING:
@@ -192,188 +191,48 @@ class Proposal(models.Model):
         """Stable ids an approver acknowledges, one per dangerous hazard."""
         return [str(h.get("id")) for h in self.dangerous_hazards]
 
-    # ---- the one place that changes status ----------------------------------------------
+    # ---- guards: the workflow (migrations_ui.workflow) calls these ----------------------
 
-    def _transition(
-        self,
-        *,
-        allowed_from: Iterable[str],
-        to: str,
-        action: str,
-        actor: AbstractBaseUser | None = None,
-        data: dict[str, Any] | None = None,
-        **fields: Any,
-    ) -> None:
+    def move(self, *, allowed_from: Iterable[str], to: str, verb: str, **fields: Any) -> None:
+        """The status guard: move to ``to`` with a conditional UPDATE, only from one of
+        ``allowed_from`` (so two racing callers cannot both win), or ``InvalidTransition``.
+        Writes nothing else: ``migrations_ui.workflow.transitions`` wraps it in the transaction
+        that also records the audit event and whatever the move sets off."""
         allowed = list(allowed_from)
         now = timezone.now()
-        with transaction.atomic():
-            updated = Proposal.objects.filter(pk=self.pk, status__in=allowed).update(
-                status=to, updated_at=now, **fields
-            )
-            if updated != 1:
-                current = (
-                    Proposal.objects.filter(pk=self.pk).values_list("status", flat=True).first()
-                )
-                raise InvalidTransition(
-                    f"Cannot {action.split('.')[-1]} a proposal that is {current}; "
-                    f"it must be {' or '.join(allowed)}."
-                )
-            self.status = to
-            self.updated_at = now
-            for name, value in fields.items():
-                setattr(self, name, value)
-            AuditEvent.record(
-                tenant=self.tenant,
-                proposal=self,
-                action=action,
-                actor=actor,
-                data={"to": to, **(data or {})},
-            )
-
-    def record_plan(
-        self, plan: dict[str, Any], *, sql: str, checksum: str, base_hash: str, dangerous: bool
-    ) -> None:
-        """submitted → planned, with the plan the reviewer will read."""
-        self._transition(
-            allowed_from=[S.SUBMITTED],
-            to=S.PLANNED,
-            action="proposal.planned",
-            data={
-                "checksum": checksum,
-                "statements": len(plan.get("statements", [])),
-                "dangerous": dangerous,
-            },
-            plan=plan,
-            plan_sql=sql,
-            plan_checksum=checksum,
-            base_snapshot_hash=base_hash,
-            is_dangerous=dangerous,
-            planned_at=timezone.now(),
+        updated = Proposal.objects.filter(pk=self.pk, status__in=allowed).update(
+            status=to, updated_at=now, **fields
         )
-
-    def settle(self) -> str:
-        """planned → noop | blocked | awaiting_approval | queued, by the rules of the product.
-
-        Any force_apply waits for a second person, whatever the plan holds.
-        """
-        plan = self.plan or {}
-        if not plan.get("statements"):
-            with transaction.atomic():
-                self._transition(
-                    allowed_from=[S.PLANNED],
-                    to=S.NOOP,
-                    action="proposal.noop",
-                    finished_at=timezone.now(),
-                )
-                MigrationRecord.for_proposal(self, MigrationStatus.NOOP)
-            return S.NOOP
-        failing = [h for h in self.hazards if h.get("kind") == "WILL_FAIL"]
-        if failing:
-            # Certain to fail on the live data: no force_apply or approval can pass it.
-            return self._block(
-                "Blocked: the plan cannot succeed on the live data: "
-                + "; ".join(str(h.get("message", "")) for h in failing)
-                + ". Fix the data (or the blueprint) and submit again.",
-                failing,
+        if updated != 1:
+            current = Proposal.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            raise InvalidTransition(
+                f"Cannot {verb} a proposal that is {current}; it must be {' or '.join(allowed)}."
             )
-        if self.force_apply:
-            self._transition(
-                allowed_from=[S.PLANNED],
-                to=S.AWAITING_APPROVAL,
-                action="proposal.awaiting_approval",
-            )
-            return S.AWAITING_APPROVAL
-        if self.is_dangerous:
-            return self._block(
-                "Blocked: the plan has dangerous changes. Review the risk report; to go ahead, "
-                "resubmit with force_apply and have a second person approve it.",
-                self.dangerous_hazards,
-            )
-        self.enqueue(from_states=[S.PLANNED])
-        return S.QUEUED
+        self.status = to
+        self.updated_at = now
+        for name, value in fields.items():
+            setattr(self, name, value)
 
-    def _block(self, message: str, hazards: list[dict[str, Any]]) -> str:
-        with transaction.atomic():
-            self._transition(
-                allowed_from=[S.PLANNED],
-                to=S.BLOCKED,
-                action="proposal.blocked",
-                data={"hazards": [h.get("kind") for h in hazards]},
-                error=message,
-                finished_at=timezone.now(),
-            )
-            MigrationRecord.for_proposal(self, MigrationStatus.BLOCKED, error=message)
-        return S.BLOCKED
-
-    def enqueue(self, *, from_states: Iterable[str], actor: AbstractBaseUser | None = None) -> None:
-        from migrations_ui.tasks import defer_apply
-
-        with transaction.atomic():
-            self._transition(
-                allowed_from=from_states, to=S.QUEUED, action="proposal.queued", actor=actor
-            )
-            transaction.on_commit(lambda: defer_apply(self))
-
-    # ---- review ------------------------------------------------------------------------------
-
-    def approve(
-        self,
-        user: AbstractBaseUser,
-        checksum: str,
-        *,
-        comment: str = "",
-        acknowledged: Iterable[str] = (),
-        token: ApiToken | None = None,
-    ) -> Approval:
-        """A second person approves the plan they read (``checksum``): never the submitter,
-        only an approver or admin of the tenant, with every dangerous hazard of this plan
-        acknowledged, and in person (their session) or with a token they made themselves.
-        Then the proposal is queued.
-
-        Under a row lock, ``checksum`` must be the proposal's and every acknowledged id one of
-        its hazards (ids carry a digest of the plan), or ``StalePlan``: an approval never
-        carries over to a plan that replaced the one read.
-        """
-        acked = sorted(set(acknowledged))
+    def check_may_decide(
+        self, user: AbstractBaseUser, *, verb: str, token: ApiToken | None = None
+    ) -> None:
+        """Only a second person (never the submitter), an approver or admin of the tenant, in
+        person or with a token they made themselves, may approve or reject."""
         if user.pk == self.submitted_by_id:
+            if verb == "reject":
+                raise NotAllowedError(
+                    "You submitted this proposal; cancel it instead of rejecting it."
+                )
             raise NotAllowedError("You submitted this proposal; a second person must approve it.")
         _check_own_token(user, token)
-        role = self.tenant.role_of(user)
-        if role not in (Role.APPROVER, Role.ADMIN):
-            raise NotAllowedError("Only an approver or admin of this tenant can approve.")
-        with transaction.atomic():
-            self._lock_plan(checksum, acked)
-            missing = sorted(set(self.hazard_ids()) - set(acked))
-            if missing:
-                raise NotAllowedError(
-                    "Acknowledge every dangerous change before approving "
-                    f"({len(missing)} not ticked)."
-                )
-            self._transition(
-                allowed_from=[S.AWAITING_APPROVAL],
-                to=S.APPROVED,
-                action="proposal.approved",
-                actor=user,
-                data={
-                    "comment": comment,
-                    "checksum": self.plan_checksum,
-                    "acknowledged_hazards": acked,
-                    "credential": f"token {token.prefix}" if token is not None else "login",
-                },
-            )
-            approval = Approval.objects.create(
-                proposal=self,
-                approver=user,
-                submitter_id=self.submitted_by_id,
-                decision=Decision.APPROVED,
-                comment=comment,
-                acknowledged_hazards=acked,
-                plan_checksum=self.plan_checksum,
-            )
-            self.enqueue(from_states=[S.APPROVED], actor=user)
-        return approval
+        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
+            raise NotAllowedError(f"Only an approver or admin of this tenant can {verb}.")
 
-    def _lock_plan(self, checksum: str | None, acknowledged: Iterable[str] = ()) -> None:
+    def check_may_cancel(self, user: AbstractBaseUser) -> None:
+        if user.pk != self.submitted_by_id and self.tenant.role_of(user) != Role.ADMIN:
+            raise NotAllowedError("Only the submitter or an admin of this tenant can cancel.")
+
+    def lock_plan(self, checksum: str | None, acknowledged: Iterable[str] = ()) -> None:
         """Lock the row and read its plan as it is now; StalePlan unless the decision names
         this plan. Call inside a transaction (the lock lasts until it ends)."""
         current = (
@@ -397,35 +256,6 @@ class Proposal(models.Model):
                 "they belong to an earlier plan. Read the current one, then decide again."
             )
 
-    def reject(
-        self, user: AbstractBaseUser, *, comment: str, checksum: str | None = None
-    ) -> Approval:
-        """Reject, saying why; with ``checksum``, only the plan that was read (StalePlan)."""
-        if not comment.strip():
-            raise NotAllowedError("Say why you reject it: a comment is required.")
-        if user.pk == self.submitted_by_id:
-            raise NotAllowedError("You submitted this proposal; cancel it instead of rejecting it.")
-        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
-            raise NotAllowedError("Only an approver or admin of this tenant can reject.")
-        with transaction.atomic():
-            self._lock_plan(checksum)
-            self._transition(
-                allowed_from=[S.AWAITING_APPROVAL],
-                to=S.REJECTED,
-                action="proposal.rejected",
-                actor=user,
-                data={"comment": comment, "checksum": self.plan_checksum},
-                finished_at=timezone.now(),
-            )
-            return Approval.objects.create(
-                proposal=self,
-                approver=user,
-                submitter_id=self.submitted_by_id,
-                decision=Decision.REJECTED,
-                comment=comment,
-                plan_checksum=self.plan_checksum,
-            )
-
     def approved_checksum(self) -> str | None:
         """The checksum of the plan the standing (not voided) approval was given to."""
         return (
@@ -433,17 +263,6 @@ class Proposal(models.Model):
             .order_by("-created_at")
             .values_list("plan_checksum", flat=True)
             .first()
-        )
-
-    def cancel(self, user: AbstractBaseUser) -> None:
-        if user.pk != self.submitted_by_id and self.tenant.role_of(user) != Role.ADMIN:
-            raise NotAllowedError("Only the submitter or an admin of this tenant can cancel.")
-        self._transition(
-            allowed_from=CANCELLABLE_STATES,
-            to=S.CANCELLED,
-            action="proposal.cancelled",
-            actor=user,
-            finished_at=timezone.now(),
         )
 
     def can_approve(self, user: AbstractBaseUser) -> tuple[bool, str]:
@@ -455,84 +274,6 @@ class Proposal(models.Model):
         if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
             return False, "Only an approver or admin of this tenant can approve."
         return True, ""
-
-    # ---- the worker's transitions -------------------------------------------------------------
-
-    def start_applying(self) -> None:
-        self._transition(
-            allowed_from=[S.QUEUED],
-            to=S.APPLYING,
-            action="proposal.applying",
-            started_at=timezone.now(),
-            attempts=F("attempts") + 1,
-        )
-        self.refresh_from_db(fields=["attempts"])
-
-    def mark_applied(self, result: dict[str, Any], timings: dict[str, Any]) -> None:
-        self._transition(
-            allowed_from=[S.APPLYING],
-            to=S.APPLIED,
-            action="proposal.applied",
-            data={"statements": len(timings.get("statements", []))},
-            result=result,
-            timings=timings,
-            finished_at=timezone.now(),
-        )
-
-    def mark_failed(
-        self,
-        error: str,
-        *,
-        result: dict[str, Any] | None = None,
-        timings: dict[str, Any] | None = None,
-    ) -> None:
-        with transaction.atomic():
-            self._transition(
-                allowed_from=[S.SUBMITTED, S.PLANNED, S.QUEUED, S.APPLYING],
-                to=S.FAILED,
-                action="proposal.failed",
-                data={"error": error[:2000]},
-                error=error,
-                result=result,
-                timings=timings or {},
-                finished_at=timezone.now(),
-            )
-            MigrationRecord.for_proposal(self, MigrationStatus.FAILED, error=error)
-
-    def return_for_review(
-        self,
-        reason: str,
-        *,
-        plan: dict[str, Any],
-        sql: str,
-        checksum: str,
-        base_hash: str,
-        dangerous: bool,
-    ) -> None:
-        """The live schema moved since the plan: show the new plan to a person, void approvals."""
-        with transaction.atomic():
-            voided = Approval.objects.filter(proposal=self, voided_at__isnull=True).update(
-                voided_at=timezone.now(), void_reason=reason
-            )
-            self._transition(
-                allowed_from=[S.APPLYING, S.QUEUED],
-                to=S.AWAITING_APPROVAL,
-                action="proposal.returned_for_review",
-                data={
-                    "reason": reason,
-                    "approvals_voided": voided,
-                    "old_checksum": self.plan_checksum,
-                    "new_checksum": checksum,
-                },
-                review_reason=reason,
-                plan=plan,
-                plan_sql=sql,
-                plan_checksum=checksum,
-                base_snapshot_hash=base_hash,
-                is_dangerous=dangerous,
-                force_apply=True,
-                planned_at=timezone.now(),
-            )
 
 
 class Approval(models.Model):

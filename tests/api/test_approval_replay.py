@@ -7,9 +7,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from migrations_ui import apply_service
+from migrations_ui import workflow
 from migrations_ui.models import Proposal, ProposalStatus
 from migrations_ui.models.proposals import StalePlan
+from migrations_ui.workflow import apply as apply_service
 
 S = ProposalStatus
 
@@ -88,7 +89,7 @@ def test_the_model_refuses_another_checksum_whatever_the_view_does(people, api_a
     )
     proposal = Proposal.objects.get(pk=pid)
     with pytest.raises(StalePlan):
-        proposal.approve(people.bob, "0" * 64, acknowledged=proposal.hazard_ids())
+        workflow.approve(proposal, people.bob, "0" * 64, acknowledged=proposal.hazard_ids())
     proposal.refresh_from_db()
     assert proposal.status == S.AWAITING_APPROVAL
 
@@ -98,7 +99,9 @@ def test_the_worker_refuses_a_plan_that_is_not_the_approved_one(people, api_as, 
         api_as(people.alice).post("/api/v1/proposals", _drop("notes", keep="payroll")).json()["id"]
     )
     proposal = Proposal.objects.get(pk=pid)
-    proposal.approve(people.bob, proposal.plan_checksum, acknowledged=proposal.hazard_ids())
+    workflow.approve(
+        proposal, people.bob, proposal.plan_checksum, acknowledged=proposal.hazard_ids()
+    )
     proposal.refresh_from_db()
     assert proposal.status == S.QUEUED
     # The stored plan changes after the approval (as a bug or a hand in the database would).

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
+from migrations_ui import workflow
 from migrations_ui.models import (
     Approval,
     AuditEvent,
@@ -18,7 +19,7 @@ from migrations_ui.models import (
     ProposalStatus,
     Source,
 )
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, seed_envelope, table
 from tests.apply.conftest import wait_for
 
@@ -110,10 +111,10 @@ def test_a_force_apply_proposal_waits_for_a_second_person_even_when_safe(
     assert not proposal.is_dangerous
 
     with pytest.raises(NotAllowedError, match="second person"):
-        proposal.approve(people.alice, proposal.plan_checksum)
+        workflow.approve(proposal, people.alice, proposal.plan_checksum)
     assert proposal.status == S.AWAITING_APPROVAL
 
-    proposal.approve(people.bob, proposal.plan_checksum, comment="looks fine")
+    workflow.approve(proposal, people.bob, proposal.plan_checksum, comment="looks fine")
     final(proposal)
     assert proposal.status == S.APPLIED
     assert "orders" in tables_in(target_url)
@@ -307,7 +308,7 @@ def test_the_worker_refuses_when_the_live_schema_moved_and_voids_the_approval(
     reviewed = proposal.plan_checksum
     with psycopg.connect(target_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE orders ADD COLUMN added_by_hand TEXT")
-    proposal.approve(people.bob, proposal.plan_checksum)
+    workflow.approve(proposal, people.bob, proposal.plan_checksum)
     final(proposal)
     assert proposal.status == S.AWAITING_APPROVAL
     assert "changed since this plan was reviewed" in proposal.review_reason

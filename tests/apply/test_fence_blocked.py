@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from migrations_ui.models import ProposalStatus, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.test_apply import final
 
 S = ProposalStatus

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from migrations_ui.models import AuditEvent, Proposal, ProposalStatus, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from schemabuilder.engine import safe_message
 from tests.apply.blueprints import envelope, seed_envelope, table
 from tests.apply.conftest import _url_for, wait_for

@@ -14,9 +14,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from migrations_ui import target_health
 from migrations_ui.models import ProposalStatus, Source
-from migrations_ui.services import submit, wait_until_final
+from migrations_ui.workflow import health as target_health
+from migrations_ui.workflow.submission import submit, wait_until_final
 from schemabuilder.target_roles import provision, role_warnings
 from tests.apply.blueprints import envelope, seed_envelope, table
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from migrations_ui.models import Proposal, ProposalStatus, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from schemabuilder.engine import (
     ApplyRequest,
     Reviewed,

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from migrations_ui import workflow
 from migrations_ui.models import (
-    AuditEvent,
     MigrationRecord,
     MigrationStatus,
     Proposal,
@@ -28,6 +28,7 @@ from migrations_ui.models import (
     Target,
     Tenant,
 )
+from migrations_ui.workflow import events
 from tests.apply.conftest import (  # noqa: F401  (fixtures for the worker tests)
     make_target_db,
     people,
@@ -122,7 +123,7 @@ def make_proposal(
         idempotency_key=uuid.uuid4().hex,
         force_apply=force_apply,
     )
-    AuditEvent.record(
+    events.record(
         tenant=tenant,
         proposal=proposal,
         action="proposal.submitted",
@@ -134,7 +135,8 @@ def make_proposal(
 
 def plan(proposal: Proposal, *, dangerous: bool = False) -> None:
     """submitted → planned with a small plan (two statements)."""
-    proposal.record_plan(
+    workflow.record_plan(
+        proposal,
         {
             "statements": [{"sql": "CREATE TABLE ..."}, {"sql": "ALTER TABLE ..."}],
             "hazards": [{"id": "h1", "kind": "DELETES_DATA", "severity": "danger"}]
@@ -154,18 +156,18 @@ def history(tenant: Tenant, other_tenant: Tenant, alice: Any, bob: Any, carol: A
     t_other, with their events, approval and migration records."""
     approved = make_proposal(tenant, alice, version="001", force_apply=True)
     plan(approved)
-    approved.settle()  # force_apply: awaiting approval
-    approval = approved.approve(bob, approved.plan_checksum, comment="looks right")
+    workflow.settle(approved)  # force_apply: awaiting approval
+    approval = workflow.approve(approved, bob, approved.plan_checksum, comment="looks right")
     approved.refresh_from_db()
-    approved.start_applying()
+    workflow.start_applying(approved)
     record = MigrationRecord.for_proposal(approved, MigrationStatus.SUCCESS)
-    approved.mark_applied({"migration_log_id": record.log_id}, {"statements": []})
+    workflow.mark_applied(approved, {"migration_log_id": record.log_id}, {"statements": []})
 
     other_admin = UserFactory(username="olga")
     MembershipFactory(user=other_admin, tenant=other_tenant, role=Role.SUBMITTER)
     blocked = make_proposal(other_tenant, other_admin, version="7.1")
     plan(blocked, dangerous=True)
-    blocked.settle()
+    workflow.settle(blocked)
     return type(
         "History",
         (),

@@ -9,11 +9,12 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from migrations_ui import workflow
 from migrations_ui.audit import outbound
 from migrations_ui.audit.outbound import DeliveryFailed, DeliveryGaveUp, deliver, verify_signature
 from migrations_ui.models import AuditEvent, ProposalStatus, Source
 from migrations_ui.models.integrations import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import seed_envelope
 from tests.apply.conftest import wait_for
 from tests.audit.conftest import make_proposal, plan
@@ -74,13 +75,13 @@ def test_audit_actions_map_to_event_types(tenant, alice, bob, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         proposal = make_proposal(tenant, alice, force_apply=True)
         plan(proposal)  # proposal.planned: not announced
-        proposal.settle()
-        proposal.approve(
-            bob, proposal.plan_checksum, comment="ok"
+        workflow.settle(proposal)
+        workflow.approve(
+            proposal, bob, proposal.plan_checksum, comment="ok"
         )  # approved, then queued (not announced)
         proposal.refresh_from_db()
-        proposal.start_applying()
-        proposal.mark_failed("boom")
+        workflow.start_applying(proposal)
+        workflow.mark_failed(proposal, "boom")
     assert list(WebhookDelivery.objects.order_by("id").values_list("event_type", flat=True)) == [
         "proposal.submitted",
         "proposal.awaiting_approval",

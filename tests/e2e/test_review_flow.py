@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from migrations_ui.models import Proposal, ProposalStatus, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, table
 from tests.apply.conftest import wait_for
 from tests.conftest import PASSWORD

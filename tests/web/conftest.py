@@ -3,9 +3,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from migrations_ui import apply_service
 from migrations_ui.models import Proposal, ProposalStatus, Role, Source
-from migrations_ui.services import submit
+from migrations_ui.workflow import apply as apply_service
+from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, table
 
 # Fresh target databases (TARGET_DEV_URL), as the apply tests use them.

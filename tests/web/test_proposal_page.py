@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.core.cache import cache
 
+from migrations_ui import workflow
 from migrations_ui.models import Proposal, ProposalStatus
 from migrations_ui.web.presenters import sqltools
 from tests.web.conftest import hx
@@ -100,8 +101,8 @@ def test_polling_answers_204_while_nothing_changed(client, bob, dangerous):
 
 def test_polling_sends_the_new_status_and_its_neighbours_when_it_moved(client, bob, dangerous):
     client.force_login(bob)
-    dangerous.approve(
-        bob, dangerous.plan_checksum, acknowledged=dangerous.hazard_ids()
+    workflow.approve(
+        dangerous, bob, dangerous.plan_checksum, acknowledged=dangerous.hazard_ids()
     )  # -> queued (no worker here)
     response = client.get(
         url(dangerous, "status/?seen=awaiting_approval&done=0"), headers=hx("proposal-status")

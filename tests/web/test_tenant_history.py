@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from migrations_ui import apply_service
+from migrations_ui import workflow
 from migrations_ui.models import MigrationRecord, Proposal
+from migrations_ui.workflow import apply as apply_service
 from tests.factories import TargetFactory, TenantFactory
 
 
 def applied(proposal: Proposal, bob) -> MigrationRecord:  # type: ignore[no-untyped-def]
-    proposal.approve(bob, proposal.plan_checksum, acknowledged=proposal.hazard_ids())
+    workflow.approve(proposal, bob, proposal.plan_checksum, acknowledged=proposal.hazard_ids())
     apply_service.run(str(proposal.pk))
     proposal.refresh_from_db()
     assert proposal.status == "applied", proposal.error
@@ -27,7 +28,7 @@ def test_the_tenant_page_lists_versions_and_the_tables_managed_now(client, erin,
 
 
 def test_history_shows_every_outcome_newest_first(client, bob, dangerous):
-    dangerous.reject(bob, comment="not yet")
+    workflow.reject(dangerous, bob, comment="not yet")
     MigrationRecord.objects.create(
         tenant=dangerous.tenant,
         target=dangerous.target,

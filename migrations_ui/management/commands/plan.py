@@ -122,8 +122,8 @@ class Command(BaseCommand):
     def _cache(self) -> Any:
         """The app's canonical-form cache when its database answers (a second plan of the same
         blueprint is then as warm as the app's); None plans cold, without the app database."""
-        from migrations_ui.bridge import DbCanonicalCache
         from migrations_ui.models import CanonicalForm
+        from migrations_ui.workflow.engine_bridge import DbCanonicalCache
 
         try:
             CanonicalForm.objects.exists()

@@ -14,7 +14,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from migrations_ui.api.contract import contract_status, output_contract
 from migrations_ui.audit.context import request_id
 from migrations_ui.models import NotAllowedError, Role, Source
-from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
+from migrations_ui.workflow.submission import (
+    IdempotencyConflict,
+    NotFound,
+    submit,
+    wait_until_final,
+)
 from schemabuilder.engine import BlueprintInvalid, json_text
 
 # Exit codes, as for `plan`, plus 4 for failed.

@@ -1,4 +1,4 @@
-"""HTML views (thin: access checks here, rules in models and services)."""
+"""HTML views (thin: access checks here, rules in the workflow and the models' guards)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from migrations_ui import target_health
 from migrations_ui.access import tenants_for
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.views.base import awaiting_my_approval
+from migrations_ui.workflow import health as target_health
 from schemabuilder.engine import safe_message
 
 LATEST_FAILURES = 5

@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from migrations_ui import workflow
 from migrations_ui.access import tenants_for
 from migrations_ui.models import (
     InvalidTransition,
@@ -210,14 +211,17 @@ def proposal_review(request: HttpRequest, pk: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             if data["decision"] == "approve":
-                proposal.approve(
+                workflow.approve(
+                    proposal,
                     request.user,
                     data["checksum"],
                     comment=data["comment"],
                     acknowledged=data["ack"],
                 )
             else:
-                proposal.reject(request.user, comment=data["comment"], checksum=data["checksum"])
+                workflow.reject(
+                    proposal, request.user, comment=data["comment"], checksum=data["checksum"]
+                )
         except StalePlan:
             # What the person read is not what would be applied: show them the new plan.
             if getattr(request, "htmx", None):
@@ -251,7 +255,7 @@ def proposal_review(request: HttpRequest, pk: str) -> HttpResponse:
 def proposal_cancel(request: HttpRequest, pk: str) -> HttpResponse:
     proposal = get_proposal_for_user(request.user, pk)
     try:
-        proposal.cancel(request.user)
+        workflow.cancel(proposal, request.user)
     except (NotAllowedError, InvalidTransition) as exc:
         proposal.refresh_from_db()
         context = _page_context(request, proposal, error=str(exc))

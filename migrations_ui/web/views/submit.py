@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
-from migrations_ui import services
+from migrations_ui import workflow
 from migrations_ui.access import SUBMIT_ROLES, tenants_with_role
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.web.forms import ShownIssue, SubmitForm, shown_issues
@@ -62,7 +62,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     assert form.checked is not None and form.checked.envelope is not None
     error: Any = ""
     try:
-        submission = services.submit(
+        submission = workflow.submit(
             user=request.user,
             envelope=form.checked.envelope,
             source=Source.FORM,
@@ -79,9 +79,9 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             _context(form, issues=issues, target_refused=True),
             status=422,
         )
-    except (services.NotFound, NotAllowedError) as exc:
+    except (workflow.NotFound, NotAllowedError) as exc:
         error = str(exc)
-    except services.IdempotencyConflict as exc:
+    except workflow.IdempotencyConflict as exc:
         url = reverse("ui:proposal", args=[exc.existing.pk])
         error = format_html('{} <a href="{}">Open that proposal</a>.', str(exc), url)
     if error:

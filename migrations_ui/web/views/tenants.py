@@ -10,12 +10,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from migrations_ui import target_health
 from migrations_ui.access import get_tenant_for_user
 from migrations_ui.models import MigrationRecord, Proposal, Target, Tenant
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.presenters import erd, review, sqltools, versions
 from migrations_ui.web.views.base import render_partial
+from migrations_ui.workflow import health as target_health
 
 HISTORY_PAGE = 30
 

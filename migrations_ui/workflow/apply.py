@@ -1,7 +1,14 @@
 """The worker's side of a proposal: apply it, record what happened, never leave it stuck.
 
 Safe to run twice for the same proposal: a run that finds the proposal already ``applying``
-(its worker died) asks the target's commit marker whether the first run committed.
+(its worker died) asks the target's commit marker whether the first run committed. No
+verdict is given while that is unknown: when the marker cannot be read, the job fails and the
+sweeper (``workflow.recovery``) asks again later.
+
+A lock timeout, a deadlock or an unreachable target rolls the apply back and puts the
+proposal back in the queue; the job raises ``ApplyRetry`` and procrastinate's retry strategy
+(see ``tasks.apply_proposal``) runs it again after ``RETRY_WAIT_S``; the worker never sleeps
+inside a job.
 """
 
 from __future__ import annotations
@@ -13,14 +20,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from migrations_ui import bridge
 from migrations_ui.models import (
-    AuditEvent,
     MigrationRecord,
     MigrationStatus,
     Proposal,
     ProposalStatus,
 )
+from migrations_ui.workflow import engine_bridge as bridge
+from migrations_ui.workflow import events, jobs, transitions
 from schemabuilder.engine import (
     ApplyOutcome,
     Deadlock,
@@ -34,27 +41,38 @@ from schemabuilder.engine import (
 
 log = logging.getLogger(__name__)
 
-# Lock timeouts and deadlocks are retried a bounded number of times with growing pauses.
-RETRY_DELAYS_S = (1.0, 3.0)
-UNREACHABLE_RETRY_DELAYS_S = (1.0, 3.0)
+# Lock timeouts, deadlocks and an unreachable target are retried this many times, the n-th
+# retry (0, 1, ...) after RETRY_WAIT_S + n * RETRY_LINEAR_WAIT_S seconds: 1 s, then 3 s.
+APPLY_RETRIES = 2
+RETRY_WAIT_S = 1
+RETRY_LINEAR_WAIT_S = 2
 PROGRESS_EVERY_S = 0.5
 
 
-def run(proposal_id: str) -> None:
+class ApplyRetry(Exception):
+    """The apply rolled back for a reason that may pass; the job is to run again later."""
+
+
+class MarkerUnknown(Exception):
+    """Whether the target committed cannot be told now (it cannot be reached): no verdict."""
+
+
+def run(proposal_id: str, *, attempt: int = 0) -> None:
+    """Apply the proposal; ``attempt`` counts the job's earlier runs (0 the first time)."""
     proposal = Proposal.objects.select_related("tenant", "target", "submitted_by").get(
         pk=proposal_id
     )
     if proposal.status == ProposalStatus.QUEUED:
         if _not_the_approved_plan(proposal):
             return
-        proposal.start_applying()
+        transitions.start_applying(proposal)
     elif proposal.status == ProposalStatus.APPLYING:
-        if _resume_after_crash(proposal):
+        if resume_after_crash(proposal):
             return
     else:
         log.info("proposal %s is %s: nothing to apply", proposal.pk, proposal.status)
         return
-    _apply_with_retries(proposal)
+    _apply_once(proposal, attempt)
 
 
 def _not_the_approved_plan(proposal: Proposal) -> bool:
@@ -62,7 +80,7 @@ def _not_the_approved_plan(proposal: Proposal) -> bool:
     not the one the standing approval names (or there is none), fail it with the reason
     instead of applying anything. True when it was refused."""
     if not proposal.force_apply:
-        return False  # the rules settled it, no person signed a plan (see Proposal.settle)
+        return False  # the rules settled it, no person signed a plan (see transitions.settle)
     approved = proposal.approved_checksum()
     if approved == proposal.plan_checksum:
         return False
@@ -73,19 +91,25 @@ def _not_the_approved_plan(proposal: Proposal) -> bool:
         "submit it again and have the new plan approved."
     )
     log.warning("proposal %s: %s", proposal.pk, reason)
-    proposal.mark_failed(reason)
+    transitions.mark_failed(proposal, reason)
     return True
 
 
-def _resume_after_crash(proposal: Proposal) -> bool:
-    """A previous run died mid-apply. True when the commit marker shows it committed (and the
-    proposal is now recorded as applied); False to apply again."""
+def _read_marker(proposal: Proposal) -> dict[str, Any] | None:
     try:
-        marker = bridge.read_marker(proposal)
+        return bridge.read_marker(proposal)
     except bridge.TargetUnavailable as exc:
-        proposal.mark_failed(f"Could not check whether the interrupted apply committed: {exc}")
-        return True
-    AuditEvent.record(
+        raise MarkerUnknown(
+            f"Could not check whether the apply of {proposal.pk} committed: {exc}"
+        ) from exc
+
+
+def resume_after_crash(proposal: Proposal) -> bool:
+    """A previous run died mid-apply. True when the commit marker shows it committed (and the
+    proposal is now recorded as applied); False to apply again. ``MarkerUnknown`` when the
+    marker cannot be read: nothing is decided."""
+    marker = _read_marker(proposal)
+    events.record(
         tenant=proposal.tenant,
         proposal=proposal,
         action="proposal.resumed",
@@ -93,6 +117,11 @@ def _resume_after_crash(proposal: Proposal) -> bool:
     )
     if marker is None:
         return False  # rolled back with the dead worker's connection: apply again
+    _record_committed(proposal, marker)
+    return True
+
+
+def _record_committed(proposal: Proposal, marker: dict[str, Any]) -> None:
     after = bridge.snapshot_now(proposal)
     _record_success(
         proposal,
@@ -101,73 +130,81 @@ def _resume_after_crash(proposal: Proposal) -> bool:
         timings={"statements": [], "resumed": True, "marker_id": marker["id"]},
         marker_id=marker["id"],
     )
-    return True
 
 
-def _apply_with_retries(proposal: Proposal) -> None:
-    attempt = 0
-    while True:
-        try:
-            outcome = bridge.apply(proposal, on_progress=_progress_writer(proposal))
-        except (LockTimeout, Deadlock) as exc:
-            if attempt < len(RETRY_DELAYS_S):
-                _note_retry(proposal, exc, attempt)
-                time.sleep(RETRY_DELAYS_S[attempt])
-                attempt += 1
-                continue
-            proposal.mark_failed(
-                _lock_message(exc, attempt + 1), result={"blockers": getattr(exc, "blockers", [])}
-            )
-            return
-        except bridge.TargetUnavailable as exc:
-            if attempt < len(UNREACHABLE_RETRY_DELAYS_S):
-                _note_retry(proposal, exc, attempt)
-                time.sleep(UNREACHABLE_RETRY_DELAYS_S[attempt])
-                attempt += 1
-                continue
-            proposal.mark_failed(f"The target database is unreachable: {exc}")
-            return
-        except PlanChanged as exc:
-            new = bridge.plan_result(exc.new_plan)
-            proposal.return_for_review(
-                str(exc),
-                plan=new.plan_json,
-                sql=new.sql,
-                checksum=new.checksum,
-                base_hash=new.base_hash,
-                dangerous=new.dangerous,
-            )
-            return
-        except VerificationFailed as exc:
-            proposal.mark_failed(str(exc), result={"residue": exc.residue})
-            return
-        except WillFail as exc:  # the rules never queue such a plan: refused again here
-            proposal.mark_failed(str(exc))
-            return
-        except StatementFailed as exc:
-            proposal.mark_failed(
-                str(exc), result={"statement_index": exc.index, "statement": exc.statement}
-            )
-            return
-        except Exception as exc:  # a bug or an unforeseen server error: never leave it applying
-            log.exception("apply of %s failed", proposal.pk)
-            proposal.mark_failed(safe_message(exc, where="Unexpected error while applying"))
-            return
-        _record_outcome(proposal, outcome)
+def settle_interrupted(proposal: Proposal) -> None:
+    """The sweeper's verdict on a proposal left applying with no live job: the marker says
+    committed → applied; not committed → queued for another run (which applies it)."""
+    if not resume_after_crash(proposal):
+        with transaction.atomic():
+            jobs.defer_apply(proposal)
+
+
+def _apply_once(proposal: Proposal, attempt: int) -> None:
+    try:
+        outcome = bridge.apply(proposal, on_progress=_progress_writer(proposal))
+    except (LockTimeout, Deadlock) as exc:
+        if attempt < APPLY_RETRIES:
+            raise _retry_later(proposal, exc, attempt) from exc
+        transitions.mark_failed(
+            proposal,
+            _lock_message(exc, attempt + 1),
+            result={"blockers": getattr(exc, "blockers", [])},
+        )
         return
+    except bridge.TargetUnavailable as exc:
+        if attempt < APPLY_RETRIES:
+            raise _retry_later(proposal, exc, attempt) from exc
+        transitions.mark_failed(proposal, f"The target database is unreachable: {exc}")
+        return
+    except PlanChanged as exc:
+        new = bridge.plan_result(exc.new_plan)
+        transitions.return_for_review(
+            proposal,
+            str(exc),
+            plan=new.plan_json,
+            sql=new.sql,
+            checksum=new.checksum,
+            base_hash=new.base_hash,
+            dangerous=new.dangerous,
+        )
+        return
+    except VerificationFailed as exc:
+        transitions.mark_failed(proposal, str(exc), result={"residue": exc.residue})
+        return
+    except WillFail as exc:  # the rules never queue such a plan: refused again here
+        transitions.mark_failed(proposal, str(exc))
+        return
+    except StatementFailed as exc:
+        transitions.mark_failed(
+            proposal, str(exc), result={"statement_index": exc.index, "statement": exc.statement}
+        )
+        return
+    except Exception as exc:  # a bug or an unforeseen server error: it may have committed
+        log.exception("apply of %s failed", proposal.pk)
+        marker = _read_marker(proposal)
+        if marker is not None:
+            _record_committed(proposal, marker)
+            return
+        transitions.mark_failed(
+            proposal, safe_message(exc, where="Unexpected error while applying")
+        )
+        return
+    # The target committed. Should recording it fail (the app database), the job fails with
+    # the proposal applying, and the sweeper records it from the marker.
+    _record_outcome(proposal, outcome)
 
 
-def _note_retry(proposal: Proposal, exc: Exception, attempt: int) -> None:
-    AuditEvent.record(
-        tenant=proposal.tenant,
-        proposal=proposal,
-        action="proposal.apply_retry",
-        data={
-            "attempt": attempt + 1,
-            "reason": str(exc)[:500],  # our own texts: ApplyError and TargetUnavailable
-            "blockers": getattr(exc, "blockers", []),
-        },
+def _retry_later(proposal: Proposal, exc: Exception, attempt: int) -> ApplyRetry:
+    """Back in the queue, with the reason in the audit trail; the job raises what this
+    returns."""
+    transitions.retry_later(
+        proposal,
+        attempt=attempt + 1,
+        reason=str(exc),  # our own texts: ApplyError and TargetUnavailable
+        blockers=getattr(exc, "blockers", []),
     )
+    return ApplyRetry(f"apply of {proposal.pk}, attempt {attempt + 1}: {exc}")
 
 
 def _lock_message(exc: Exception, attempts: int) -> str:
@@ -244,4 +281,4 @@ def _record_success(
             },
         )
         result = {"migration_log_id": record.log_id, **counts}
-        proposal.mark_applied(result, timings)
+        transitions.mark_applied(proposal, result, timings)

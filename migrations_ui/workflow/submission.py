@@ -12,14 +12,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from migrations_ui import bridge
 from migrations_ui.access import SUBMIT_ROLES, tenants_for
 from migrations_ui.models import (
-    AuditEvent,
+    InvalidTransition,
     NotAllowedError,
     Proposal,
     ProposalStatus,
@@ -27,6 +25,8 @@ from migrations_ui.models import (
     Target,
 )
 from migrations_ui.models.proposals import FINAL_STATES
+from migrations_ui.workflow import engine_bridge as bridge
+from migrations_ui.workflow import events, transitions
 from schemabuilder.engine import (
     BlueprintInvalid,
     Issue,
@@ -139,7 +139,7 @@ def _create_or_find(
                     run_id=validated.meta.workflow_run_id or "",
                     actor_id=(validated.context.actor_id or "")[:150],
                 )
-                AuditEvent.record(
+                events.record(
                     tenant=target.tenant,
                     proposal=proposal,
                     action="proposal.submitted",
@@ -169,29 +169,43 @@ def _existing(target: Target, key: str, caller_key: bool) -> Proposal | None:
 
 
 def _plan_and_settle(proposal: Proposal) -> None:
-    """Plan against the live target; a plan that cannot be made fails the proposal, with the
-    reason, so it never stays submitted."""
+    """Plan against the live target and settle by the rules, the plan and its verdict in one
+    transaction (a crash between them cannot leave it planned). Whatever goes wrong on the way
+    (the blueprint refused by the target, the target unreachable, a lock or statement timeout
+    in either database, a job that cannot be queued) fails the proposal with the reason, so it
+    never stays submitted."""
     try:
         result = bridge.plan_proposal(proposal)
+        with transaction.atomic():
+            transitions.record_plan(
+                proposal,
+                result.plan_json,
+                sql=result.sql,
+                checksum=result.checksum,
+                base_hash=result.base_hash,
+                dangerous=result.dangerous,
+            )
+            transitions.settle(proposal)
     except BlueprintInvalid as exc:
-        proposal.mark_failed(
-            _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)}
-        )
+        _fail(proposal, _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)})
         raise
     except bridge.TargetUnavailable as exc:
-        proposal.mark_failed(str(exc))
-        return
-    except psycopg.Error as exc:  # a lock or statement timeout while planning, a lost link
-        proposal.mark_failed(safe_message(exc, where="Planning failed"))
-        return
-    proposal.record_plan(
-        result.plan_json,
-        sql=result.sql,
-        checksum=result.checksum,
-        base_hash=result.base_hash,
-        dangerous=result.dangerous,
-    )
-    proposal.settle()
+        _fail(proposal, str(exc))
+    except Exception as exc:
+        # Database errors are reduced to our own words (safe_message): a lock's DETAIL can
+        # name another connection's query and user. Anything else says only its type.
+        log.exception("planning %s failed", proposal.pk)
+        _fail(proposal, safe_message(exc, where="Planning failed"))
+
+
+def _fail(proposal: Proposal, error: str, *, result: dict[str, Any] | None = None) -> None:
+    # What a rolled-back transaction wrote to the instance is not in the database: read it
+    # again, so the failure records the proposal as it is.
+    proposal.refresh_from_db()
+    try:
+        transitions.mark_failed(proposal, error, result=result)
+    except InvalidTransition:
+        log.info("proposal %s is %s: not failed", proposal.pk, proposal.status)
 
 
 def _issues_text(issues: list[Issue]) -> str:
