@@ -15,6 +15,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from migrations_ui.environment_rule import disagreement
 from migrations_ui.json_lines import line_of, path_lines
 from migrations_ui.models import Proposal, ProposalStatus, Target, Tenant
 from schemabuilder.engine import (
@@ -109,7 +110,9 @@ def _envelope(
                 )
             meta.setdefault("tenant_id", tenant or None)
             meta.setdefault("trigger_source", "form")
-            if environment:
+            if issue := disagreement(meta.get("environment"), environment):
+                issues.append(issue)
+            elif environment:
                 meta["environment"] = environment
         payload = envelope.get("payload")
         if force and isinstance(payload, dict):

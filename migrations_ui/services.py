@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 
 from migrations_ui import bridge
 from migrations_ui.access import tenants_for
+from migrations_ui.environment_rule import chosen_environment
 from migrations_ui.models import (
     AuditEvent,
     NotAllowedError,
@@ -88,7 +89,9 @@ def submit(
     NotFound, NotAllowedError or IdempotencyConflict; anything else is a bug."""
     started = time.monotonic()
     validated = validate_envelope(envelope)
-    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    target = resolve_target(
+        user, validated.tenant_id, chosen_environment(validated.environment, environment)
+    )
     tenant = target.tenant
     if tenant.role_of(user) not in SUBMIT_ROLES:
         raise NotAllowedError("Viewers cannot submit: ask a tenant admin for the submitter role.")
@@ -227,7 +230,9 @@ def preview(*, user: AbstractBaseUser, envelope: Any, environment: str | None = 
     """A dry run: validate and plan against the live target as ``submit`` would, storing no
     proposal. Same access rules as submitting (planning works on the target database)."""
     validated = validate_envelope(envelope)
-    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    target = resolve_target(
+        user, validated.tenant_id, chosen_environment(validated.environment, environment)
+    )
     if target.tenant.role_of(user) not in SUBMIT_ROLES:
         raise NotAllowedError("Viewers cannot plan: ask a tenant admin for the submitter role.")
     return Preview(validated, target, bridge.plan_target(target, validated.blueprint))
