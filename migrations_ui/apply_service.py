@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from migrations_ui import bridge
+from migrations_ui import bridge, version_rule
 from migrations_ui.models import (
     AuditEvent,
     MigrationRecord,
@@ -45,7 +45,7 @@ def run(proposal_id: str) -> None:
         pk=proposal_id
     )
     if proposal.status == ProposalStatus.QUEUED:
-        if _not_the_approved_plan(proposal):
+        if _not_the_approved_plan(proposal) or version_rule.refused_at_apply(proposal):
             return
         proposal.start_applying()
     elif proposal.status == ProposalStatus.APPLYING:

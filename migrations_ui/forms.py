@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from migrations_ui import version_rule
 from migrations_ui.environment_rule import disagreement
 from migrations_ui.json_lines import line_of, path_lines
 from migrations_ui.models import Proposal, ProposalStatus, Target, Tenant
@@ -198,6 +199,11 @@ class SubmitForm(forms.Form):
         self.checked = check_blueprint(
             text, tenant.slug, cleaned.get("target") or "", bool(cleaned.get("force_apply"))
         )
+        if self.checked.validated and (
+            issue := version_rule.for_tenant(tenant, self.checked.validated)
+        ):
+            shown = shown_issues([issue], text, bare_payload=self.checked.bare_payload)
+            self.checked = replace(self.checked, validated=None, issues=shown)
         if self.checked.issues:
             raise forms.ValidationError("The blueprint has problems: see them beside their paths.")
         return cleaned

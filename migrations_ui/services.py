@@ -16,7 +16,7 @@ import psycopg
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from migrations_ui import bridge
+from migrations_ui import bridge, version_rule
 from migrations_ui.access import tenants_for
 from migrations_ui.environment_rule import chosen_environment
 from migrations_ui.models import (
@@ -98,6 +98,8 @@ def submit(
 
     caller_key = idempotency_key or validated.meta.idempotency_key or None
     key = caller_key or validated.idempotency_key
+    if _existing(target, key, bool(caller_key)) is None:  # a retry gets its proposal back
+        version_rule.check(target, validated)
     proposal, created = _create_or_find(
         user, validated, envelope, target, source, key, bool(caller_key)
     )

@@ -21,6 +21,7 @@ from migrations_ui import services
 from migrations_ui.examples import EXAMPLES, example_text
 from migrations_ui.forms import ShownIssue, SubmitForm, shown_issues
 from migrations_ui.models import NotAllowedError, Source
+from migrations_ui.version_rule import VersionRefused
 from migrations_ui.views_base import SUBMIT_ROLES, render_partial, tenants_with_role
 from schemabuilder.engine import BlueprintInvalid
 
@@ -67,10 +68,12 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             source=Source.FORM,
             environment=form.cleaned_data.get("target") or None,
         )
-    except BlueprintInvalid as exc:
-        # The target itself refused the blueprint while planning (PostgreSQL's own checks).
+    except (BlueprintInvalid, VersionRefused) as exc:
+        # The target refused the blueprint while planning (PostgreSQL's own checks), or
+        # another version was applied to it since the check.
+        found = [exc.issue] if isinstance(exc, VersionRefused) else exc.issues
         issues: list[ShownIssue] = shown_issues(
-            exc.issues, form.checked.text, bare_payload=form.checked.bare_payload
+            found, form.checked.text, bare_payload=form.checked.bare_payload
         )
         return render_partial(
             request,

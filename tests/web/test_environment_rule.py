@@ -49,3 +49,23 @@ def test_an_envelope_without_environment_takes_the_picker(client, alice, target_
     response = client.post("/proposals/new/", _form(text, "dev"))
     assert response.status_code == 302
     assert Proposal.objects.get().target.environment == "dev"
+
+
+def test_the_live_check_points_at_the_version_when_it_would_go_backwards(client, alice, applied_v1):
+    from migrations_ui import apply_service
+    from migrations_ui.models import Source
+    from migrations_ui.services import submit
+    from tests.apply.blueprints import envelope
+    from tests.web.conftest import V2
+
+    later = submit(
+        user=alice, envelope=envelope(V2, version="004", force=False), source=Source.FORM
+    )
+    apply_service.run(str(later.proposal.pk))
+    client.force_login(alice)
+    text = json.dumps({"schema_version": "001", "description": "Patients", "tables": V1})
+    body = client.post(
+        "/proposals/new/validate/", _form(text, "dev"), headers=hx("blueprint-issues")
+    ).content.decode()
+    assert '<code class="path">schema_version</code>' in body
+    assert "lower than dev&#x27;s current version 004" in body, body[:1500]

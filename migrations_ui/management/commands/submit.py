@@ -15,6 +15,7 @@ from migrations_ui.context import request_id
 from migrations_ui.contract import contract_status, output_contract
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.services import IdempotencyConflict, NotFound, submit, wait_until_final
+from migrations_ui.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid, json_text
 
 # Exit codes, as for `plan`, plus 4 for failed.
@@ -86,7 +87,7 @@ class Command(BaseCommand):
                     "errors": [{"path": i.path, "message": i.message} for i in exc.issues],
                 },
             )
-        except (NotFound, NotAllowedError, IdempotencyConflict) as exc:
+        except (NotFound, NotAllowedError, IdempotencyConflict, VersionRefused) as exc:
             raise CommandError(str(exc)) from exc
         proposal = wait_until_final(submission.proposal, wait) if wait else submission.proposal
         answer = output_contract(
