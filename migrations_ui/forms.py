@@ -279,9 +279,11 @@ class FilterForm(forms.Form):
         if data.get("submitter"):
             qs = qs.filter(submitted_by__username=data["submitter"])
         if q := (data.get("q") or "").strip():
+            # Pages print versions as v002: the v is not part of the version.
+            version = q[1:] if q[:1] in ("v", "V") and q[1:2].isalnum() else q
             match = (
                 Q(description__icontains=q)
-                | Q(schema_version__icontains=q)
+                | Q(schema_version__icontains=version)
                 | Q(schema_hash__startswith=q.lower())
                 | Q(plan_checksum__startswith=q.lower())
             )

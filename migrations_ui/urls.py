@@ -1,6 +1,6 @@
 from django.urls import path
 
-from migrations_ui import views, views_proposals, views_submit, views_tenants
+from migrations_ui import views, views_proposals, views_resubmit, views_submit, views_tenants
 
 app_name = "ui"
 
@@ -13,7 +13,17 @@ urlpatterns = [
     path("proposals/<uuid:pk>/status/", views_proposals.proposal_status, name="proposal-status"),
     path("proposals/<uuid:pk>/review/", views_proposals.proposal_review, name="proposal-review"),
     path("proposals/<uuid:pk>/cancel/", views_proposals.proposal_cancel, name="proposal-cancel"),
+    path(
+        "proposals/<uuid:pk>/resubmit-forced/",
+        views_resubmit.proposal_resubmit_forced,
+        name="proposal-resubmit-forced",
+    ),
     path("tenants/<slug:slug>/", views_tenants.tenant_detail, name="tenant"),
+    path(
+        "tenants/<slug:slug>/<slug:environment>/versions/<int:pk>/revert/",
+        views_resubmit.version_revert,
+        name="version-revert",
+    ),
     path(
         "tenants/<slug:slug>/<slug:environment>/versions/<int:pk>/",
         views_tenants.version_detail,

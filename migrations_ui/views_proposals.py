@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from migrations_ui import erd, review, sqltools
 from migrations_ui.access import tenants_for
+from migrations_ui.approvers import approvers_of, who_line
 from migrations_ui.forms import FilterForm, ReviewForm
 from migrations_ui.models import (
     InvalidTransition,
@@ -30,7 +31,12 @@ from migrations_ui.models import (
     StalePlan,
 )
 from migrations_ui.models.proposals import CANCELLABLE_STATES
-from migrations_ui.views_base import get_proposal_for_user, render_partial
+from migrations_ui.views_base import (
+    SUBMIT_ROLES,
+    awaiting_my_approval,
+    get_proposal_for_user,
+    render_partial,
+)
 
 S = ProposalStatus
 PLAN_CHANGED = (
@@ -65,9 +71,12 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             "tenant", "target", "submitted_by"
         )
     )
+    awaiting_me = request.GET.get("awaiting") == "me"
+    if awaiting_me:  # the navigation's "Awaiting you N": exactly the proposals it counts
+        qs = qs.filter(pk__in=awaiting_my_approval(request.user).values("pk"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    context = {"form": form, "page": page, "query": urlencode(query)}
+    context = {"form": form, "page": page, "query": urlencode(query), "awaiting_me": awaiting_me}
     return render_partial(request, LIST, context)
 
 
@@ -79,7 +88,12 @@ def _status_context(proposal: Proposal) -> dict[str, Any]:
     statements = proposal.plan_statements()
     done = int(progress.get("done", 0))
     current = statements[done] if proposal.status == S.APPLYING and done < len(statements) else None
+    who = ""
+    if proposal.status == S.APPLIED:
+        names = approvers_of([proposal.pk])[proposal.pk]
+        who = who_line(proposal.submitted_by.get_username(), names)
     return {
+        "who_applied": who,
         "poll_seconds": POLL_SECONDS.get(proposal.status),  # type: ignore[call-overload]
         "progress": progress,
         "progress_done": done,
@@ -95,6 +109,7 @@ def _panel_context(
     is_submitter = request.user.pk == proposal.submitted_by_id
     return {
         "role": role,
+        "can_resubmit_forced": proposal.status == S.BLOCKED and role in SUBMIT_ROLES,
         "can_approve": can_approve,
         "why_not": why_not,
         "can_cancel": proposal.status in CANCELLABLE_STATES
@@ -190,7 +205,9 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
         **_panel_context(request, proposal),
         **_timeline_context(proposal),
     }
-    response = render_partial(request, PAGE, context, oob=("review-panel", "timeline"))
+    response = render_partial(
+        request, PAGE, context, oob=("review-panel", "timeline", "proposal-alerts")
+    )
     if proposal.is_final:
         response.status_code = 286
     return response

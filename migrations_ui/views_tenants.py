@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET
 
 from migrations_ui import erd, review, sqltools, target_health, versions
 from migrations_ui.access import get_tenant_for_user
+from migrations_ui.approvers import approvers_of, who_line
 from migrations_ui.models import MigrationRecord, Proposal, Target, Tenant
 from migrations_ui.models.proposals import FINAL_STATES
-from migrations_ui.views_base import render_partial
+from migrations_ui.views_base import SUBMIT_ROLES, render_partial
 
 HISTORY_PAGE = 30
 
@@ -49,11 +50,16 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     current = versions.current(target)
     page = Paginator(versions.history(target), HISTORY_PAGE).get_page(request.GET.get("page"))
     snapshot = current.snapshot if current else None
+    approvers = approvers_of(r.proposal_id for r in page)
+    for record in page:
+        record.who = who_line(record.applied_by, approvers.get(record.proposal_id, []))
+    role = tenant.role_of(request.user)
     context: dict[str, Any] = {
+        "can_revert": role in SUBMIT_ROLES,
         "tenant": tenant,
         "targets": list(tenant.targets.all()),
         "target": target,
-        "role": tenant.role_of(request.user),
+        "role": role,
         "role_warnings": target_health.warnings_for(target),
         "current": current,
         "page": page,
