@@ -20,9 +20,11 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from migrations_ui import erd, review, sqltools
 from migrations_ui.access import tenants_for
-from migrations_ui.approvers import approvers_of, who_line
+from migrations_ui.approvers import who_line
 from migrations_ui.forms import FilterForm, ReviewForm
 from migrations_ui.models import (
+    Approval,
+    Decision,
     InvalidTransition,
     NotAllowedError,
     Proposal,
@@ -88,12 +90,7 @@ def _status_context(proposal: Proposal) -> dict[str, Any]:
     statements = proposal.plan_statements()
     done = int(progress.get("done", 0))
     current = statements[done] if proposal.status == S.APPLYING and done < len(statements) else None
-    who = ""
-    if proposal.status == S.APPLIED:
-        names = approvers_of([proposal.pk])[proposal.pk]
-        who = who_line(proposal.submitted_by.get_username(), names)
     return {
-        "who_applied": who,
         "poll_seconds": POLL_SECONDS.get(proposal.status),  # type: ignore[call-overload]
         "progress": progress,
         "progress_done": done,
@@ -107,7 +104,9 @@ def _panel_context(
     can_approve, why_not = proposal.can_approve(request.user)
     role = proposal.tenant.role_of(request.user)
     is_submitter = request.user.pk == proposal.submitted_by_id
+    approvals = list(proposal.approvals.select_related("approver"))
     return {
+        "who_applied": _who_applied(proposal, approvals),
         "role": role,
         "can_resubmit_forced": proposal.status == S.BLOCKED and role in SUBMIT_ROLES,
         "can_approve": can_approve,
@@ -117,8 +116,20 @@ def _panel_context(
         "review_form": form or ReviewForm(proposal=proposal),
         "review_error": error,
         "acked": form.data.getlist("ack") if form is not None and form.is_bound else [],
-        "approvals": list(proposal.approvals.select_related("approver")),
+        "approvals": approvals,
     }
+
+
+def _who_applied(proposal: Proposal, approvals: list[Approval]) -> str:
+    """The line "Applied by alice, approved by bob", from the approvals the panel shows."""
+    if proposal.status != S.APPLIED:
+        return ""
+    names = [
+        a.approver.get_username()
+        for a in approvals
+        if a.decision == Decision.APPROVED and a.voided_at is None
+    ]
+    return who_line(proposal.submitted_by.get_username(), list(dict.fromkeys(names)))
 
 
 def _timeline_context(proposal: Proposal) -> dict[str, Any]:
