@@ -50,8 +50,9 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     current = versions.current(target)
     page = Paginator(versions.history(target), HISTORY_PAGE).get_page(request.GET.get("page"))
     snapshot = current.snapshot if current else None
-    approvers = approvers_of(r.proposal_id for r in page)
-    for record in page:
+    shown = [*page, *([current] if current else [])]
+    approvers = approvers_of(r.proposal_id for r in shown)
+    for record in shown:
         record.who = who_line(record.applied_by, approvers.get(record.proposal_id, []))
     role = tenant.role_of(request.user)
     context: dict[str, Any] = {

@@ -145,6 +145,7 @@ def test_pages_say_who_approved_and_times_carry_their_zone(page, live_server, pe
     expect(page.locator("#proposal-head .facts")).to_contain_text("UTC")
 
     page.goto(f"{live_server.url}/tenants/t_demo/")
+    expect(page.locator("#current-who")).to_have_text("Applied by alice, approved by bob")
     newest = page.locator("#history .version").first
     expect(newest.locator(".who")).to_have_text("Applied by alice, approved by bob")
     expect(newest).to_contain_text("UTC")
