@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from migrations_ui import workflow
 from migrations_ui.models import InvalidTransition, NotAllowedError, StalePlan
+from migrations_ui.workflow.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,12 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], ApiError]]:
         workflow.NotFound: lambda exc: ApiError(404, "not_found", str(exc)),
         NotAllowedError: lambda exc: ApiError(403, "not_allowed", str(exc)),
         workflow.IdempotencyConflict: lambda exc: ApiError(409, "idempotency_conflict", str(exc)),
+        VersionRefused: lambda exc: ApiError(
+            409,
+            "version_conflict",
+            exc.issue.message,  # type: ignore[attr-defined]
+            errors=[{"path": exc.issue.path, "message": exc.issue.message}],  # type: ignore[attr-defined]
+        ),
         InvalidTransition: lambda exc: ApiError(409, "invalid_transition", str(exc)),
         StalePlan: lambda exc: ApiError(409, "plan_changed", str(exc)),
         workflow.TargetUnavailable: lambda exc: ApiError(503, "target_unavailable", str(exc)),

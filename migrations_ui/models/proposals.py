@@ -97,6 +97,14 @@ class Proposal(models.Model):
         default=False, help_text="The idempotency key came from the caller (header or meta)."
     )
     force_apply = models.BooleanField(default=False)
+    resubmitted_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resubmissions",
+        help_text="The blocked proposal this one resubmits with force_apply.",
+    )
     run_id = models.CharField(max_length=100, blank=True)
     actor_id = models.CharField(
         max_length=150, blank=True, help_text="context.actor_id, recorded only"

@@ -126,8 +126,8 @@ class CanonicalForm(models.Model):
     """The engine's canonical-form cache: how PostgreSQL prints a table definition, a member
     of one (a column, constraint, index or policy: schemabuilder/engine/desired/members.py) or
     a live table in a given catalog state (schemabuilder/engine/catalog/live_forms.py), per key
-    and server major version. Lets a plan skip materializing and introspecting what it has seen before;
-    safe to empty at any time (plans only get slower)."""
+    and server major version. Lets a plan skip materializing and introspecting what it has seen
+    before; safe to empty at any time (plans only get slower)."""
 
     definition_hash = models.CharField(max_length=64)
     server_major = models.PositiveSmallIntegerField()

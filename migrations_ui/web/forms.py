@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django import forms
@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 
 from migrations_ui.models import Proposal, ProposalStatus, Target, Tenant
 from migrations_ui.web.presenters.json_lines import line_of, path_lines
+from migrations_ui.workflow import version_rule
+from migrations_ui.workflow.environment_rule import disagreement
 from schemabuilder.engine import (
     BlueprintInvalid,
     Issue,
@@ -109,7 +111,9 @@ def _envelope(
                 )
             meta.setdefault("tenant_id", tenant or None)
             meta.setdefault("trigger_source", "form")
-            if environment:
+            if issue := disagreement(meta.get("environment"), environment):
+                issues.append(issue)
+            elif environment:
                 meta["environment"] = environment
         payload = envelope.get("payload")
         if force and isinstance(payload, dict):
@@ -195,6 +199,11 @@ class SubmitForm(forms.Form):
         self.checked = check_blueprint(
             text, tenant.slug, cleaned.get("target") or "", bool(cleaned.get("force_apply"))
         )
+        if self.checked.validated and (
+            issue := version_rule.for_tenant(tenant, self.checked.validated)
+        ):
+            shown = shown_issues([issue], text, bare_payload=self.checked.bare_payload)
+            self.checked = replace(self.checked, validated=None, issues=shown)
         if self.checked.issues:
             raise forms.ValidationError("The blueprint has problems: see them beside their paths.")
         return cleaned
@@ -270,9 +279,11 @@ class FilterForm(forms.Form):
         if data.get("submitter"):
             qs = qs.filter(submitted_by__username=data["submitter"])
         if q := (data.get("q") or "").strip():
+            # Pages print versions as v002: the v is not part of the version.
+            version = q[1:] if q[:1] in ("v", "V") and q[1:2].isalnum() else q
             match = (
                 Q(description__icontains=q)
-                | Q(schema_version__icontains=q)
+                | Q(schema_version__icontains=version)
                 | Q(schema_hash__startswith=q.lower())
                 | Q(plan_checksum__startswith=q.lower())
             )

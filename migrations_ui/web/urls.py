@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from migrations_ui.web.views import dashboard, proposals, submit, tenants, tokens
+from migrations_ui.web.views import dashboard, proposals, resubmit, submit, tenants, tokens
 
 app_name = "ui"
 
@@ -16,7 +16,17 @@ urlpatterns = [
     path("proposals/<uuid:pk>/status/", proposals.proposal_status, name="proposal-status"),
     path("proposals/<uuid:pk>/review/", proposals.proposal_review, name="proposal-review"),
     path("proposals/<uuid:pk>/cancel/", proposals.proposal_cancel, name="proposal-cancel"),
+    path(
+        "proposals/<uuid:pk>/resubmit-forced/",
+        resubmit.proposal_resubmit_forced,
+        name="proposal-resubmit-forced",
+    ),
     path("tenants/<slug:slug>/", tenants.tenant_detail, name="tenant"),
+    path(
+        "tenants/<slug:slug>/<slug:environment>/versions/<int:pk>/revert/",
+        resubmit.version_revert,
+        name="version-revert",
+    ),
     path(
         "tenants/<slug:slug>/<slug:environment>/versions/<int:pk>/",
         tenants.version_detail,

@@ -27,7 +27,7 @@ from migrations_ui.models import (
     ProposalStatus,
 )
 from migrations_ui.workflow import engine_bridge as bridge
-from migrations_ui.workflow import events, jobs, transitions
+from migrations_ui.workflow import events, jobs, transitions, version_rule
 from schemabuilder.engine import (
     ApplyOutcome,
     Deadlock,
@@ -63,7 +63,7 @@ def run(proposal_id: str, *, attempt: int = 0) -> None:
         pk=proposal_id
     )
     if proposal.status == ProposalStatus.QUEUED:
-        if _not_the_approved_plan(proposal):
+        if _not_the_approved_plan(proposal) or version_rule.refused_at_apply(proposal):
             return
         transitions.start_applying(proposal)
     elif proposal.status == ProposalStatus.APPLYING:

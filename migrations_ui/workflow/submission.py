@@ -26,7 +26,8 @@ from migrations_ui.models import (
 )
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.workflow import engine_bridge as bridge
-from migrations_ui.workflow import events, transitions
+from migrations_ui.workflow import events, transitions, version_rule
+from migrations_ui.workflow.environment_rule import chosen_environment
 from schemabuilder.engine import (
     BlueprintInvalid,
     Issue,
@@ -90,13 +91,17 @@ def submit(
     NotFound, NotAllowedError or IdempotencyConflict; anything else is a bug."""
     started = time.monotonic()
     validated = validate_envelope(envelope)
-    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    target = resolve_target(
+        user, validated.tenant_id, chosen_environment(validated.environment, environment)
+    )
     tenant = target.tenant
     if tenant.role_of(user) not in SUBMIT_ROLES:
         raise NotAllowedError("Viewers cannot submit: ask a tenant admin for the submitter role.")
 
     caller_key = idempotency_key or validated.meta.idempotency_key or None
     key = caller_key or validated.idempotency_key
+    if _existing(target, key, bool(caller_key)) is None:  # a retry gets its proposal back
+        version_rule.check(target, validated)
     proposal, created = _create_or_find(
         user, validated, envelope, target, source, key, bool(caller_key)
     )
@@ -239,7 +244,9 @@ def preview(*, user: AbstractBaseUser, envelope: Any, environment: str | None = 
     """A dry run: validate and plan against the live target as ``submit`` would, storing no
     proposal. Same access rules as submitting (planning works on the target database)."""
     validated = validate_envelope(envelope)
-    target = resolve_target(user, validated.tenant_id, environment or validated.environment)
+    target = resolve_target(
+        user, validated.tenant_id, chosen_environment(validated.environment, environment)
+    )
     if target.tenant.role_of(user) not in SUBMIT_ROLES:
         raise NotAllowedError("Viewers cannot plan: ask a tenant admin for the submitter role.")
     return Preview(validated, target, bridge.plan_target(target, validated.blueprint))

@@ -386,3 +386,26 @@ def test_it_rejects_tenants_that_disagree() -> None:
 
 def test_it_requires_the_payload() -> None:
     assert messages_at({"meta": {"tenant_id": "t_1"}}, "payload", whole_envelope=True)
+
+
+def test_revert_of_is_part_of_the_contract_and_cannot_name_its_own_version() -> None:
+    from schemabuilder.engine import BlueprintInvalid, validate_envelope
+
+    payload = {
+        "schema_version": "003",
+        "description": "back",
+        "revert_of": "001",
+        "tables": [{"name": "patients", "columns": [{"name": "first_name", "type": "TEXT"}]}],
+    }
+    validated = validate_envelope({"meta": {"tenant_id": "t_demo"}, "payload": payload})
+    assert validated.revert_of == "001"
+    for bad, message in ((3, "must be a string"), ("003", "names this very version")):
+        try:
+            validate_envelope(
+                {"meta": {"tenant_id": "t_demo"}, "payload": {**payload, "revert_of": bad}}
+            )
+        except BlueprintInvalid as exc:
+            assert [i.path for i in exc.issues] == ["payload.revert_of"]
+            assert message in exc.issues[0].message
+        else:
+            raise AssertionError("accepted")

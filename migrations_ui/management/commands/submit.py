@@ -20,6 +20,7 @@ from migrations_ui.workflow.submission import (
     submit,
     wait_until_final,
 )
+from migrations_ui.workflow.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid, json_text
 
 # Exit codes, as for `plan`, plus 4 for failed.
@@ -91,7 +92,7 @@ class Command(BaseCommand):
                     "errors": [{"path": i.path, "message": i.message} for i in exc.issues],
                 },
             )
-        except (NotFound, NotAllowedError, IdempotencyConflict) as exc:
+        except (NotFound, NotAllowedError, IdempotencyConflict, VersionRefused) as exc:
             raise CommandError(str(exc)) from exc
         proposal = wait_until_final(submission.proposal, wait) if wait else submission.proposal
         answer = output_contract(

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from migrations_ui import workflow
-from migrations_ui.access import tenants_for
+from migrations_ui.access import SUBMIT_ROLES, tenants_for
 from migrations_ui.models import (
+    Approval,
+    Decision,
     InvalidTransition,
     NotAllowedError,
     Proposal,
@@ -31,7 +33,12 @@ from migrations_ui.models import (
 from migrations_ui.models.proposals import CANCELLABLE_STATES
 from migrations_ui.web.forms import FilterForm, ReviewForm
 from migrations_ui.web.presenters import erd, review, sqltools
-from migrations_ui.web.views.base import get_proposal_for_user, render_partial
+from migrations_ui.web.presenters.approvers import who_line
+from migrations_ui.web.views.base import (
+    awaiting_my_approval,
+    get_proposal_for_user,
+    render_partial,
+)
 
 S = ProposalStatus
 PLAN_CHANGED = (
@@ -66,9 +73,12 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
             "tenant", "target", "submitted_by"
         )
     )
+    awaiting_me = request.GET.get("awaiting") == "me"
+    if awaiting_me:  # the navigation's "Awaiting you N": exactly the proposals it counts
+        qs = qs.filter(pk__in=awaiting_my_approval(request.user).values("pk"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
-    context = {"form": form, "page": page, "query": urlencode(query)}
+    context = {"form": form, "page": page, "query": urlencode(query), "awaiting_me": awaiting_me}
     return render_partial(request, LIST, context)
 
 
@@ -94,8 +104,11 @@ def _panel_context(
     can_approve, why_not = proposal.can_approve(request.user)
     role = proposal.tenant.role_of(request.user)
     is_submitter = request.user.pk == proposal.submitted_by_id
+    approvals = list(proposal.approvals.select_related("approver"))
     return {
+        "who_applied": _who_applied(proposal, approvals),
         "role": role,
+        "can_resubmit_forced": proposal.status == S.BLOCKED and role in SUBMIT_ROLES,
         "can_approve": can_approve,
         "why_not": why_not,
         "can_cancel": proposal.status in CANCELLABLE_STATES
@@ -103,8 +116,20 @@ def _panel_context(
         "review_form": form or ReviewForm(proposal=proposal),
         "review_error": error,
         "acked": form.data.getlist("ack") if form is not None and form.is_bound else [],
-        "approvals": list(proposal.approvals.select_related("approver")),
+        "approvals": approvals,
     }
+
+
+def _who_applied(proposal: Proposal, approvals: list[Approval]) -> str:
+    """The line "Applied by alice, approved by bob", from the approvals the panel shows."""
+    if proposal.status != S.APPLIED:
+        return ""
+    names = [
+        a.approver.get_username()
+        for a in approvals
+        if a.decision == Decision.APPROVED and a.voided_at is None
+    ]
+    return who_line(proposal.submitted_by.get_username(), list(dict.fromkeys(names)))
 
 
 def _timeline_context(proposal: Proposal) -> dict[str, Any]:
@@ -191,7 +216,9 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
         **_panel_context(request, proposal),
         **_timeline_context(proposal),
     }
-    response = render_partial(request, PAGE, context, oob=("review-panel", "timeline"))
+    response = render_partial(
+        request, PAGE, context, oob=("review-panel", "timeline", "proposal-alerts")
+    )
     if proposal.is_final:
         response.status_code = 286
     return response

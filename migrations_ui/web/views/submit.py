@@ -23,6 +23,7 @@ from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.web.forms import ShownIssue, SubmitForm, shown_issues
 from migrations_ui.web.presenters.examples import EXAMPLES, example_text
 from migrations_ui.web.views.base import render_partial
+from migrations_ui.workflow.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid
 
 PAGE = "migrations_ui/proposal_new.html"
@@ -68,10 +69,12 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             source=Source.FORM,
             environment=form.cleaned_data.get("target") or None,
         )
-    except BlueprintInvalid as exc:
-        # The target itself refused the blueprint while planning (PostgreSQL's own checks).
+    except (BlueprintInvalid, VersionRefused) as exc:
+        # The target refused the blueprint while planning (PostgreSQL's own checks), or
+        # another version was applied to it since the check.
+        found = [exc.issue] if isinstance(exc, VersionRefused) else exc.issues
         issues: list[ShownIssue] = shown_issues(
-            exc.issues, form.checked.text, bare_payload=form.checked.bare_payload
+            found, form.checked.text, bare_payload=form.checked.bare_payload
         )
         return render_partial(
             request,

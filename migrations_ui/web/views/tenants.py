@@ -10,10 +10,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from migrations_ui.access import get_tenant_for_user
+from migrations_ui.access import SUBMIT_ROLES, get_tenant_for_user
 from migrations_ui.models import MigrationRecord, Proposal, Target, Tenant
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.presenters import erd, review, sqltools, versions
+from migrations_ui.web.presenters.approvers import approvers_of, who_line
 from migrations_ui.web.views.base import render_partial
 from migrations_ui.workflow import health as target_health
 
@@ -50,11 +51,17 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     current = versions.current(target)
     page = Paginator(versions.history(target), HISTORY_PAGE).get_page(request.GET.get("page"))
     snapshot = current.snapshot if current else None
+    shown = [*page, *([current] if current else [])]
+    approvers = approvers_of(r.proposal_id for r in shown)
+    for record in shown:
+        record.who = who_line(record.applied_by, approvers.get(record.proposal_id, []))
+    role = tenant.role_of(request.user)
     context: dict[str, Any] = {
+        "can_revert": role in SUBMIT_ROLES,
         "tenant": tenant,
         "targets": list(tenant.targets.all()),
         "target": target,
-        "role": tenant.role_of(request.user),
+        "role": role,
         "role_warnings": target_health.warnings_for(target),
         "current": current,
         "page": page,

@@ -331,6 +331,11 @@ class Payload(_Model):
     schema_version: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_one_line)]
     description: Annotated[str, Field(max_length=MAX_DESCRIPTION), AfterValidator(_comment)]
     force_apply: bool = False
+    # The earlier version whose schema this one brings back: a revert is a new, higher
+    # version (versions only go up), and says so. Not part of the schema, so not hashed.
+    revert_of: (
+        Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_one_line)] | None
+    ) = None
     fence: Fence | None = None
     auto_columns: bool = True
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]

@@ -60,6 +60,7 @@ class ValidatedEnvelope:
     schema_hash: str
     idempotency_key: str
     canonical_json: str
+    revert_of: str | None = None  # payload.revert_of: the earlier version this one brings back
 
 
 def format_path(loc: Sequence[int | str], prefix: str = "") -> str:
@@ -404,6 +405,14 @@ def validate_envelope(
             blueprint = validate_payload(data["payload"])
         except BlueprintInvalid as invalid:
             issues.extend(invalid.issues)
+        if blueprint is not None and _revert_of(data["payload"]) == blueprint.schema_version:
+            issues.append(
+                Issue(
+                    "payload.revert_of",
+                    f"names this very version '{blueprint.schema_version}': a revert is a new "
+                    "version that brings back an earlier one; give it the next version number",
+                )
+            )
     if issues or blueprint is None:
         raise _finish(issues)
     tenant = meta_tenant or subject_tenant
@@ -432,4 +441,11 @@ def validate_envelope(
         schema_hash=digest,
         idempotency_key=f"idem:wf106:{tenant}:{blueprint.schema_version}:{digest}",
         canonical_json=text,
+        revert_of=_revert_of(data["payload"]),
     )
+
+
+def _revert_of(payload: Any) -> str | None:
+    """``payload.revert_of`` of an accepted payload (the model checked its type)."""
+    revert_of = payload.get("revert_of") if isinstance(payload, dict) else None
+    return str(revert_of) if revert_of else None
