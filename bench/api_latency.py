@@ -102,7 +102,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 def run(clients: int, requests: int, workers: int, threads: int, tables: int) -> dict[str, Any]:
     from schemabuilder import embedded
-    from schemabuilder.dburl import embedded_url
+    from schemabuilder.embedded import embedded_url
 
     tmp = Path(tempfile.mkdtemp(prefix="sb-api-bench-"))
     tmp.chmod(0o755)  # the server runs as its own user when we are root

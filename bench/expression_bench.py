@@ -71,7 +71,7 @@ def refusals() -> dict[str, Any]:
 
     from bench.api_latency import _free_port, _manage, _wait_ready
     from schemabuilder import embedded
-    from schemabuilder.dburl import embedded_url
+    from schemabuilder.embedded import embedded_url
     from schemabuilder.engine import BlueprintInvalid, plan, validate_envelope
     from tests.engine.hostile_functions import assert_untouched, cases, install_canaries
 
