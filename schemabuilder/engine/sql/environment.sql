@@ -4,7 +4,10 @@
 -- collations outside the system schemas (a renamed type or function prints differently in
 -- every column default, check or policy that uses it), the enum values (a default or check
 -- names them), the roles (a policy names them) and the extensions. Row types of tables and array types
--- are left out: every CREATE TABLE adds them, and they print as their table's name.
+-- are left out: every CREATE TABLE adds them, and they print as their table's name. So is the
+-- schema of the target's own migration log (apply.MARKER_SCHEMA, made by the first apply): no
+-- table's form depends on it, and counting it made every form of a new target's first plan
+-- unreachable once that plan was applied.
 WITH system AS (
     SELECT oid FROM pg_catalog.pg_namespace
     WHERE nspname IN ('pg_catalog', 'information_schema') OR nspname LIKE 'pg\_toast%%'
@@ -14,7 +17,8 @@ SELECT md5(concat_ws('|',
   current_setting('server_version_num'),
   (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()),
   current_database(),
-  (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_namespace),
+  (SELECT string_agg(xmin::text || ':' || oid, ',' ORDER BY oid) FROM pg_catalog.pg_namespace
+    WHERE nspname <> 'schemabuilder'),
   (SELECT string_agg(t.xmin::text || ':' || t.oid, ',' ORDER BY t.oid)
      FROM pg_catalog.pg_type t
     WHERE t.typnamespace NOT IN (SELECT oid FROM system)
