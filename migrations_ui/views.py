@@ -37,7 +37,7 @@ RECORD_FIELDS = ("pk", "version", "status", "applied_by", "created_at", "proposa
 
 def _target_rows(tenants: list[Tenant]) -> dict[int, list[dict[str, object]]]:
     """Per tenant, what the dashboard says about each target: where it is (its current
-    version), what happened last, how many proposals move. Three queries, whatever the
+    version), what happened last, how many proposals move. Two queries, whatever the
     number of tenants and targets."""
     records = MigrationRecord.objects.filter(target=OuterRef("pk")).order_by("-created_at")
     targets = list(

@@ -161,3 +161,12 @@ def test_the_compare_page_reads_the_two_snapshots_it_compares(client, bob, alice
     sql = queries_of(client, "/tenants/t_demo/dev/compare/", {})
     reading = [s for s in sql if SNAPSHOT_COLUMN.search(s)]
     assert len(reading) == 2
+
+
+def test_the_admin_s_proposal_list_never_reads_a_plan(client, carol, bob, alice, dangerous):
+    grow(dangerous, bob, alice)
+    client.force_login(carol)
+    sql = queries_of(client, "/admin/migrations_ui/proposal/", {})
+    assert [s for s in sql if PLAN_COLUMNS.search(s)] == []
+    detail = queries_of(client, f"/admin/migrations_ui/proposal/{dangerous.pk}/change/", {})
+    assert any(PLAN_COLUMNS.search(s) for s in detail)  # the change page shows the plan
