@@ -48,7 +48,7 @@ from migrations_ui.models import (
     WorkerHeartbeat,
 )
 from migrations_ui.models.audit import GENESIS, GLOBAL_CHAIN
-from migrations_ui.models.proposals import LARGE_FIELDS
+from migrations_ui.models.proposal_rows import LARGE_FIELDS
 
 
 class TargetInline(admin.TabularInline):
