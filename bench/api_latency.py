@@ -1,11 +1,12 @@
 """Latency of submit + plan through the REST API, at N concurrent clients.
 
-Starts everything itself, the way `make run` does, in a temporary directory: the embedded
-PostgreSQL (fsync on, as `make run` has it), the app database and a target database,
-migrations, the demo tenant and people, a token for alice, and gunicorn on 127.0.0.1. No
-background worker runs, so each request measures exactly the synchronous part of a
-submission: authenticate, validate and normalize, store the proposal, plan against the live
-target (introspect, materialize in a scratch schema, diff), settle (queued), answer.
+Starts everything itself, the way `make run` does, in a temporary directory
+(bench/app_server.py): the embedded PostgreSQL (fsync on, as `make run` has it), the app
+database and a target database, migrations, the demo tenant and people, a token for alice, and
+gunicorn on 127.0.0.1. No background worker runs, so each request measures exactly the
+synchronous part of a submission: authenticate, validate and normalize, store the proposal,
+plan against the live target (introspect, materialize in a scratch schema, diff), settle
+(queued), answer.
 
 Each request submits the same 10-table blueprint (bench/schemas.py, seeded) under its own
 schema_version, so none is merged with another by idempotency and every one is planned. The
@@ -23,57 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
+from bench.app_server import served_app
 from bench.schemas import blueprint
 
-ROOT = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.stdout
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/api/v1/openapi.json", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
 
 
 def _submit(base: str, token: str, body: bytes) -> tuple[float, int]:
@@ -101,53 +64,8 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def run(clients: int, requests: int, workers: int, threads: int, tables: int) -> dict[str, Any]:
-    from schemabuilder import embedded
-    from schemabuilder.dburl import embedded_url
-
-    tmp = Path(tempfile.mkdtemp(prefix="sb-api-bench-"))
-    tmp.chmod(0o755)  # the server runs as its own user when we are root
-    pgdata = tmp / "pg"
-    gunicorn: subprocess.Popen[bytes] | None = None
-    try:
-        server = embedded.start(pgdata)
-        for name in ("schemabuilder", "bench_target"):
-            embedded.ensure_database(server, name)
-        env = {
-            **os.environ,
-            "SB_DATA_DIR": str(tmp / "data"),
-            "DATABASE_URL": embedded_url("schemabuilder", pgdata),
-            "TARGET_DEV_URL": embedded_url("bench_target", pgdata),
-            "DEMO_PASSWORD": "bench-password-not-secret",
-            "API_RATE_LIMIT_PER_MINUTE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
-        token = _manage(env, "create_token", "alice", "--name", "bench").strip()
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        gunicorn = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "schemabuilder.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--timeout",
-                "120",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=(tmp / "gunicorn.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        _wait_ready(base, gunicorn)
-
+    with served_app(workers=workers, threads=threads, prefix="sb-api-bench-") as app:
+        base, token = app.base, app.token
         payload = blueprint(tables)
         serial = iter(range(1_000_000))
         lock = threading.Lock()
@@ -183,15 +101,6 @@ def run(clients: int, requests: int, workers: int, threads: int, tables: int) ->
             "throughput_per_s": round(len(results) / elapsed, 1),
             "cpus": os.cpu_count(),
         }
-    finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-        embedded.stop(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> int:

@@ -25,20 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _post(base: str, token: str, path: str, body: Any) -> tuple[float, int, Any]:
@@ -69,43 +61,14 @@ def _summary(times: list[float], refused: int, attempts: int) -> dict[str, Any]:
 def refusals() -> dict[str, Any]:
     import psycopg
 
-    from bench.api_latency import _free_port, _manage, _wait_ready
-    from schemabuilder import embedded
-    from schemabuilder.dburl import embedded_url
+    from bench.app_server import served_app
     from schemabuilder.engine import BlueprintInvalid, plan, validate_envelope
     from tests.engine.hostile_functions import assert_untouched, cases, install_canaries
 
-    tmp = Path(tempfile.mkdtemp(prefix="sb-expr-bench-"))
-    tmp.chmod(0o755)
-    pgdata = tmp / "pg"
-    gunicorn: subprocess.Popen[bytes] | None = None
-    try:
-        server = embedded.start(pgdata)
-        for name in ("schemabuilder", "bench_target"):
-            embedded.ensure_database(server, name)
-        target = embedded_url("bench_target", pgdata)
-        env = {
-            **os.environ,
-            "SB_DATA_DIR": str(tmp / "data"),
-            "DATABASE_URL": embedded_url("schemabuilder", pgdata),
-            "TARGET_DEV_URL": target,
-            "DEMO_PASSWORD": "bench-password-not-secret",
-            "API_RATE_LIMIT_PER_MINUTE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
-        token = _manage(env, "create_token", "alice", "--name", "bench").strip()
+    with served_app(workers=1, threads=2, prefix="sb-expr-bench-") as app:
+        base, token, target = app.base, app.token, app.target_url
+        # Before any request: no connection of the app has seen the target yet.
         install_canaries(target)
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "schemabuilder.wsgi", "--bind",
-             f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--timeout", "120"],
-            cwd=ROOT, env=env, stdout=(tmp / "gunicorn.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        _wait_ready(base, gunicorn)
         with psycopg.connect(target, autocommit=True) as victim:
             corpus = cases(victim.info.backend_pid, tenant="t_demo")
             _post(base, token, "/api/v1/plan", corpus[0].envelope)  # warm-up, not counted
@@ -133,15 +96,6 @@ def refusals() -> dict[str, Any]:
                     refused[label] += status == 400 and case.expected_path_prefix in found
                     assert_untouched(target, victim)
         return {k: _summary(v, refused[k], len(corpus)) for k, v in times.items()}
-    finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
-        embedded.stop(pgdata)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def plan_times(n: int, repeat: int, url: str | None) -> dict[str, Any]:

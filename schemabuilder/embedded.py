@@ -17,9 +17,40 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from schemabuilder.dburl import embedded_url
-
 log = logging.getLogger(__name__)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The embedded server's demo target database: alias dev when DATABASE_URL is not set. The demo
+# target connects as a role of its own, as a real target should (README, "Target roles"):
+# LOGIN, no superuser, no BYPASSRLS, owner of the demo's schema only.
+DEMO_TARGET_DB = "schemabuilder_demo"
+DEMO_TARGET_ROLE = "schemabuilder_demo_target"
+DEMO_TARGET_SCHEMA = "public"
+
+
+def data_dir() -> Path:
+    """The project's local state: embedded PostgreSQL, secret key, demo password."""
+    return Path(os.environ.get("SB_DATA_DIR", BASE_DIR / ".data")).resolve()
+
+
+def embedded_socket_dir(pgdata: Path) -> Path | None:
+    """The unix socket directory of a running embedded server, read from postmaster.pid."""
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        lines = pidfile.read_text().splitlines()
+    except OSError:
+        return None
+    # postmaster.pid: pid, data dir, start time, port, socket dir, listen address, shm, status
+    return Path(lines[4]) if len(lines) > 4 and lines[4] else None
+
+
+def embedded_url(database: str, pgdata: Path | None = None, *, user: str = "postgres") -> str:
+    """URL of ``database`` on the embedded server (which may not be running yet)."""
+    pgdata = pgdata or data_dir() / "postgres"
+    socket_dir = embedded_socket_dir(pgdata) or pgdata
+    return f"postgresql://{user}@/{database}?host={socket_dir}"
+
 
 # Settings the embedded server gets once, at first start. A change that creates or alters
 # ~1,000 tables in one transaction needs more than the default 64 locks per transaction.

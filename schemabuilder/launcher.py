@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from schemabuilder import embedded, target_roles
-from schemabuilder.dburl import (
+from schemabuilder.embedded import (
     BASE_DIR,
     DEMO_TARGET_DB,
     DEMO_TARGET_ROLE,

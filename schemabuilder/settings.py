@@ -11,20 +11,39 @@ import os
 import secrets
 from datetime import timedelta
 
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from schemabuilder.dburl import (
+from schemabuilder.embedded import (
     BASE_DIR,
     DEMO_TARGET_DB,
     DEMO_TARGET_ROLE,
     data_dir,
-    django_db_from_url,
     embedded_url,
 )
 
 
 def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """A DATABASES entry for a ``postgresql://`` URL: every query option (``sslmode``,
+    ``connect_timeout``, ``options``...) goes to the driver; ``?host=`` names a unix socket's
+    directory (the embedded server's form)."""
+    db: dict[str, object] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_URL must be a postgresql:// URL, not {url[:20]!r}")
+    options = dict(db.get("OPTIONS") or {})
+    if "host" in options:
+        db["HOST"] = str(options.pop("host"))
+    db["OPTIONS"] = options
+    db["NAME"] = db["NAME"] or "postgres"
+    db["PORT"] = str(db["PORT"] or "")
+    return db
 
 
 def _secret_key() -> str:
@@ -101,7 +120,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": django_db_from_url(
+    "default": database_from_url(
         os.environ.get("DATABASE_URL") or embedded_url(os.environ.get("SB_APP_DB", "schemabuilder"))
     )
 }

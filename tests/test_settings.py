@@ -7,13 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from schemabuilder.dburl import django_db_from_url, embedded_url
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from schemabuilder.embedded import embedded_url
+from schemabuilder.settings import database_from_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_it_parses_a_tcp_database_url() -> None:
-    db = django_db_from_url("postgresql://app:s%40cret@db.internal:6543/prod_app?sslmode=require")
+    db = database_from_url("postgresql://app:s%40cret@db.internal:6543/prod_app?sslmode=require")
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "prod_app",
         "app",
@@ -22,11 +26,35 @@ def test_it_parses_a_tcp_database_url() -> None:
         "6543",
     )
     assert db["OPTIONS"] == {"sslmode": "require"}
+    assert (db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_every_query_option_reaches_the_driver() -> None:
+    db = database_from_url(
+        "postgresql://app@db.internal/app?sslmode=verify-full&connect_timeout=5"
+        "&options=-c%20statement_timeout%3D30000&application_name=sab"
+    )
+    assert db["OPTIONS"] == {
+        "sslmode": "verify-full",
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=30000",
+        "application_name": "sab",
+    }
 
 
 def test_it_parses_a_unix_socket_url() -> None:
-    db = django_db_from_url("postgresql://postgres@/schemabuilder?host=/tmp/sock")
-    assert (db["NAME"], db["HOST"], db["PORT"]) == ("schemabuilder", "/tmp/sock", "")
+    db = database_from_url("postgresql://postgres@/schemabuilder?host=/tmp/Sock")
+    assert (db["NAME"], db["HOST"], db["PORT"], db["OPTIONS"]) == (
+        "schemabuilder",
+        "/tmp/Sock",
+        "",
+        {},
+    )
+
+
+def test_a_database_url_of_another_kind_is_refused() -> None:
+    with pytest.raises(ImproperlyConfigured, match="postgresql://"):
+        database_from_url("mysql://app@db.internal/app")
 
 
 def test_the_embedded_url_points_into_the_data_dir(tmp_path: Path) -> None:

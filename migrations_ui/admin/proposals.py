@@ -26,6 +26,7 @@ from migrations_ui.admin.tools import (
     tenant_filter,
 )
 from migrations_ui.models import Approval, AuditEvent, MigrationRecord, Proposal
+from migrations_ui.models.proposal_rows import LARGE_FIELDS
 
 
 @admin.register(Proposal)
@@ -57,6 +58,16 @@ class ProposalAdmin(CsvExportMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     list_select_related = ["tenant", "target", "submitted_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        # The list shows none of the large columns (a page of 50 plans is tens of megabytes);
+        # the change page reads them.
+        match = request.resolver_match
+        if match is not None and str(match.url_name).endswith("_changelist"):
+            return qs.defer(*LARGE_FIELDS)
+        return qs
+
     fieldsets = [
         (
             None,

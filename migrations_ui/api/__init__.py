@@ -19,6 +19,7 @@ from migrations_ui.api.docs import LocalSwagger
 from migrations_ui.api.proposals import router as proposals_router
 from migrations_ui.api.tenants import router as tenants_router
 from migrations_ui.api.webhook import router as webhook_router
+from migrations_ui.examples import SEED_PAYLOAD
 from schemabuilder.engine import Envelope
 
 DESCRIPTION = """
@@ -74,22 +75,7 @@ def envelope_components() -> dict[str, Any]:
 
 EXAMPLE_ENVELOPE: dict[str, Any] = {
     "meta": {"tenant_id": "t_demo", "environment": "dev"},
-    "payload": {
-        "schema_version": "001",
-        "description": "Foundation Schema",
-        "force_apply": False,
-        "tables": [
-            {
-                "name": "patients",
-                "columns": [
-                    {"name": "first_name", "type": "TEXT", "not_null": True},
-                    {"name": "last_name", "type": "TEXT", "not_null": True},
-                    {"name": "phone", "type": "TEXT"},
-                ],
-                "indexes": [{"name": "idx_patients_phone", "columns": ["phone"]}],
-            }
-        ],
-    },
+    "payload": SEED_PAYLOAD,
 }
 
 AUTH = [TokenAuth(), BrowserSession()]

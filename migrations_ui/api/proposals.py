@@ -201,7 +201,9 @@ def list_proposals(
         "created_at__lt": created_before,
     }
     qs = qs.filter(**{k: v for k, v in filters.items() if v is not None})
-    page = qs.select_related("tenant", "target", "submitted_by").order_by("-created_at", "-pk")
+    page = (
+        qs.select_related("tenant", "target", "submitted_by").lean().order_by("-created_at", "-pk")
+    )
     return {
         "count": qs.count(),
         "limit": limit,

@@ -123,7 +123,12 @@ def history(
         qs = qs.filter(target=_target(tenant, target))
     if status is not None:
         qs = qs.filter(status=status)
-    page = qs.select_related("target").order_by("-created_at", "-pk")[offset : offset + limit]
+    page = (
+        qs.select_related("target")
+        # A list: the snapshots and scripts are read with the current schema, one at a time.
+        .defer("snapshot", "sql_script", "metadata", "managed_tables")
+        .order_by("-created_at", "-pk")[offset : offset + limit]
+    )
     return {
         "tenant": tenant.slug,
         "count": qs.count(),

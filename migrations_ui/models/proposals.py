@@ -16,8 +16,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from migrations_ui.models.proposal_rows import ProposalQuerySet
 from migrations_ui.models.tenancy import Role
 
 if TYPE_CHECKING:
@@ -167,10 +169,44 @@ class Proposal(models.Model):
             models.Index(fields=["status", "-created_at"], name="proposal_status_time"),
         ]
 
+    objects = ProposalQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.tenant.slug} v{self.schema_version} ({self.status})"
 
     # ---- reading -------------------------------------------------------------------------
+
+    def _json_part(self, part: str, field: str, key: str) -> Any:
+        """``field[key]``: from the annotation ``part`` when the row was read with
+        ``for_status()`` (the large column stayed in the database), else from the column."""
+        if part in self.__dict__ and field not in self.__dict__:
+            return self.__dict__[part]
+        return (getattr(self, field) or {}).get(key)
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """``{"done": n, "total": m}`` while applying (and once applied)."""
+        return dict(self._json_part("part_progress", "timings", "progress") or {})
+
+    @property
+    def applied_ms(self) -> float | None:
+        return self._json_part("part_total_ms", "timings", "total_ms")
+
+    @property
+    def migration_log_id(self) -> str | None:
+        return self._json_part("part_log_id", "result", "migration_log_id")
+
+    def statement_at(self, index: int) -> dict[str, Any] | None:
+        """The plan's statement ``index``; without the plan loaded, only that one is read."""
+        if "plan" in self.__dict__:
+            statements = self.plan_statements()
+            return statements[index] if 0 <= index < len(statements) else None
+        found = (
+            Proposal.objects.filter(pk=self.pk)
+            .values_list(KeyTransform(str(index), KeyTransform("statements", "plan")), flat=True)
+            .first()
+        )
+        return found if isinstance(found, dict) else None
 
     @property
     def is_final(self) -> bool:
@@ -178,7 +214,7 @@ class Proposal(models.Model):
 
     @property
     def hazards(self) -> list[dict[str, Any]]:
-        return list((self.plan or {}).get("hazards", []))
+        return list(self._json_part("part_hazards", "plan", "hazards") or [])
 
     @property
     def dangerous_hazards(self) -> list[dict[str, Any]]:

@@ -107,6 +107,7 @@ class MigrationRecord(models.Model):
         last = (
             cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
             .order_by("-created_at")
+            .values_list("managed_tables", flat=True)
             .first()
         )
-        return set(last.managed_tables) if last else set()
+        return set(last or ())

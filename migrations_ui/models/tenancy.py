@@ -30,10 +30,6 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.slug
 
-    @property
-    def default_target(self) -> Target | None:
-        return self.targets.filter(is_default=True).first()
-
     def role_of(self, user: Any) -> Role | None:
         """The user's role here; superusers act as admins everywhere; None: not a member."""
         if user is None or not user.is_authenticated:

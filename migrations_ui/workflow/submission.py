@@ -220,17 +220,21 @@ def _issues_text(issues: list[Issue]) -> str:
 
 
 def wait_until_final(proposal: Proposal, seconds: float) -> Proposal:
-    """Poll (cheaply) until the proposal is final or the time is up; returns it refreshed."""
+    """Poll (cheaply: its status only) until the proposal is final or the time is up; returns
+    it refreshed once, at the end."""
     deadline = time.monotonic() + max(0.0, seconds)
     delay = 0.05
+    status = Proposal.objects.filter(pk=proposal.pk).values_list("status", flat=True)
     while True:
-        proposal.refresh_from_db()
-        if proposal.status in FINAL_STATES or proposal.status == ProposalStatus.AWAITING_APPROVAL:
-            return proposal
+        now = status.first()
+        if now in FINAL_STATES or now == ProposalStatus.AWAITING_APPROVAL:
+            break
         if time.monotonic() >= deadline:
-            return proposal
+            break
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 1.5, 0.5)
+    proposal.refresh_from_db()
+    return proposal
 
 
 @dataclass(frozen=True)

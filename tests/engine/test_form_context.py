@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
+from schemabuilder.engine.apply.marker import MARKER_DDL
 from schemabuilder.engine.catalog.live_forms import form_context
 from schemabuilder.engine.desired.cache import CANONICAL_FORM_VERSION, MemoryCanonicalCache
 from schemabuilder.engine.plan import plan
@@ -82,3 +83,16 @@ def test_the_context_moves_with_the_types_the_roles_and_the_schema(two_targets) 
 def test_the_form_version_is_a_digest_of_the_sources() -> None:
     assert len(CANONICAL_FORM_VERSION) == 16
     int(CANONICAL_FORM_VERSION, 16)  # hex, derived, not a hand-kept number
+
+
+def test_the_first_apply_s_migration_log_leaves_the_context_alone(two_targets) -> None:
+    """The first apply to a target makes the schema of its migration log: the forms the plan
+    of that change learned must still vouch for the next plan (a new schema of the tenant's
+    own still moves the context)."""
+    one, _ = two_targets
+    before = form_context(one, SCHEMA)
+    for statement in MARKER_DDL:
+        one.execute(statement.encode())
+    assert form_context(one, SCHEMA) == before
+    one.execute(b"CREATE SCHEMA sb_form_context_other")
+    assert form_context(one, SCHEMA) != before

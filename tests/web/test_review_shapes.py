@@ -214,3 +214,26 @@ def test_squawk_reports_a_dropped_column_and_is_cached():
     assert finding.rule == "ban-drop-column" and finding.line == 2 and finding.statement == 2
     # Cached by the key (the plan checksum): the same key never runs squawk again.
     assert sqltools.squawk_report("SELECT 1;", "k1", statements=[]).findings == report.findings
+
+
+def test_the_diagram_and_the_change_view_agree_on_columns_and_their_states():
+    table = {
+        "name": "t",
+        "columns": [
+            {"name": "b", "type": "text", "position": 2},
+            {"name": "a", "type": "text", "position": 3},
+            {"name": "nick", "type": "text", "position": 1},
+        ],
+    }
+    change = {
+        "table": "t",
+        "action": "altered",
+        "members": [
+            {"kind": "column", "name": "nick", "action": "renamed", "renamed_from": "name"},
+            {"kind": "column", "name": "a", "action": "added", "after": {"type": "text"}},
+        ],
+    }
+    (view,) = review.table_views([change], {"t": table})
+    (box,) = erd.from_changes({"tables": [table]}, [change]).tables
+    assert [c.name for c in box.columns] == [r.name for r in view.columns] == ["nick", "b", "a"]
+    assert [c.state for c in box.columns] == [r.state for r in view.columns]

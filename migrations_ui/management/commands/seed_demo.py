@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from migrations_ui.models import Membership, Role, Target, Tenant
-from schemabuilder.dburl import data_dir
+from schemabuilder.embedded import data_dir
 
 DEMO_PEOPLE = [
     # username, role, superuser

@@ -18,6 +18,8 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from migrations_ui.review import member_state, ordered_columns
+
 JSON = dict[str, Any]
 
 CHAR_W = 7.2  # 12px monospace
@@ -102,7 +104,6 @@ def _keys(table: Mapping[str, Any]) -> tuple[set[str], list[tuple[str, str]]]:
 def _columns(table: Mapping[str, Any], states: Mapping[str, str], default: str) -> list[ErdColumn]:
     pk, fks = _keys(table)
     fk_cols = {c for c, _ in fks}
-    cols = sorted(table.get("columns", []), key=lambda c: (c.get("position", 0), c["name"]))
     return [
         ErdColumn(
             name=c["name"],
@@ -110,7 +111,7 @@ def _columns(table: Mapping[str, Any], states: Mapping[str, str], default: str) 
             state=states.get(c["name"], default),
             key="pk" if c["name"] in pk else ("fk" if c["name"] in fk_cols else ""),
         )
-        for c in cols
+        for c in ordered_columns(table)
     ]
 
 
@@ -154,8 +155,7 @@ def from_changes(
             for m in change.get("members", []):
                 if m["kind"] != "column":
                     continue
-                state = "renamed" if m.get("renamed_from") else m["action"]
-                states[m["name"]] = state
+                states[m["name"]] = member_state(m)
                 if m["action"] == "dropped" and m.get("before"):
                     dropped_cols.append(m["before"])
         state = {"created": "added", "altered": "altered"}.get(action, "same")

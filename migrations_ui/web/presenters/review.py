@@ -102,17 +102,24 @@ def member_text(kind: str, obj: Any) -> str | None:
     return ", ".join(f"{k}: {v}" for k, v in obj.items() if v not in (None, "", [], False))
 
 
-def _ordered_columns(table: Mapping[str, Any] | None) -> list[JSON]:
+def ordered_columns(table: Mapping[str, Any] | None) -> list[JSON]:
+    """A snapshot table's columns in the order the table has them (the diagram's too)."""
     if not table:
         return []
     return sorted(table.get("columns", []), key=lambda c: (c.get("position", 0), c["name"]))
+
+
+def member_state(m: Mapping[str, Any]) -> str:
+    """added, dropped, altered or renamed: one member of a change, as pages and the diagram
+    colour it."""
+    return "renamed" if m.get("renamed_from") and m["action"] == "altered" else str(m["action"])
 
 
 def _whole_table_rows(table: Mapping[str, Any] | None, state: str) -> tuple[list[Row], list[Row]]:
     """Every column and member of a created (or dropped) table, all in one state."""
     columns = [
         Row("column", c["name"], state, *_sides(state, column_text(c)))
-        for c in _ordered_columns(table)
+        for c in ordered_columns(table)
     ]
     members: list[Row] = []
     for kind, key in (("constraint", "constraints"), ("index", "indexes"), ("policy", "policies")):
@@ -138,7 +145,7 @@ def _altered_rows(
         else:
             members.append(_member_row(m))
     columns: list[Row] = []
-    for col in _ordered_columns(desired):
+    for col in ordered_columns(desired):
         m = by_column.pop(col["name"], None)
         if m is None:
             text = column_text(col)
@@ -151,11 +158,10 @@ def _altered_rows(
 
 
 def _member_row(m: Mapping[str, Any]) -> Row:
-    state = "renamed" if m.get("renamed_from") and m["action"] == "altered" else m["action"]
     return Row(
         m["kind"],
         m["name"],
-        state,
+        member_state(m),
         member_text(m["kind"], m.get("before")),
         member_text(m["kind"], m.get("after")),
         m.get("renamed_from"),

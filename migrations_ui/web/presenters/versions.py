@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from migrations_ui.models import MigrationRecord, MigrationStatus, Target
 from schemabuilder.engine import (
@@ -69,18 +69,40 @@ class _NoLiveData:
         return lambda *args, **kwargs: None
 
 
+# The columns of a version that grow with the schema: a list of versions never reads them.
+LARGE_FIELDS = ("snapshot", "sql_script", "metadata", "managed_tables")
+
+
 def history(target: Target) -> QuerySet[MigrationRecord]:
-    """Every version of a target, newest first (applied, failed, blocked, noop)."""
-    return MigrationRecord.objects.filter(target=target).select_related("proposal")
+    """Every version of a target, newest first (applied, failed, blocked, noop), as a list
+    shows them: without the snapshot and SQL (``has_snapshot`` says whether there is one)."""
+    return (
+        MigrationRecord.objects.filter(target=target)
+        .defer(*LARGE_FIELDS)
+        .annotate(has_snapshot=ExpressionWrapper(Q(snapshot__isnull=False), BooleanField()))
+    )
+
+
+def _with_schema(records: QuerySet[MigrationRecord]) -> QuerySet[MigrationRecord]:
+    return records.filter(status=MigrationStatus.SUCCESS, snapshot__isnull=False)
 
 
 def with_schema(target: Target) -> QuerySet[MigrationRecord]:
-    """The versions that changed the schema and carry a snapshot of it."""
-    return history(target).filter(status=MigrationStatus.SUCCESS, snapshot__isnull=False)
+    """The versions that changed the schema and carry a snapshot of it, as a list shows them
+    (without the snapshot: read one with ``get_with_schema``)."""
+    return _with_schema(history(target))
+
+
+def get_with_schema(target: Target, pk: int) -> MigrationRecord:
+    """One version that carries a snapshot, snapshot included (DoesNotExist otherwise)."""
+    return _with_schema(MigrationRecord.objects.filter(target=target)).get(pk=pk)
 
 
 def current(target: Target) -> MigrationRecord | None:
-    return with_schema(target).order_by("-created_at").first()
+    """The version the target is at, with its snapshot."""
+    return (
+        _with_schema(MigrationRecord.objects.filter(target=target)).order_by("-created_at").first()
+    )
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,16 @@ from migrations_ui.access import APPROVE_ROLES, tenants_for, tenants_with_role
 from migrations_ui.models import Proposal, ProposalStatus
 
 
-def get_proposal_for_user(user: AbstractBaseUser | AnonymousUser, pk: object) -> Proposal:
-    """The proposal, or 404 when it does not exist or lives in a tenant the user cannot see."""
-    proposal = (
-        Proposal.objects.select_related("tenant", "target", "submitted_by")
-        # The raw envelope and the blueprint are not shown, and large: load them on demand.
-        .defer("envelope", "blueprint")
-        .filter(pk=pk, tenant__in=tenants_for(user))
-        .first()
-    )
+def get_proposal_for_user(
+    user: AbstractBaseUser | AnonymousUser, pk: object, *, status_only: bool = False
+) -> Proposal:
+    """The proposal, or 404 when it does not exist or lives in a tenant the user cannot see.
+
+    ``status_only``: for the status region, which reads none of the large columns."""
+    rows = Proposal.objects.select_related("tenant", "target", "submitted_by")
+    # The raw envelope and the blueprint are not shown, and large: load them on demand.
+    rows = rows.for_status() if status_only else rows.defer("envelope", "blueprint")
+    proposal = rows.filter(pk=pk, tenant__in=tenants_for(user)).first()
     if proposal is None:
         raise Http404("No such proposal")
     return proposal

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,7 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from migrations_ui.access import tenants_for
-from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Target, WorkerHeartbeat
+from migrations_ui.models import (
+    MigrationRecord,
+    Proposal,
+    ProposalStatus,
+    Target,
+    Tenant,
+    WorkerHeartbeat,
+)
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.views.base import awaiting_my_approval
 from migrations_ui.workflow import health as target_health
@@ -23,33 +31,53 @@ from schemabuilder.engine import safe_message
 LATEST_FAILURES = 5
 
 
-def _target_state(target: Target) -> dict[str, object]:
-    """What the dashboard says about one target: where it is, what happened last, what moves."""
-    records = MigrationRecord.objects.filter(target=target).select_related("proposal")
-    return {
-        "target": target,
-        "current": records.filter(status="success").order_by("-created_at").first(),
-        "last": records.order_by("-created_at").first(),
-        "in_flight": Proposal.objects.filter(target=target)
-        .exclude(status__in=FINAL_STATES)
-        .count(),
-    }
+# What the dashboard shows of a version: never its snapshot, SQL or metadata.
+RECORD_FIELDS = ("pk", "version", "status", "applied_by", "created_at", "proposal_id")
+
+
+def _target_rows(tenants: list[Tenant]) -> dict[int, list[dict[str, object]]]:
+    """Per tenant, what the dashboard says about each target: where it is (its current
+    version), what happened last, how many proposals move. Two queries, whatever the
+    number of tenants and targets."""
+    records = MigrationRecord.objects.filter(target=OuterRef("pk")).order_by("-created_at")
+    targets = list(
+        Target.objects.filter(tenant__in=tenants).annotate(
+            current_id=Subquery(records.filter(status="success").values("pk")[:1]),
+            last_id=Subquery(records.values("pk")[:1]),
+            in_flight=Count("proposals", filter=~Q(proposals__status__in=FINAL_STATES)),
+        )
+    )
+    wanted = {t.current_id for t in targets} | {t.last_id for t in targets}
+    shown = MigrationRecord.objects.filter(pk__in=wanted - {None}).only(*RECORD_FIELDS)
+    by_id = {r.pk: r for r in shown}
+    rows: dict[int, list[dict[str, object]]] = {}
+    for t in targets:
+        rows.setdefault(t.tenant_id, []).append(
+            {
+                "target": t,
+                "current": by_id.get(t.current_id),
+                "last": by_id.get(t.last_id),
+                "in_flight": t.in_flight,
+            }
+        )
+    return rows
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    tenants = list(tenants_for(request.user).prefetch_related("targets"))
-    rows = [
-        {"tenant": tenant, "targets": [_target_state(t) for t in tenant.targets.all()]}
-        for tenant in tenants
-    ]
-    visible = Proposal.objects.filter(tenant__in=tenants).select_related(
-        "tenant", "target", "submitted_by"
+    tenants = list(tenants_for(request.user))
+    targets = _target_rows(tenants)
+    rows = [{"tenant": tenant, "targets": targets.get(tenant.pk, [])} for tenant in tenants]
+    visible = (
+        Proposal.objects.filter(tenant__in=tenants)
+        .select_related("tenant", "target", "submitted_by")
+        .lean()
     )
     context = {
         "rows": rows,
         "awaiting": awaiting_my_approval(request.user)
         .select_related("tenant", "target", "submitted_by")
+        .lean()
         .order_by("created_at")[:10],
         "failures": visible.filter(status=ProposalStatus.FAILED).order_by("-finished_at")[
             :LATEST_FAILURES

@@ -69,9 +69,9 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     tenants = tenants_for(request.user)
     form = FilterForm(request.GET or None, tenants=tenants)
     qs = form.filter(
-        Proposal.objects.filter(tenant__in=tenants).select_related(
-            "tenant", "target", "submitted_by"
-        )
+        Proposal.objects.filter(tenant__in=tenants)
+        .select_related("tenant", "target", "submitted_by")
+        .lean()
     )
     awaiting_me = request.GET.get("awaiting") == "me"
     if awaiting_me:  # the navigation's "Awaiting you N": exactly the proposals it counts
@@ -86,10 +86,9 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status_context(proposal: Proposal) -> dict[str, Any]:
-    progress = (proposal.timings or {}).get("progress") or {}
-    statements = proposal.plan_statements()
+    progress = proposal.progress
     done = int(progress.get("done", 0))
-    current = statements[done] if proposal.status == S.APPLYING and done < len(statements) else None
+    current = proposal.statement_at(done) if proposal.status == S.APPLYING else None
     return {
         "poll_seconds": POLL_SECONDS.get(proposal.status),  # type: ignore[call-overload]
         "progress": progress,
@@ -203,10 +202,10 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
     """The status region, polled while the proposal moves. 204 while nothing changed (the
     page keeps what it shows), the region and its neighbours when it did, 286 once final so
     htmx stops polling."""
-    proposal = get_proposal_for_user(request.user, pk)
+    proposal = get_proposal_for_user(request.user, pk, status_only=True)
     if not getattr(request, "htmx", None):
         return redirect("ui:proposal", pk=proposal.pk)
-    done = str(((proposal.timings or {}).get("progress") or {}).get("done", 0))
+    done = str(proposal.progress.get("done", 0))
     seen, seen_done = request.GET.get("seen"), request.GET.get("done")
     if seen == proposal.status and seen_done == done and not proposal.is_final:
         return HttpResponse(status=204)

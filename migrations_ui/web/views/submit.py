@@ -19,9 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from migrations_ui import workflow
 from migrations_ui.access import SUBMIT_ROLES, tenants_with_role
+from migrations_ui.examples import EXAMPLES, example_text
 from migrations_ui.models import NotAllowedError, Source
 from migrations_ui.web.forms import ShownIssue, SubmitForm, shown_issues
-from migrations_ui.web.presenters.examples import EXAMPLES, example_text
 from migrations_ui.web.views.base import render_partial
 from migrations_ui.workflow.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid

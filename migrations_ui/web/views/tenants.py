@@ -38,7 +38,7 @@ def _get_record(target: Target, record_id: str | None) -> MigrationRecord | None
     if not record_id:
         return None
     try:
-        return versions.with_schema(target).get(pk=int(record_id))
+        return versions.get_with_schema(target, int(record_id))
     except (ValueError, MigrationRecord.DoesNotExist):
         raise Http404("No such version") from None
 
@@ -69,7 +69,8 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "managed": review.schema_tables(snapshot),
         "in_flight": Proposal.objects.filter(target=target)
         .exclude(status__in=FINAL_STATES)
-        .select_related("submitted_by"),
+        .select_related("submitted_by")
+        .lean(),
         "erd_svg": erd.render_svg(
             erd.from_snapshot(snapshot), label=f"Tables managed on {tenant.slug}/{target}"
         )
@@ -116,12 +117,14 @@ def version_compare(request: HttpRequest, slug: str, environment: str) -> HttpRe
     tenant = get_tenant_for_user(request.user, slug)
     target = _get_target(request, tenant, environment)
     choices = list(versions.with_schema(target)[:200])
-    after = _get_record(target, request.GET.get("to")) or (choices[0] if choices else None)
-    before = _get_record(target, request.GET.get("from"))
+    newest = str(choices[0].pk) if choices else None
+    after = _get_record(target, request.GET.get("to") or newest)
     if after is None:
         raise Http404("This target has no versions yet")
+    before = _get_record(target, request.GET.get("from"))
     if "from" not in request.GET:
-        before = next((r for r in choices if r.created_at < after.created_at), None)
+        earlier = next((r for r in choices if r.created_at < after.created_at), None)
+        before = _get_record(target, str(earlier.pk)) if earlier else None
     comparison = versions.compare(before, after)
     desired = review.desired_tables({"desired": comparison.desired})
     context = {

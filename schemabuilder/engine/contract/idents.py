@@ -56,11 +56,6 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def is_keyword(name: str) -> bool:
-    """True when ``name`` is a PostgreSQL keyword that must be quoted to be used as a name."""
-    return name.lower() in _NEEDS_QUOTES
-
-
 def quote_ident(name: str) -> str:
     """Quote ``name`` exactly when PostgreSQL would need it (like its own quote_ident())."""
     if _BARE.fullmatch(name) and name not in _NEEDS_QUOTES:

@@ -75,14 +75,8 @@ class MemoryCanonicalCache:
     def __init__(self) -> None:
         self.entries: dict[CanonicalKey, Table] = {}
 
-    def get(self, key: CanonicalKey) -> Table | None:
-        return self.entries.get(key)
-
     def get_many(self, keys: Collection[CanonicalKey]) -> dict[CanonicalKey, Table]:
         return {k: self.entries[k] for k in keys if k in self.entries}
-
-    def put(self, key: CanonicalKey, table: Table) -> None:
-        self.entries[key] = table
 
     def put_many(self, entries: Mapping[CanonicalKey, Table]) -> None:
         self.entries.update(entries)
