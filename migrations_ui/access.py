@@ -7,21 +7,21 @@ tenant where they hold no membership of their own.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from migrations_ui.models import Role, Tenant
+from migrations_ui.models.tenancy import APPROVE_ROLES, SUBMIT_ROLES, acts_as_admin_everywhere
 
-SUBMIT_ROLES = (Role.SUBMITTER, Role.APPROVER, Role.ADMIN)
-APPROVE_ROLES = (Role.APPROVER, Role.ADMIN)
-
-
-def acts_as_admin_everywhere(user: Any) -> bool:
-    """Superusers: an admin of every tenant, a member or not."""
-    return bool(getattr(user, "is_superuser", False))
+__all__ = [
+    "APPROVE_ROLES",
+    "SUBMIT_ROLES",
+    "acts_as_admin_everywhere",
+    "get_tenant_for_user",
+    "tenants_for",
+    "tenants_with_role",
+]
 
 
 def tenants_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:

@@ -20,7 +20,7 @@ from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from migrations_ui.models.proposal_rows import ProposalQuerySet
-from migrations_ui.models.tenancy import Role
+from migrations_ui.models.tenancy import APPROVE_ROLES, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -269,11 +269,17 @@ class Proposal(models.Model):
                 )
             raise NotAllowedError("You submitted this proposal; a second person must approve it.")
         _check_own_token(user, token)
-        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
+        if self.tenant.role_of(user) not in APPROVE_ROLES:
             raise NotAllowedError(f"Only an approver or admin of this tenant can {verb}.")
 
+    def may_cancel(self, user: AbstractBaseUser, role: Role | None = None) -> bool:
+        """The submitter or an admin of the tenant (``role``: the user's, when known)."""
+        if user.pk == self.submitted_by_id:
+            return True
+        return (role if role is not None else self.tenant.role_of(user)) == Role.ADMIN
+
     def check_may_cancel(self, user: AbstractBaseUser) -> None:
-        if user.pk != self.submitted_by_id and self.tenant.role_of(user) != Role.ADMIN:
+        if not self.may_cancel(user):
             raise NotAllowedError("Only the submitter or an admin of this tenant can cancel.")
 
     def lock_plan(self, checksum: str | None, acknowledged: Iterable[str] = ()) -> None:
@@ -315,7 +321,7 @@ class Proposal(models.Model):
             return False, f"The proposal is {self.get_status_display().lower()}."
         if user.pk == self.submitted_by_id:
             return False, "You submitted this proposal; a second person must approve it."
-        if self.tenant.role_of(user) not in (Role.APPROVER, Role.ADMIN):
+        if self.tenant.role_of(user) not in APPROVE_ROLES:
             return False, "Only an approver or admin of this tenant can approve."
         return True, ""
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from migrations_ui.examples import EXAMPLES, SEED_PAYLOAD, example_text
 
 from migrations_ui.api import EXAMPLE_ENVELOPE
+from migrations_ui.examples import EXAMPLES, SEED_PAYLOAD, example_text
 from schemabuilder.engine import validate_payload
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "seed_patients_envelope.json"

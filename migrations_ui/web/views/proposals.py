@@ -27,7 +27,6 @@ from migrations_ui.models import (
     NotAllowedError,
     Proposal,
     ProposalStatus,
-    Role,
     StalePlan,
 )
 from migrations_ui.models.proposals import CANCELLABLE_STATES
@@ -102,7 +101,6 @@ def _panel_context(
 ) -> dict[str, Any]:
     can_approve, why_not = proposal.can_approve(request.user)
     role = proposal.tenant.role_of(request.user)
-    is_submitter = request.user.pk == proposal.submitted_by_id
     approvals = list(proposal.approvals.select_related("approver"))
     return {
         "who_applied": _who_applied(proposal, approvals),
@@ -111,7 +109,7 @@ def _panel_context(
         "can_approve": can_approve,
         "why_not": why_not,
         "can_cancel": proposal.status in CANCELLABLE_STATES
-        and (is_submitter or role == Role.ADMIN),
+        and proposal.may_cancel(request.user, role),
         "review_form": form or ReviewForm(proposal=proposal),
         "review_error": error,
         "acked": form.data.getlist("ack") if form is not None and form.is_bound else [],
