@@ -2,7 +2,7 @@
 a failure shown while watching, searching what the pages print, who approved, the approval
 badge, a phone-sized window, and times with their zone.
 
-The worker's own code runs in the test's process (``apply_service.run``) where a test needs a
+The worker's own code runs in the test's process (``workflow.apply.run``) where a test needs a
 change applied: what is under test here is what the pages show.
 """
 
@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from migrations_ui import apply_service
 from migrations_ui.models import Proposal, ProposalStatus, Source
+from migrations_ui.workflow import apply as apply_service
 from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, table
 from tests.conftest import PASSWORD

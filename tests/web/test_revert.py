@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from migrations_ui import apply_service
 from migrations_ui.models import MigrationRecord, Proposal, ProposalStatus, Source
+from migrations_ui.workflow import apply as apply_service
 from migrations_ui.workflow.submission import submit
 from tests.apply.blueprints import envelope, table
 
