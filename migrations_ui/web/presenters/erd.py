@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from migrations_ui.review import member_state, ordered_columns
+from migrations_ui.web.presenters.review import member_state, ordered_columns
 
 JSON = dict[str, Any]
 
