@@ -99,10 +99,10 @@ def _pages(client: Any, tenant: Any, proposal: Any, applying: Any) -> dict[str, 
 def _run(n: int, app_url: str, target_url: str) -> dict[str, Any]:
     _setup_django(app_url, target_url)
     from django.test import Client
-    from migrations_ui.workflow.submission import submit
 
     from migrations_ui import apply_service
     from migrations_ui.models import Membership, Role, Source, Target, Tenant
+    from migrations_ui.workflow.submission import submit
     from tests.factories import UserFactory
 
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
