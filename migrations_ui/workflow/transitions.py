@@ -61,6 +61,20 @@ def _move(
 # ---- planning and the rules ------------------------------------------------------------------
 
 
+def _plan_fields(
+    plan: dict[str, Any], *, sql: str, checksum: str, base_hash: str, dangerous: bool
+) -> dict[str, Any]:
+    """The columns a new plan writes, whether it is the first or a re-plan at apply."""
+    return {
+        "plan": plan,
+        "plan_sql": sql,
+        "plan_checksum": checksum,
+        "base_snapshot_hash": base_hash,
+        "is_dangerous": dangerous,
+        "planned_at": timezone.now(),
+    }
+
+
 def record_plan(
     proposal: Proposal,
     plan: dict[str, Any],
@@ -81,12 +95,7 @@ def record_plan(
             "statements": len(plan.get("statements", [])),
             "dangerous": dangerous,
         },
-        plan=plan,
-        plan_sql=sql,
-        plan_checksum=checksum,
-        base_snapshot_hash=base_hash,
-        is_dangerous=dangerous,
-        planned_at=timezone.now(),
+        **_plan_fields(plan, sql=sql, checksum=checksum, base_hash=base_hash, dangerous=dangerous),
     )
 
 
@@ -349,11 +358,8 @@ def return_for_review(
                 "new_checksum": checksum,
             },
             review_reason=reason,
-            plan=plan,
-            plan_sql=sql,
-            plan_checksum=checksum,
-            base_snapshot_hash=base_hash,
-            is_dangerous=dangerous,
             force_apply=True,
-            planned_at=timezone.now(),
+            **_plan_fields(
+                plan, sql=sql, checksum=checksum, base_hash=base_hash, dangerous=dangerous
+            ),
         )
