@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrations_ui.models import MigrationRecord, MigrationStatus, Proposal, Target, Tenant
+from migrations_ui.workflow import transitions
 from schemabuilder.engine import Issue, ValidatedEnvelope
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def refused_at_apply(proposal: Proposal) -> bool:
         return False
     reason = f"Refused before applying: {issue.path}: {issue.message}. Nothing was changed."
     log.warning("proposal %s: %s", proposal.pk, reason)
-    proposal.mark_failed(reason)
+    transitions.mark_failed(proposal, reason)
     return True
 
 

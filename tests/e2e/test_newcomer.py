@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
+from migrations_ui import workflow
 from migrations_ui.models import Proposal, ProposalStatus, Source
 from migrations_ui.workflow import apply as apply_service
 from migrations_ui.workflow.submission import submit
@@ -50,7 +51,8 @@ def _forced_and_approved(people) -> Proposal:  # type: ignore[no-untyped-def]
         source=Source.API,
     ).proposal
     assert forced.status == ProposalStatus.AWAITING_APPROVAL
-    forced.approve(
+    workflow.approve(
+        forced,
         people.bob,
         forced.plan_checksum,
         acknowledged=[h["id"] for h in forced.dangerous_hazards],

@@ -52,8 +52,8 @@ def test_an_envelope_without_environment_takes_the_picker(client, alice, target_
 
 
 def test_the_live_check_points_at_the_version_when_it_would_go_backwards(client, alice, applied_v1):
-    from migrations_ui import apply_service
     from migrations_ui.models import Source
+    from migrations_ui.workflow import apply as apply_service
     from migrations_ui.workflow.submission import submit
     from tests.apply.blueprints import envelope
     from tests.web.conftest import V2

@@ -106,7 +106,7 @@ MAX_QUERIES = {
     "poll, applying": 8,
     "poll, awaiting approval": 8,
     "API proposal list": 8,
-    "tenant page": 13,
+    "tenant page": 14,  # + one query for who approved the versions shown
 }
 
 
