@@ -15,6 +15,7 @@ from migrations_ui.admin.tools import (
     ActionFilter,
     ReadOnlyAdmin,
     actor_filter,
+    as_id_range,
     as_int,
     as_uuid,
     change_link,
@@ -98,6 +99,8 @@ class AuditEventAdmin(CsvExportMixin, ReadOnlyAdmin):
             match |= Q(proposal_id=pk) | Q(request_id=pk.hex)
         if (number := as_int(term)) is not None:
             match |= Q(pk=number)
+        if (ids := as_id_range(term)) is not None:
+            match |= Q(proposal_id__gte=ids[0], proposal_id__lte=ids[1])
         return queryset.filter(match), False
 
     @admin.display(description="proposal", ordering="proposal_id")

@@ -14,8 +14,10 @@ from migrations_ui.admin.csv_export import CsvExportMixin
 from migrations_ui.admin.tools import (
     ReadOnlyAdmin,
     actor_filter,
+    as_id_range,
     as_int,
     as_uuid,
+    as_version,
     change_link,
     change_link_by_id,
     changelist_link,
@@ -161,11 +163,13 @@ class ProposalAdmin(CsvExportMixin, ReadOnlyAdmin):
         if (pk := as_uuid(term)) is not None:
             return queryset.filter(pk=pk), False
         match = (
-            Q(schema_version__startswith=term)
+            Q(schema_version__startswith=as_version(term))
             | Q(description__icontains=term)
             | Q(submitted_by__username__startswith=term)
             | Q(idempotency_key=term)
         )
+        if (ids := as_id_range(term)) is not None:
+            match |= Q(pk__range=ids)
         return queryset.filter(match), False
 
     @admin.display(description="id")
@@ -413,10 +417,12 @@ class MigrationRecordAdmin(CsvExportMixin, ReadOnlyAdmin):
         if (pk := as_uuid(term)) is not None:
             return queryset.filter(proposal_id=pk), False
         match = (
-            Q(version__startswith=term)
+            Q(version__startswith=as_version(term))
             | Q(description__icontains=term)
             | Q(applied_by__startswith=term)
         )
+        if (ids := as_id_range(term)) is not None:
+            match |= Q(proposal_id__gte=ids[0], proposal_id__lte=ids[1])
         if (number := as_int(term, "ml_")) is not None:
             match |= Q(pk=number)
         return queryset.filter(match), False

@@ -399,6 +399,22 @@ def as_uuid(term: str) -> uuid.UUID | None:
         return None
 
 
+def as_id_range(term: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """The ids that start with ``term``, a short id as the pages print it (``717ab81c``): the
+    first and last UUID of that prefix, so the search is a range on the id's index, not a
+    scan of every id as text. None unless the term is 4 to 31 hex digits (hyphens allowed)."""
+    digits = term.strip().replace("-", "").lower()
+    if not 4 <= len(digits) < 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return uuid.UUID(digits.ljust(32, "0")), uuid.UUID(digits.ljust(32, "f"))
+
+
+def as_version(term: str) -> str:
+    """A version as the pages print it (``v002``) without its ``v``."""
+    term = term.strip()
+    return term[1:] if term[:1] in ("v", "V") and term[1:2].isalnum() else term
+
+
 def as_int(term: str, prefix: str = "") -> int | None:
     term = term.strip().removeprefix(prefix).lstrip("#")
     return int(term) if term.isdigit() and len(term) < 19 else None

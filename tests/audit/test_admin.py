@@ -218,6 +218,26 @@ def test_the_other_lists_filter_and_search_by_their_own_fields(carol, history):
     assert [a.pk for a in response.context["cl"].result_list] == [history.approval.pk]
 
 
+def test_the_lists_find_the_short_id_and_the_v_version_they_print(carol, history):
+    """The admin prints a proposal as its first 8 hex digits and a version as v001: searching
+    what it prints finds the row."""
+    client = client_for(carol)
+    short = str(history.blocked.pk)[:8]
+    response = client.get(url(Proposal, "changelist"), {"q": short})
+    assert [p.pk for p in response.context["cl"].result_list] == [history.blocked.pk]
+    response = client.get(url(Proposal, "changelist"), {"q": short.upper()})
+    assert [p.pk for p in response.context["cl"].result_list] == [history.blocked.pk]
+    response = client.get(url(Proposal, "changelist"), {"q": "v001"})
+    assert [p.pk for p in response.context["cl"].result_list] == [history.approved.pk]
+    response = client.get(url(MigrationRecord, "changelist"), {"q": "v001"})
+    assert [r.pk for r in response.context["cl"].result_list] == [history.record.pk]
+    response = client.get(url(MigrationRecord, "changelist"), {"q": str(history.approved.pk)[:8]})
+    assert [r.pk for r in response.context["cl"].result_list] == [history.record.pk]
+    response = client.get(url(AuditEvent, "changelist"), {"q": short})
+    found = {e.proposal_id for e in response.context["cl"].result_list}
+    assert found == {history.blocked.pk}
+
+
 def test_the_csv_export_follows_the_filters(carol, history):
     client = client_for(carol)
     response = client.get(url(AuditEvent, "export"), {"action": "proposal.submitted"})
