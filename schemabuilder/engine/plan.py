@@ -27,6 +27,10 @@ from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
+from schemabuilder.engine.contract.outside_refs import (
+    check_outside_references,
+    in_target_schema,
+)
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.desired.cache import (
     CanonicalCache,
@@ -153,11 +157,14 @@ def plan(
     limit for TOO_MANY_LOCKS. Raises ``BlueprintInvalid`` when PostgreSQL rejects the
     blueprint or a rename does not fit the live schema. Changes nothing on the server.
     """
+    bp = in_target_schema(bp, schema)
     paths = BlueprintPaths(bp)
     with conn.transaction(force_rollback=True):
         # Before anything reaches the server: every expression against the allowlists, and a
-        # policy's call of a function of the target's against the target's catalog.
+        # policy's call of a function of the target's against the target's catalog; a
+        # foreign key to another schema's table against the catalog too.
         check_calls(bp, schema, paths, conn)
+        check_outside_references(conn, bp, paths)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()

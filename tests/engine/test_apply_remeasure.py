@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from schemabuilder.engine.apply import PlanChanged, WillFail, apply_plan
+from schemabuilder.engine.apply import PlanChanged, StatementFailed, WillFail, apply_plan
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.hazards.remeasure import data_sensitive
 from tests.engine.test_apply_checks import _blueprint, _request, _reviewed, _table
@@ -87,3 +87,33 @@ def test_a_reviewed_plan_that_will_fail_is_never_run(conn: psycopg.Connection) -
     assert p.will_fail
     with pytest.raises(WillFail, match="will fail: 1 duplicate"):
         apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+
+
+def test_a_key_to_another_schemas_table_is_not_counted_at_apply_either(
+    conn: psycopg.Connection,
+) -> None:
+    """The rows of a table outside the blueprint are never read by a plan, the apply's
+    re-measure included: an orphan that arrived after review is not caught there, and the
+    server's own check fails the statement, with nothing changed."""
+    conn.execute(
+        "CREATE SCHEMA ext; CREATE TABLE ext.users (id integer PRIMARY KEY);"
+        "INSERT INTO ext.users VALUES (1); INSERT INTO app.a VALUES (1)"
+    )
+    try:
+        table = _table("a")
+        table["columns"][0]["references"] = "ext.users(id)"
+        bp = _blueprint(table, _table("b"))
+        p, reviewed = _reviewed(conn, bp)
+        assert _severity(p, HazardKind.ADDS_FOREIGN_KEY) is Severity.WARNING
+        assert data_sensitive(p.statements)
+        conn.execute("INSERT INTO app.a VALUES (2)")  # no user 2
+
+        with pytest.raises(StatementFailed, match="foreign key"):
+            apply_plan(conn, bp, _request(bp, p), reviewed=reviewed)
+        (keys,) = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'app.a'::regclass "
+            "AND contype = 'f'"
+        ).fetchone()
+        assert keys == 0
+    finally:
+        conn.execute("DROP SCHEMA ext CASCADE")

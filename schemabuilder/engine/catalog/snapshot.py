@@ -73,6 +73,12 @@ class Constraint:
     source: str | None = field(default=None, compare=False)
 
     @property
+    def references_other_schema(self) -> bool:
+        """A foreign key to a table in another schema (``auth.users``): introspection prints
+        such a table qualified, and a blueprint never manages it."""
+        return self.ref_table is not None and "." in self.ref_table
+
+    @property
     def written(self) -> str:
         """The definition as a plan writes it: the blueprint's text when known."""
         return self.source or self.definition

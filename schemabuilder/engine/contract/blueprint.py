@@ -180,14 +180,22 @@ def _identity(value: object) -> object:
     )
 
 
+# "schema.table(column)" or "table(column)": the form a CREATE TABLE writes.
+_CALL_FORM = re.compile(r"\s*(?:([^.()\s]+)\.)?([^.()\s]+)\s*\(\s*([^.()\s]+)\s*\)\s*")
+
+
 def _references(value: object) -> object:
     if not isinstance(value, str):
         return value
+    if match := _CALL_FORM.fullmatch(value):
+        schema, table, column = match.groups()
+        return {"table": table, "column": column, **({"schema": schema} if schema else {})}
     table, dot, column = value.partition(".")
     if not dot or not table or not column or "." in column:
         raise ValueError(
             f"{value[:80]!r} is not a reference: write 'table.column' (for example "
-            '\'applications.app_code\') or an object {"table", "column", "on_delete"}'
+            "'applications.app_code'), 'schema.table(column)' (for example 'auth.users(id)') "
+            'or an object {"schema", "table", "column", "on_delete"}'
         )
     return {"table": table, "column": column}
 
@@ -245,8 +253,10 @@ class _Model(BaseModel):
 
 
 class ColumnReference(_Model):
-    """A column-level foreign key: ``"table.column"`` or this object."""
+    """A column-level foreign key: ``"table.column"``, ``"schema.table(column)"`` or this
+    object. ``schema`` names a table outside the blueprint (Supabase's ``auth.users``)."""
 
+    schema_: Name | None = Field(default=None, alias="schema")
     table: Name
     column: Name
     on_delete: OnDelete | None = None
@@ -281,6 +291,7 @@ class Check(_Model):
 
 
 class ForeignKeyTarget(_Model):
+    schema_: Name | None = Field(default=None, alias="schema")
     table: Name
     columns: Annotated[list[Name], Field(min_length=1, max_length=32)]
 

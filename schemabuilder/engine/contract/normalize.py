@@ -37,12 +37,27 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
+def reference_target(schema: str | None, table: str) -> str:
+    """How a foreign key's referenced table is named: ``auth.users`` in another schema (as
+    PostgreSQL prints it from the target's search_path), ``users`` in the target's own."""
+    return f"{schema}.{table}" if schema else table
+
+
 class NReference(_Frozen):
-    """A column-level foreign key to ``table(column)``."""
+    """A column-level foreign key to ``table(column)``, in ``ref_schema`` when the table is
+    outside the blueprint in another schema (None: the target's own schema)."""
 
     table: str
     column: str
     on_delete: str = "no action"
+    # Left out of the canonical JSON when unset: every blueprint written before references
+    # to other schemas existed keeps its schema_hash.
+    ref_schema: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @property
+    def target(self) -> str:
+        """``schema.table`` for a table in another schema, else the table's name."""
+        return reference_target(self.ref_schema, self.table)
 
 
 class NColumn(_Frozen):
@@ -87,6 +102,12 @@ class NForeignKey(_Frozen):
     ref_table: str
     ref_columns: tuple[str, ...]
     on_delete: str = "no action"
+    ref_schema: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @property
+    def target(self) -> str:
+        """``schema.table`` for a table in another schema, else the table's name."""
+        return reference_target(self.ref_schema, self.ref_table)
 
 
 class NPolicy(_Frozen):
@@ -220,6 +241,7 @@ def _column(column: Column) -> NColumn:
             table=snake_case(column.references.table),
             column=snake_case(column.references.column),
             on_delete=column.references.on_delete or "no action",
+            ref_schema=snake_case(r) if (r := column.references.schema_) else None,
         )
     return NColumn(
         name=snake_case(column.name),
@@ -332,6 +354,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
                 ref_table=snake_case(fk.references.table),
                 ref_columns=tuple(snake_case(c) for c in fk.references.columns),
                 on_delete=fk.on_delete or "no action",
+                ref_schema=snake_case(r) if (r := fk.references.schema_) else None,
             )
             for fk in table.foreign_keys
         ),
@@ -396,7 +419,10 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         for column in table.columns:
             data = column.model_dump(exclude_defaults=True, exclude={"references"})
             if column.references is not None:
-                data["references"] = column.references.model_dump()
+                data["references"] = {
+                    (k if k != "ref_schema" else "schema"): v
+                    for k, v in column.references.model_dump().items()
+                }
             columns.append(data)
         tables.append(
             {
@@ -416,7 +442,11 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                 "foreign_keys": [
                     {
                         "columns": list(fk.columns),
-                        "references": {"table": fk.ref_table, "columns": list(fk.ref_columns)},
+                        "references": {
+                            **({"schema": fk.ref_schema} if fk.ref_schema else {}),
+                            "table": fk.ref_table,
+                            "columns": list(fk.ref_columns),
+                        },
                         "on_delete": fk.on_delete,
                     }
                     for fk in table.foreign_keys

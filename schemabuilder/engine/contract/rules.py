@@ -117,7 +117,10 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
                 renamed[column.renamed_from] = source
         if column.references:
             ref = column.references
-            _check_target(ctx, f"{here}.references", ref.table, [ref.column], f"{here}.references")
+            if ref.ref_schema is None:  # another schema's table: the plan checks it live
+                _check_target(
+                    ctx, f"{here}.references", ref.table, [ref.column], f"{here}.references"
+                )
         if column.default and "nextval" in column.default:
             _own_sequence(table.name, column.name, column.default, f"{here}.default", ctx)
     for old, source in renamed.items():
@@ -214,9 +217,14 @@ def _table_constraints(table: NTable, origin: Origin, path: str, ctx: _Context) 
                 "column(s): a foreign key pairs them one to one",
             )
             continue
-        _check_target(
-            ctx, f"{here}.references", fk.ref_table, fk.ref_columns, f"{here}.references.columns"
-        )
+        if fk.ref_schema is None:
+            _check_target(
+                ctx,
+                f"{here}.references",
+                fk.ref_table,
+                fk.ref_columns,
+                f"{here}.references.columns",
+            )
 
 
 def _policies(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:

@@ -87,8 +87,8 @@ class MemoryCanonicalCache:
 
 def referenced_tables(table: NTable) -> list[str]:
     """The tables ``table``'s foreign keys point at (sorted, without duplicates)."""
-    refs = {fk.ref_table for fk in table.foreign_keys}
-    refs |= {c.references.table for c in table.columns if c.references is not None}
+    refs = {fk.target for fk in table.foreign_keys}
+    refs |= {c.references.target for c in table.columns if c.references is not None}
     return sorted(refs)
 
 

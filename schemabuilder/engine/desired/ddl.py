@@ -30,6 +30,7 @@ from schemabuilder.engine.contract.normalize import (
     NormalizedBlueprint,
     NPolicy,
     NTable,
+    reference_target,
 )
 
 _ROLE_KEYWORDS = {"public", "current_user", "session_user", "current_role"}
@@ -72,9 +73,9 @@ def _creation_order(tables: list[NTable]) -> tuple[list[NTable], set[tuple[str, 
     names = {t.name for t in tables}
 
     def targets(table: NTable) -> list[tuple[int, str]]:
-        refs = [(i, fk.ref_table) for i, fk in enumerate(table.foreign_keys)]
+        refs = [(i, fk.target) for i, fk in enumerate(table.foreign_keys)]
         refs += [
-            (-1 - i, c.references.table)
+            (-1 - i, c.references.target)
             for i, c in enumerate(table.columns)
             if c.references is not None
         ]
@@ -174,6 +175,7 @@ def _table_sql(
                 ref_table=ref.table,
                 ref_columns=(ref.column,),
                 on_delete=ref.on_delete,
+                ref_schema=ref.ref_schema,
             )
             lines.append(_fk(names.column_fkey[column.name], fk, target_of))
     for i, (name, fk) in enumerate(zip(names.foreign_keys, table.foreign_keys, strict=True)):
@@ -184,7 +186,7 @@ def _table_sql(
 
 
 def _fk(name: str, fk: NForeignKey, target_of: dict[str, str]) -> str:
-    return _fk_sql(name, fk.columns, target_of[fk.ref_table], fk.ref_columns, fk.on_delete)
+    return _fk_sql(name, fk.columns, target_of[fk.target], fk.ref_columns, fk.on_delete)
 
 
 def render_ddl(
@@ -208,10 +210,20 @@ def render_ddl(
     selected = [t for t in bp.tables if tables is None or t.name in tables]
     rendered = {t.name for t in selected}
     outside = external_schema if external_schema is not None else schema
-    referenced = {fk.ref_table for t in selected for fk in t.foreign_keys} | {
-        c.references.table for t in selected for c in t.columns if c.references is not None
+    referenced = {(fk.ref_schema, fk.ref_table) for t in selected for fk in t.foreign_keys} | {
+        (c.references.ref_schema, c.references.table)
+        for t in selected
+        for c in t.columns
+        if c.references is not None
     }
-    target_of = {ref: qualified(schema if ref in rendered else outside, ref) for ref in referenced}
+    # A table in another schema is referenced there, even from a scratch copy: it is never
+    # created, copied or changed (the plan checked that it exists).
+    target_of = {
+        reference_target(s, ref): qualified(
+            s if s is not None else schema if ref in rendered else outside, ref
+        )
+        for s, ref in referenced
+    }
     order, deferred = _creation_order(selected)
     all_names = {t.name: constraint_names(t) for t in selected}
 

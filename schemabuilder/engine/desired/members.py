@@ -211,12 +211,12 @@ def _constraint_material(
             return None
         out.append((name, {"constraint": "check", "expr": expression, "types": types_of(refs)}))
     fks: list[tuple[str, tuple[str, ...], str, tuple[str, ...], str]] = [
-        (names.column_fkey[c.name], (c.name,), r.table, (r.column,), r.on_delete)
+        (names.column_fkey[c.name], (c.name,), r.target, (r.column,), r.on_delete)
         for c in table.columns
         if (r := c.references) is not None
     ]
     fks += [
-        (n, fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete)
+        (n, fk.columns, fk.target, fk.ref_columns, fk.on_delete)
         for n, fk in zip(names.foreign_keys, table.foreign_keys, strict=True)
     ]
     for name, cols, ref_table, ref_cols, on_delete in fks:

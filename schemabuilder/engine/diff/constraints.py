@@ -11,7 +11,11 @@ from schemabuilder.engine.diff.changes import SCAN_TIMEOUT_MS, DiffContext, Memb
 from schemabuilder.engine.diff.members import diff_named
 from schemabuilder.engine.diff.phases import LockMode, Phase
 from schemabuilder.engine.hazards import Hazard
-from schemabuilder.engine.hazards.constraints import drops_constraint, validation
+from schemabuilder.engine.hazards.constraints import (
+    drops_constraint,
+    references_outside,
+    validation,
+)
 from schemabuilder.engine.hazards.facts import TableStats
 
 
@@ -71,8 +75,11 @@ def _add_constraint(
 ) -> None:
     fk = con.kind is ConstraintKind.FOREIGN_KEY
     hazards: list[Hazard] = []
+    counted = stats is not None and stats.populated
     if stats is not None and stats.populated:
         hazards = validation(ctx.facts, table, con, stats, added)
+    elif fk and con.references_other_schema:
+        hazards = [references_outside(table, con)]
     ctx.emit(
         f"ALTER TABLE {ctx.qualified(table)} ADD CONSTRAINT {quote_ident(con.name)} {con.written}",
         Phase.ADD_FOREIGN_KEYS if fk else Phase.ADD_CONSTRAINTS,
@@ -80,5 +87,5 @@ def _add_constraint(
         f"constraint {con.name} is new or changed",
         hazards=hazards,
         lock=LockMode.SHARE_ROW_EXCLUSIVE if fk else LockMode.ACCESS_EXCLUSIVE,
-        timeout_ms=SCAN_TIMEOUT_MS if hazards else None,
+        timeout_ms=SCAN_TIMEOUT_MS if counted and hazards else None,
     )

@@ -32,6 +32,26 @@ _FAILING = {
 }
 
 
+_OUTSIDE_LOCK = (
+    " (SHARE ROW EXCLUSIVE on {ref}, a table outside the blueprint: its writers wait too)"
+)
+
+
+def references_outside(table: str, con: Constraint) -> Hazard:
+    """A foreign key of a new or empty table to another schema's table: nothing to check,
+    but the statement still locks that table against writes for its moment."""
+    ref = con.ref_table or ""
+    return Hazard(
+        HazardKind.ADDS_FOREIGN_KEY,
+        Severity.INFO,
+        f"adds foreign key {con.name} on {table} referencing {ref}, outside the blueprint: "
+        f"{table} has no rows to check; the statement takes SHARE ROW EXCLUSIVE on {ref} "
+        "(its writers wait for that moment), and never changes it",
+        table,
+        {},
+    )
+
+
 def computed_per_row(facts: LiveFacts, col: Column) -> bool:
     """A new column whose value is not one value for every existing row: an identity, a
     serial, a generated column, a volatile default (``random()``, ``gen_random_uuid()``)."""
@@ -84,6 +104,9 @@ def validation(
             bad = 0
         elif per_row:
             bad = None
+        elif con.references_other_schema:
+            # Planning never reads another table's rows, and this one is not even ours.
+            bad, reason = None, f"{ref} is outside the blueprint"
         else:
             ref_live = facts.table_stats(ref) is not None
             bad = facts.fk_violations(table, con.columns, ref, con.ref_columns, ref_live, **extra)
@@ -92,6 +115,7 @@ def validation(
         head = (
             f"adds foreign key {con.name} on {table}: each of {scanned} is checked against "
             f"{ref} while both tables are locked against writes"
+            + (_OUTSIDE_LOCK.format(ref=ref) if con.references_other_schema else "")
         )
     else:
         bad = None

@@ -13,7 +13,11 @@ SELECT con.conrelid AS table_oid,
              FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
              ORDER BY k.ord) AS columns,
-       CASE WHEN con.contype = 'f' THEN r.relname END AS ref_table,
+       -- A table in a schema off the search_path (Supabase's auth.users) prints qualified.
+       CASE WHEN con.contype = 'f' THEN
+           CASE WHEN rn.nspname = ANY(pg_catalog.current_schemas(false)) THEN r.relname
+                ELSE rn.nspname || '.' || r.relname END
+       END AS ref_table,
        ARRAY(SELECT a.attname
              FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
@@ -38,6 +42,7 @@ SELECT con.conrelid AS table_oid,
        END AS on_update
 FROM pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_class r ON r.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
 WHERE con.conrelid = ANY(%(oids)s)
   AND con.contype IN ('p', 'u', 'c', 'f', 'x')
   AND (%(written_only)s IS NOT TRUE OR pg_catalog.age(con.xmin) <= 0)
