@@ -159,7 +159,6 @@ NAME_SLOTS = {
     "column_name": f"{P}.columns[0].name",
     "index_name": f"{P}.indexes[0].name",
     "index_column": f"{P}.indexes[0].columns[0]",
-    "policy_name": f"{P}.policies[0].name",
     "policy_role": f"{P}.policies[0].roles[0]",
     "check_name": f"{P}.checks[0].name",
     "unique_member": f"{P}.unique[0][0]",
@@ -185,6 +184,10 @@ NAME_ATTACKS = {
     "leading_digit": "1st",
     "paren": "f(x)",
 }
+# A policy name that is not a plain identifier is kept as written and quoted, so quotes,
+# separators and spaces are names there (the plan case policy_written_name_hostile creates
+# one); what PostgreSQL cannot hold or would cut is still refused.
+POLICY_NAME_ATTACKS = {k: NAME_ATTACKS[k] for k in ("empty", "too_long", "nul", "newline")}
 REFERENCE_ATTACKS = {
     "no_dot": "patients",
     "injection": "patients.id; DROP TABLE x",
@@ -207,6 +210,9 @@ def _generated() -> Iterator[Case]:
     for slot, path in NAME_SLOTS.items():
         for attack, text in NAME_ATTACKS.items():
             yield Case(f"name_{slot}_{attack}", _planted(path, text), path)
+    policy_name = f"{P}.policies[0].name"
+    for attack, text in POLICY_NAME_ATTACKS.items():
+        yield Case(f"name_policy_name_{attack}", _planted(policy_name, text), policy_name)
     ref = "payload.tables[1].columns[0].references"
     for attack, text in REFERENCE_ATTACKS.items():
         yield Case(f"reference_{attack}", _planted(ref, text), ref)

@@ -16,7 +16,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemabuilder.engine.contract import allowlist, fragments
-from schemabuilder.engine.contract.idents import SYSTEM_COLUMNS, name_problem, snake_case
+from schemabuilder.engine.contract.idents import (
+    SYSTEM_COLUMNS,
+    is_plain_name,
+    name_problem,
+    snake_case,
+    written_name_problem,
+)
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
@@ -56,6 +62,14 @@ def _no_control_chars(text: str, *, allow_newlines: bool) -> str:
 
 def _name(value: str) -> str:
     problem = name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _policy_name(value: str) -> str:
+    # A plain identifier is a name like any other; anything else is kept as written.
+    problem = name_problem(value) if is_plain_name(value) else written_name_problem(value)
     if problem:
         raise ValueError(problem)
     return value
@@ -231,6 +245,7 @@ def _timestamp(value: str) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 ColumnName = Annotated[str, AfterValidator(_name), AfterValidator(_column_name)]
 RoleName = Annotated[str, AfterValidator(_role)]
+PolicyName = Annotated[str, AfterValidator(_policy_name)]
 TypeName = Annotated[str, AfterValidator(_type)]
 # Each kind of expression has its own allowlist of what it may call (``allowlist``).
 CheckExpression = Annotated[str, AfterValidator(_check_expression)]
@@ -303,7 +318,7 @@ class ForeignKey(_Model):
 
 
 class Policy(_Model):
-    name: Name
+    name: PolicyName
     command: Command = "ALL"
     roles: Annotated[list[RoleName], Field(min_length=1, max_length=MAX_ITEMS)] | None = None
     using: PolicyExpression | None = None

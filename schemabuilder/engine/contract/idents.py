@@ -31,6 +31,34 @@ def snake_case(name: str) -> str:
     return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name)).lower()
 
 
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` is a plain identifier (ASCII letters, digits, underscores)."""
+    return _INPUT_NAME.fullmatch(name) is not None
+
+
+def policy_name(name: str) -> str:
+    """A policy's name as PostgreSQL will know it: a plain identifier is normalized to
+    snake_case like every other name; any other (``Users can view their own profile.``, as
+    Supabase's templates write them) is kept exactly as written, and quoted in SQL."""
+    return snake_case(name) if is_plain_name(name) else name
+
+
+def written_name_problem(name: str) -> str | None:
+    """Why ``name``, kept as written, cannot be a PostgreSQL name, or None when it can."""
+    size = len(name.encode())
+    if not name:
+        return "must not be empty: give a name such as 'Users can view their own profile.'"
+    if size > MAX_IDENTIFIER_BYTES:
+        return (
+            f"'{name[:40]}...' is {size} bytes long; PostgreSQL names are at most "
+            f"{MAX_IDENTIFIER_BYTES} bytes (it would cut the rest silently): shorten it"
+        )
+    for char in name:
+        if ord(char) < 32 or ord(char) == 127:
+            return f"contains the control character U+{ord(char):04X}: remove it"
+    return None
+
+
 @lru_cache(maxsize=65536)
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a blueprint name, or None when it can.

@@ -26,7 +26,12 @@ from schemabuilder.engine.contract.blueprint import (
     Table,
     split_index_column,
 )
-from schemabuilder.engine.contract.idents import fit_identifier, quote_ident, snake_case
+from schemabuilder.engine.contract.idents import (
+    fit_identifier,
+    policy_name,
+    quote_ident,
+    snake_case,
+)
 
 Direction = Literal["ASC", "DESC"]
 Nulls = Literal["FIRST", "LAST"]
@@ -261,7 +266,7 @@ def _column(column: Column) -> NColumn:
 def _policy(policy: Policy) -> NPolicy:
     roles = tuple(r.lower() for r in policy.roles) if policy.roles else ("public",)
     return NPolicy(
-        name=snake_case(policy.name),
+        name=policy_name(policy.name),
         command=policy.command,
         roles=roles,
         using=policy.using,
@@ -274,6 +279,9 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
     """One table, normalized, with the origin of each item for error paths."""
     name = snake_case(table.name)
     origin = Origin(table)
+    # "policies": [] written out is a table nobody but its owner reaches (deny-all): no
+    # default policy, no fence policy. Absent, the table gets the defaults as before.
+    deny_all = "policies" in table.model_fields_set and not table.policies
     declared = [_column(c) for c in table.columns]
     declared_names = {c.name for c in declared}
     declares_pk = any(c.primary_key for c in declared)
@@ -285,7 +293,12 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
                 continue
             if column.name not in declared_names:
                 added.append(column)
-    elif table.rls is not False and not table.policies and fence.column not in declared_names:
+    elif (
+        table.rls is not False
+        and not table.policies
+        and not deny_all
+        and fence.column not in declared_names
+    ):
         # The fence policy needs the fence column even without the other auto columns. A
         # table with policies of its own gets no column it did not ask for: an added column
         # would silently re-bind an unqualified name in another table's policy sub-query.
@@ -324,7 +337,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         )
 
     policies: tuple[NPolicy, ...] = ()
-    if table.rls is not False:
+    if table.rls is not False and not deny_all:
         restrictive, permissive = fence_policies(name, fence)
         declared_policies = tuple(_policy(p) for p in table.policies)
         policies = declared_policies or (permissive,)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.errors import Issue
-from schemabuilder.engine.contract.idents import snake_case
+from schemabuilder.engine.contract.idents import policy_name
 from schemabuilder.engine.contract.names import constraint_names
 from schemabuilder.engine.contract.normalize import NTable, Origin
 
@@ -238,12 +238,12 @@ def _policies(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
     seen: dict[str, int] = {}
     for k, policy in enumerate(raw):
         here = f"{path}.policies[{k}]"
-        name = snake_case(policy.name)
+        name = policy_name(policy.name)
         if name in seen:
             ctx.add(
                 f"{here}.name",
-                f"policies[{seen[name]}] already has the name '{name}' (names are normalized "
-                "to snake_case): rename one",
+                f"policies[{seen[name]}] already has the name '{name}' (plain names are "
+                "normalized to snake_case): rename one",
             )
         seen.setdefault(name, k)
         command = policy.command

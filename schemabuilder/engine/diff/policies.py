@@ -22,6 +22,11 @@ from schemabuilder.engine.hazards import Hazard
 from schemabuilder.engine.hazards.policies import AccessHazards
 
 
+def _named(name: str) -> str:
+    # A name kept as written ("Users can view their own profile.") reads as one in a sentence.
+    return quote_ident(name)
+
+
 def _roles_sql(roles: tuple[str, ...]) -> str:
     return ", ".join("PUBLIC" if r == "public" else quote_ident(r) for r in roles)
 
@@ -50,7 +55,7 @@ def create_table_security(ctx: DiffContext, table: Table) -> None:
             create_policy_sql(ctx, table.name, policy),
             Phase.CREATE_POLICIES,
             table.name,
-            f"policy {policy.name} of new table {table.name}",
+            f"policy {_named(policy.name)} of new table {table.name}",
         )
     if table.rls:
         ctx.emit(
@@ -94,7 +99,7 @@ def diff_policies(
             f"{quote_ident(new.name)}",
             Phase.RENAME_CONSTRAINTS,
             table,
-            f"policy {old.name} has the definition of {new.name}: renamed",
+            f"policy {_named(old.name)} has the definition of {_named(new.name)}: renamed",
         )
         changes.append(
             MemberChange("policy", new.name, Action.RENAMED, old, new, renamed_from=old.name)
@@ -105,11 +110,11 @@ def diff_policies(
     for name in sorted(set(live_policies) | set(desired.policy_map)):
         before, after = live_policies.get(name), desired.policy_map.get(name)
         if before is None and after is not None:
-            lost = acc.unfenced(acc.step(None, after), f"new policy {after.name}")
+            lost = acc.unfenced(acc.step(None, after), f"new policy {_named(after.name)}")
             _create(ctx, acc, after, acc.created(after) + lost if live.rls else [])
             changes.append(MemberChange("policy", name, Action.ADDED, None, after))
         elif after is None and before is not None:
-            lost = acc.unfenced(acc.step(before, None), f"dropping policy {before.name}")
+            lost = acc.unfenced(acc.step(before, None), f"dropping policy {_named(before.name)}")
             if not lost and acc.checks_fence(before):
                 # Even when what is left closes the table, a fence policy is not dropped
                 # without a second look: the next permissive policy would open it.
@@ -120,7 +125,7 @@ def diff_policies(
             uses_touched = bool(set(before.columns) & touched_columns)
             if before == after and not uses_touched:
                 continue
-            lost = acc.unfenced(acc.step(before, after), f"policy {name} changes")
+            lost = acc.unfenced(acc.step(before, after), f"policy {_named(name)} changes")
             hazards = acc.altered(before, after) + lost if before != after and live.rls else []
             if (
                 uses_touched
@@ -134,8 +139,8 @@ def diff_policies(
                     if uses_touched
                     else "changes in a way ALTER POLICY cannot express"
                 )
-                _drop(ctx, acc, before, [], why=f"policy {name} {why}: dropped first")
-                _create(ctx, acc, after, hazards, why=f"policy {name} {why}: created again")
+                _drop(ctx, acc, before, [], why=f"policy {_named(name)} {why}: dropped first")
+                _create(ctx, acc, after, hazards, why=f"policy {_named(name)} {why}: created again")
             else:
                 _alter(ctx, table, before, after, hazards)
             if before != after:
@@ -151,7 +156,7 @@ def _create(
         create_policy_sql(ctx, acc.table, policy),
         Phase.CREATE_POLICIES,
         acc.table,
-        why or f"policy {policy.name} is new",
+        why or f"policy {_named(policy.name)} is new",
         hazards=hazards,
     )
 
@@ -163,7 +168,7 @@ def _drop(
         _drop_policy_sql(ctx, acc.table, policy),
         Phase.DROP_POLICIES,
         acc.table,
-        why or f"policy {policy.name} is no longer in the blueprint",
+        why or f"policy {_named(policy.name)} is no longer in the blueprint",
         hazards=hazards,
     )
 
@@ -182,7 +187,7 @@ def _alter(
         "\n    ".join(parts),
         Phase.CREATE_POLICIES,
         table,
-        f"policy {after.name} changes",
+        f"policy {_named(after.name)} changes",
         hazards=hazards,
     )
 

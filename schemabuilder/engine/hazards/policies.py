@@ -14,12 +14,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from schemabuilder.engine.catalog.snapshot import Policy, Table
+from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, fence
 
 if TYPE_CHECKING:
     from schemabuilder.engine.diff.changes import DiffContext
 
 _ALL_COMMANDS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def _named(policy: Policy) -> str:
+    # A name kept as written ("Users can view their own profile.") reads as one in a sentence.
+    return quote_ident(policy.name)
 
 
 def _who(roles: tuple[str, ...] | set[str]) -> str:
@@ -119,12 +125,12 @@ class AccessHazards:
         who, what = _who(policy.roles), _what(_commands(policy.command))
         if policy.permissive:
             message = (
-                f"access widens on {self.table}: new permissive policy {policy.name} lets "
+                f"access widens on {self.table}: new permissive policy {_named(policy)} lets "
                 f"{who} {what} the rows it matches"
             )
         else:
             message = (
-                f"access narrows on {self.table}: new restrictive policy {policy.name} "
+                f"access narrows on {self.table}: new restrictive policy {_named(policy)} "
                 f"limits {what} for {who}"
             )
         return [self.access(message)]
@@ -133,12 +139,12 @@ class AccessHazards:
         who, what = _who(policy.roles), _what(_commands(policy.command))
         if policy.permissive:
             message = (
-                f"access narrows on {self.table}: dropping permissive policy {policy.name} "
+                f"access narrows on {self.table}: dropping permissive policy {_named(policy)} "
                 f"takes {what} on the rows it matched away from {who}"
             )
         else:
             message = (
-                f"access widens on {self.table}: dropping restrictive policy {policy.name} "
+                f"access widens on {self.table}: dropping restrictive policy {_named(policy)} "
                 f"lifts a limit on {what} for {who}"
             )
         return [self.access(message)]
@@ -167,7 +173,7 @@ class AccessHazards:
             notes.append(
                 f"the rows {_who(after.roles)} may {_what(new_cmds)} change (may widen or narrow)"
             )
-        hazards.append(self.access(f"policy {after.name} on {self.table}: " + "; ".join(notes)))
+        hazards.append(self.access(f"policy {_named(after)} on {self.table}: " + "; ".join(notes)))
         return hazards
 
     def fence_policy_dropped(self, policy: Policy) -> list[Hazard]:
@@ -175,7 +181,7 @@ class AccessHazards:
         second look: the next permissive policy would open it."""
         return [
             self.weakened(
-                f"drops fence policy {policy.name} on {self.table}: its commands are no "
+                f"drops fence policy {_named(policy)} on {self.table}: its commands are no "
                 f"longer checked against {self.fence}"
             )
         ]
