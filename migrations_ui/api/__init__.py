@@ -15,6 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from migrations_ui.api import errors
 from migrations_ui.api.auth import BrowserSession, TokenAuth
+from migrations_ui.api.blueprint_schema import router as blueprint_schema_router
 from migrations_ui.api.docs import LocalSwagger
 from migrations_ui.api.proposals import router as proposals_router
 from migrations_ui.api.tenants import router as tenants_router
@@ -93,6 +94,7 @@ api = Api(
 errors.install(api)
 api.add_router("/", proposals_router)
 api.add_router("/", tenants_router)
+api.add_router("/", blueprint_schema_router)
 
 # The seed's webhook lives at /wf106/schema-builder, outside /api/v1/: its own NinjaAPI,
 # described in the same document.
