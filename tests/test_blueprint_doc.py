@@ -4,8 +4,10 @@ key of every model has a row in the reference.
 
 An example is a ```json example``` block (a table, or a payload when it has ``tables``)
 followed by a ```sql``` block; a refused one is a ```json refused``` block followed by a
-```text``` block. ``SB_REGEN_DOCS=1`` rewrites the SQL and text blocks from the engine:
-review the diff by eye, it is a claim the reference makes.
+```text``` block. A change to a live table is a ```sql live``` block (run in an empty schema
+``app``, in a transaction rolled back afterwards), a ```json plan``` block and the ```sql```
+block ``plan`` prints, every live table managed. ``SB_REGEN_DOCS=1`` rewrites the SQL and text
+blocks from the engine: review the diff by eye, it is a claim the reference makes.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from pydantic import BaseModel
 
-from schemabuilder.engine import BlueprintInvalid, render_ddl, validate_payload
+from schemabuilder.engine import BlueprintInvalid, plan, render_ddl, validate_payload
 from schemabuilder.engine.contract.json_schema import DESCRIPTIONS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "blueprint.md"
@@ -27,6 +30,11 @@ SCHEMA = "app"
 
 _PAIR = re.compile(
     r"```json (?P<kind>example|refused)\n(?P<json>.*?)\n```\n+```(?:sql|text)\n(?P<out>.*?)\n```",
+    re.DOTALL,
+)
+
+_PLAN = re.compile(
+    r"```sql live\n(?P<live>.*?)\n```\n+```json plan\n(?P<json>.*?)\n```\n+```sql\n(?P<out>.*?)\n```",
     re.DOTALL,
 )
 
@@ -54,6 +62,37 @@ def rendered(kind: str, text: str) -> str:
 
 def pairs() -> list[re.Match[str]]:
     return list(_PAIR.finditer(DOC.read_text()))
+
+
+def planned(url: str, live: str, text: str) -> str:
+    bp = validate_payload(as_payload(json.loads(text)))
+    with psycopg.connect(url) as conn:
+        try:
+            conn.execute(f"CREATE SCHEMA {SCHEMA}; SET search_path TO {SCHEMA}".encode())
+            conn.execute(live.encode())
+            managed = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %s", [SCHEMA]
+                )
+            }
+            return plan(conn, bp, schema=SCHEMA, managed=managed).sql.rstrip("\n")
+        finally:
+            conn.rollback()
+
+
+def test_every_change_to_a_live_table_prints_what_the_plan_does(target_db_url):
+    text = DOC.read_text()
+    found = list(_PLAN.finditer(text))
+    assert len(found) == text.count("```json plan") >= 1
+    if os.environ.get("SB_REGEN_DOCS"):
+        for match in reversed(found):
+            out = planned(target_db_url, match["live"], match["json"])
+            text = text[: match.start("out")] + out + text[match.end("out") :]
+        DOC.write_text(text)
+        found = list(_PLAN.finditer(text))
+    for match in found:
+        assert match["out"] == planned(target_db_url, match["live"], match["json"])
 
 
 def test_every_example_prints_the_sql_and_the_problems_the_engine_does():
