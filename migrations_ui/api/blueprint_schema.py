@@ -23,6 +23,15 @@ from schemabuilder.engine import envelope_json_schema, payload_json_schema
 router = Router(tags=["blueprint"])
 
 MAX_AGE_SECONDS = 3600
+# The answer's media type is JSON Schema's own, so editors and clients know what it is.
+DOCUMENTED = {
+    "responses": {
+        "200": {
+            "description": "The JSON Schema (draft 2020-12)",
+            "content": {"application/schema+json": {"schema": {"type": "object"}}},
+        }
+    }
+}
 
 
 @functools.cache
@@ -51,7 +60,8 @@ def _answer(request: HttpRequest, which: str) -> HttpResponse:
 @router.get(
     "/blueprint.schema.json",
     auth=None,
-    response={200: dict[str, Any], 304: None},
+    response={304: None},
+    openapi_extra=DOCUMENTED,
     summary="The JSON Schema of a blueprint (the payload)",
     description="For editors: validate a blueprint as it is typed. The engine's validation "
     "stays the authority (names, SQL fragments, rules between tables). See docs/blueprint.md.",
@@ -63,7 +73,8 @@ def blueprint_schema(request: HttpRequest) -> HttpResponse:
 @router.get(
     "/envelope.schema.json",
     auth=None,
-    response={200: dict[str, Any], 304: None},
+    response={304: None},
+    openapi_extra=DOCUMENTED,
     summary="The JSON Schema of an envelope around a blueprint",
     description="meta, subject, payload and context, as POST /api/v1/proposals takes them.",
 )

@@ -149,3 +149,11 @@ def test_an_unknown_key_of_the_envelope_is_refused(envelope_schema):
     seed = seed_request()
     assert problems(envelope_schema, {**seed, "paylaod": {}}) != []
     assert problems(envelope_schema, {**seed, "meta": {"tenant": "t_001"}}) != []
+
+
+def test_the_openapi_document_lists_the_schemas_as_public(db):
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/api/v1/blueprint.schema.json", "/api/v1/envelope.schema.json"):
+        get = paths[path]["get"]
+        assert "security" not in get, path
+        assert "application/schema+json" in get["responses"]["200"]["content"]
