@@ -8,6 +8,7 @@ in a browser, with their session (CSRF-protected). One OpenAPI document, at
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from ninja import NinjaAPI
@@ -15,12 +16,13 @@ from ninja.openapi.schema import OpenAPISchema
 
 from migrations_ui.api import errors
 from migrations_ui.api.auth import BrowserSession, TokenAuth
+from migrations_ui.api.blueprint_schema import router as blueprint_schema_router
 from migrations_ui.api.docs import LocalSwagger
 from migrations_ui.api.proposals import router as proposals_router
 from migrations_ui.api.tenants import router as tenants_router
 from migrations_ui.api.webhook import router as webhook_router
 from migrations_ui.examples import SEED_PAYLOAD
-from schemabuilder.engine import Envelope
+from schemabuilder.engine import envelope_json_schema
 
 DESCRIPTION = """
 Submit blueprints, follow and review proposals, read a tenant's history and schema.
@@ -63,8 +65,13 @@ class Api(NinjaAPI):
 
 
 def envelope_components() -> dict[str, Any]:
-    """The engine's Envelope model as OpenAPI components, named Blueprint*."""
-    raw = Envelope.model_json_schema(ref_template="#/components/schemas/Blueprint{model}")
+    """The engine's Envelope model as OpenAPI components, named Blueprint*: the schema served
+    at /api/v1/envelope.schema.json, descriptions included, its references renamed."""
+    text = json.dumps(envelope_json_schema()).replace(
+        '"#/$defs/', '"#/components/schemas/Blueprint'
+    )
+    raw = json.loads(text)
+    raw.pop("$schema", None)
     defs = raw.pop("$defs", {})
     found = {f"Blueprint{name}": value for name, value in defs.items()}
     envelope = copy.deepcopy(raw)
@@ -93,6 +100,7 @@ api = Api(
 errors.install(api)
 api.add_router("/", proposals_router)
 api.add_router("/", tenants_router)
+api.add_router("/", blueprint_schema_router)
 
 # The seed's webhook lives at /wf106/schema-builder, outside /api/v1/: its own NinjaAPI,
 # described in the same document.

@@ -3,7 +3,15 @@
 
 from django.urls import path
 
-from migrations_ui.web.views import dashboard, proposals, resubmit, submit, tenants, tokens
+from migrations_ui.web.views import (
+    dashboard,
+    proposals,
+    reference,
+    resubmit,
+    submit,
+    tenants,
+    tokens,
+)
 
 app_name = "ui"
 
@@ -12,6 +20,7 @@ urlpatterns = [
     path("proposals/", proposals.proposal_list, name="proposals"),
     path("proposals/new/", submit.proposal_new, name="proposal-new"),
     path("proposals/new/validate/", submit.proposal_validate, name="proposal-validate"),
+    path("docs/blueprint/", reference.blueprint_reference, name="blueprint-reference"),
     path("proposals/<uuid:pk>/", proposals.proposal_detail, name="proposal"),
     path("proposals/<uuid:pk>/status/", proposals.proposal_status, name="proposal-status"),
     path("proposals/<uuid:pk>/review/", proposals.proposal_review, name="proposal-review"),

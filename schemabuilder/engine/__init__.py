@@ -56,6 +56,7 @@ from schemabuilder.engine.contract.envelope import (
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.fragments import check_expression, check_type
 from schemabuilder.engine.contract.idents import qualified, quote_ident
+from schemabuilder.engine.contract.json_schema import envelope_json_schema, payload_json_schema
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.normalize import (
     NCheck,
@@ -148,12 +149,14 @@ __all__: list[str] = [
     "check_expression",
     "check_type",
     "diff",
+    "envelope_json_schema",
     "fingerprints",
     "fragments",
     "idempotency_key",
     "introspect",
     "json_text",
     "materialize",
+    "payload_json_schema",
     "plan",
     "plan_signature",
     "qualified",

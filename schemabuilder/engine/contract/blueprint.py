@@ -257,7 +257,10 @@ OnDelete = Annotated[str, BeforeValidator(_on_delete)]
 Command = Annotated[str, BeforeValidator(_command)]
 Method = Annotated[str, BeforeValidator(_method)]
 Rls = Annotated[bool | Literal["force"], BeforeValidator(_rls)]
-Identity = Annotated[Literal["always", "by default"], BeforeValidator(_identity)]
+# Spelled in any case and spacing on input ("BY DEFAULT"), so the JSON Schema says string.
+Identity = Annotated[
+    Literal["always", "by default"], BeforeValidator(_identity, json_schema_input_type=str)
+]
 IndexColumnText = Annotated[str, AfterValidator(_index_column)]
 TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
@@ -277,6 +280,10 @@ class ColumnReference(_Model):
     on_delete: OnDelete | None = None
 
 
+# What ``references`` accepts as written: "table.column" or the object.
+_ReferenceInput = Annotated[str, Field(pattern=r"^[^.]+\.[^.]+$")] | ColumnReference
+
+
 class Column(_Model):
     name: ColumnName
     type: TypeName
@@ -286,7 +293,10 @@ class Column(_Model):
     unique: bool = False
     check: CheckExpression | None = None
     comment: CommentText | None = None
-    references: Annotated[ColumnReference | None, BeforeValidator(_references)] = None
+    references: Annotated[
+        ColumnReference | None,
+        BeforeValidator(_references, json_schema_input_type=_ReferenceInput | None),
+    ] = None
     renamed_from: Name | None = None
     # GENERATED ... AS IDENTITY: Supabase's default for keys (bigint by default as identity).
     identity: Identity | None = None

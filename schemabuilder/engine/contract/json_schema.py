@@ -1,0 +1,174 @@
+"""The blueprint contract as JSON Schema (draft 2020-12), generated from the pydantic models.
+
+Editors validate a blueprint against it as people type; the engine's own validation stays
+the authority (names, SQL fragments, allowlists and the rules between tables are checked
+only there). So the schema may accept what the engine refuses, never the reverse: every
+accepted example and case blueprint is validated against it in the tests.
+
+The descriptions live here, keyed by model and field, rather than on the models' fields, so
+that the models stay as they are; a test fails for a field without one.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemabuilder.engine.contract import blueprint as bp
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
+    bp.Envelope: {
+        "meta": "Who sent the blueprint and for which tenant and target; null is the defaults.",
+        "subject": "The tenant, as the seed's envelope names it; null is the defaults.",
+        "payload": "The blueprint itself.",
+        "context": "The actor (recorded, never trusted for access) and the validation profile.",
+    },
+    bp.Meta: {
+        "workflow_name": 'Always "WF106".',
+        "workflow_version": 'The caller\'s workflow version; default "2.0.0".',
+        "workflow_run_id": "The caller's run id; default wr_<random hex>.",
+        "idempotency_key": "A retry with the same key returns the same proposal.",
+        "trigger_source": 'Where the request came from; default "api".',
+        "timestamp_utc": "ISO 8601; default the time of receipt.",
+        "tenant_id": "The tenant (or subject.tenant_id; when both are given they must agree).",
+        "environment": "The target to plan against; default the tenant's default target.",
+    },
+    bp.Subject: {"tenant_id": "The tenant; must agree with meta.tenant_id when both are given."},
+    bp.Context: {
+        "actor_id": 'Recorded as the actor\'s own id; default "system".',
+        "validation_profile": 'Default "safe".',
+    },
+    bp.Payload: {
+        "schema_version": "Required. Versions only go up per target, compared naturally "
+        "(2 < 10, 001 = 1, 1.9 < 1.10).",
+        "description": "Required. Shown in the history.",
+        "force_apply": "Dangerous changes need this and a second person's approval.",
+        "revert_of": "The earlier applied version whose schema this higher version brings back.",
+        "fence": "The multi-tenant fence every table with rls carries.",
+        "auto_columns": "Add id, the fence column, created_at, updated_at, deleted_at and the "
+        "indexes idx_<table>_<fence column> and idx_<table>_created_at.",
+        "tables": "The desired tables (at least one); a managed table left out is dropped.",
+    },
+    bp.Fence: {
+        "column": "The column every fenced table carries.",
+        "type": "The fence column's type.",
+        "using": "The fence predicate; default <column>::text = "
+        "current_setting('app.current_tenant_id', true).",
+        "mode": '"restrictive": a RESTRICTIVE fence policy no permissive policy can widen; '
+        '"permissive": the older form; absent: restrictive for new tables, the form a live '
+        "table has for existing ones.",
+    },
+    bp.Table: {
+        "name": "The table name (normalized to snake_case).",
+        "comment": "COMMENT ON TABLE.",
+        "renamed_from": "The table's old name: ALTER TABLE ... RENAME TO instead of drop and "
+        "create.",
+        "columns": "The declared columns, in order (after the auto columns).",
+        "indexes": "CREATE INDEX, after the default indexes.",
+        "unique": "Table-level UNIQUE sets of columns.",
+        "checks": "Table-level CHECK constraints.",
+        "foreign_keys": "Table-level (multi-column) FOREIGN KEY constraints.",
+        "rls": 'ENABLE ROW LEVEL SECURITY and the fence; "force" also FORCE (the owner is '
+        "fenced too); false: neither.",
+        "policies": "CREATE POLICY; they replace the default permissive policy, the "
+        "restrictive fence stays.",
+    },
+    bp.Column: {
+        "name": "The column name (normalized to snake_case); not a system column.",
+        "type": "Exactly one PostgreSQL type name, with modifiers and array brackets.",
+        "not_null": "NOT NULL.",
+        "primary_key": "PRIMARY KEY; two or more make one composite key, in column order.",
+        "default": "DEFAULT <expression> (see allowlist.py for what it may call).",
+        "unique": "UNIQUE.",
+        "check": "CHECK (<expression>), immutable built-ins only.",
+        "comment": "COMMENT ON COLUMN.",
+        "references": 'FOREIGN KEY: "table.column" or {"table", "column", "on_delete"}.',
+        "renamed_from": "The column's old name: RENAME COLUMN instead of drop and add.",
+        "identity": 'GENERATED "always" | "by default" AS IDENTITY (any case).',
+    },
+    bp.ColumnReference: {
+        "table": "The referenced table.",
+        "column": "The referenced column.",
+        "on_delete": "cascade | restrict | set null | set default | no action (any case); "
+        "default no action.",
+    },
+    bp.Index: {
+        "name": "The index name.",
+        "columns": "Column names, each optionally with ASC | DESC and NULLS FIRST | LAST "
+        '("created_at DESC").',
+        "method": "btree | hash | gist | spgist | gin | brin (any case); default btree.",
+        "unique": "CREATE UNIQUE INDEX.",
+        "where": "A partial index's predicate, immutable built-ins only.",
+    },
+    bp.Check: {
+        "name": "The constraint name; default the one PostgreSQL would choose.",
+        "expression": "CHECK (<expression>), immutable built-ins only.",
+    },
+    bp.ForeignKey: {
+        "columns": "The referencing columns.",
+        "references": "The referenced table and columns.",
+        "on_delete": "cascade | restrict | set null | set default | no action (any case); "
+        "default no action.",
+    },
+    bp.ForeignKeyTarget: {
+        "table": "The referenced table.",
+        "columns": "The referenced columns, as many as the referencing ones.",
+    },
+    bp.Policy: {
+        "name": "The policy name.",
+        "command": "ALL | SELECT | INSERT | UPDATE | DELETE (any case); default ALL.",
+        "roles": "The roles it applies to; default PUBLIC.",
+        "using": "USING (<expression>): which existing rows are visible.",
+        "with_check": "WITH CHECK (<expression>): which new rows may be written.",
+        "permissive": "false: AS RESTRICTIVE (ANDed with the others).",
+    },
+}
+
+# The envelope's parts are optional objects the engine also accepts as null.
+_NULLABLE_ENVELOPE_PARTS = ("meta", "subject", "context")
+
+
+def _describe(schema: dict[str, Any]) -> None:
+    by_title = {model.__name__: fields for model, fields in DESCRIPTIONS.items()}
+    nodes = [schema, *schema.get("$defs", {}).values()]
+    for node in nodes:
+        fields = by_title.get(node.get("title", ""), {})
+        for key, prop in node.get("properties", {}).items():
+            if key in fields:
+                prop["description"] = fields[key]
+
+
+def _schema(model: type[BaseModel], title: str) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    _describe(schema)
+    return {"$schema": DIALECT, **schema, "title": title}
+
+
+def payload_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a payload (the blueprint without its envelope)."""
+    return copy.deepcopy(_payload())
+
+
+def envelope_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an envelope around a payload."""
+    return copy.deepcopy(_envelope())
+
+
+@functools.cache
+def _payload() -> dict[str, Any]:
+    return _schema(bp.Payload, "Schema Auto-Builder blueprint")
+
+
+@functools.cache
+def _envelope() -> dict[str, Any]:
+    schema = _schema(bp.Envelope, "Schema Auto-Builder envelope")
+    for part in _NULLABLE_ENVELOPE_PARTS:
+        prop = schema["properties"][part]
+        ref = {k: prop.pop(k) for k in ("$ref",) if k in prop}
+        prop["anyOf"] = [ref, {"type": "null"}]
+    return schema
