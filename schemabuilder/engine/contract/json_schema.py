@@ -5,8 +5,9 @@ the authority (names, SQL fragments, allowlists and the rules between tables are
 only there). So the schema may accept what the engine refuses, never the reverse: every
 accepted example and case blueprint is validated against it in the tests.
 
-The descriptions live here, keyed by model and field, rather than on the models' fields, so
-that the models stay as they are; a test fails for a field without one.
+The descriptions live here, keyed by model and by the key a blueprint writes (a field's alias
+when it has one), rather than on the models' fields, so that the models stay as they are; a
+test fails for a field without one.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "identity": 'GENERATED "always" | "by default" AS IDENTITY (any case).',
     },
     bp.ColumnReference: {
+        "schema": "The referenced table's schema when it is not the target's (auth for "
+        "auth.users): checked on the target, never changed, its rows never counted.",
         "table": "The referenced table.",
         "column": "The referenced column.",
         "on_delete": "cascade | restrict | set null | set default | no action (any case); "
@@ -116,11 +119,14 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "default no action.",
     },
     bp.ForeignKeyTarget: {
+        "schema": "The referenced table's schema when it is not the target's: checked on the "
+        "target, never changed, its rows never counted.",
         "table": "The referenced table.",
         "columns": "The referenced columns, as many as the referencing ones.",
     },
     bp.Policy: {
-        "name": "The policy name.",
+        "name": "The policy name: a plain identifier is snake_cased, any other name (1-63 "
+        "bytes) is kept as written and quoted.",
         "command": "ALL | SELECT | INSERT | UPDATE | DELETE (any case); default ALL.",
         "roles": "The roles it applies to; default PUBLIC.",
         "using": "USING (<expression>): which existing rows are visible.",
