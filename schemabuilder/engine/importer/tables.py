@@ -114,6 +114,8 @@ def _constraints(
         elif con.kind is ConstraintKind.UNIQUE:
             if con.definition != f"UNIQUE ({_cols(con.columns)})":
                 reasons.append(f"unique constraint {con.name} is {con.definition}")
+            elif con.name != (named := object_name(table.name, "_".join(con.columns), "key")):
+                reasons.append(f"unique constraint {con.name} is not named {named}")
             elif len(con.columns) == 1 and not columns[con.columns[0]].get("unique"):
                 columns[con.columns[0]]["unique"] = True
             else:
@@ -134,14 +136,18 @@ def _constraints(
                     reasons.append(f"check name {con.name!r} is not a snake_case name")
             out["checks"].append(check)
         elif con.kind is ConstraintKind.FOREIGN_KEY:
-            _foreign_key(con, columns, out, reasons)
+            _foreign_key(table.name, con, columns, out, reasons)
         else:
             reasons.append(f"exclusion constraint {con.name}")
     return out
 
 
 def _foreign_key(
-    con: Constraint, columns: dict[str, dict[str, Any]], out: dict[str, Any], reasons: list[str]
+    table_name: str,
+    con: Constraint,
+    columns: dict[str, dict[str, Any]],
+    out: dict[str, Any],
+    reasons: list[str],
 ) -> None:
     tail = (con.fk_tail or "").strip()
     action = tail.removeprefix("ON DELETE ").strip() if tail else "NO ACTION"
@@ -150,6 +156,10 @@ def _foreign_key(
         return
     if con.on_update not in (None, "NO ACTION"):
         reasons.append(f"foreign key {con.name} has ON UPDATE {con.on_update}")
+        return
+    named = object_name(table_name, "_".join(con.columns), "fkey")
+    if con.name != named:
+        reasons.append(f"foreign key {con.name} is not named {named}")
         return
     ref_table = con.ref_table or ""
     schema, dot, ref = ref_table.rpartition(".")

@@ -1,0 +1,69 @@
+"""Import of a schema with some of everything: what it says, what it leaves out, and why.
+
+``import/everything.sql`` holds tables a blueprint can say (with a trigger, a grant, a
+comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
+constraint, a generated column, a name that is not snake_case, RLS with no policy, a unique
+constraint of another name, ON UPDATE CASCADE). The tables it can say are imported and plan
+nothing; every other object is listed, none dropped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from schemabuilder.engine import import_schema, plan, validate_payload
+
+EVERYTHING = Path(__file__).resolve().parent / "import" / "everything.sql"
+
+
+def _imported(url: str, **options: object) -> tuple[object, object]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(EVERYTHING.read_bytes())
+        result = import_schema(conn, "public", **options)  # type: ignore[arg-type]
+        bp = validate_payload(result.payload)
+        found = plan(conn, bp, schema="public", managed={t.name for t in bp.tables})
+    return result, found
+
+
+def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(target_db_url: str) -> None:
+    with psycopg.connect(target_db_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    result, found = _imported(target_db_url)
+    assert found.sql == "" and not found.hazards  # type: ignore[attr-defined]
+    payload = result.payload  # type: ignore[attr-defined]
+    assert [t["name"] for t in payload["tables"]] == ["accounts", "event_tags", "memberships"]
+    assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
+    assert payload["auto_columns"] is False
+    accounts, _, memberships = payload["tables"]
+    assert accounts["checks"] == [
+        {"expression": "plan = ANY (ARRAY['free'::text, 'pro'::text])"},
+        {"expression": "balance >= 0::numeric", "name": "positive_balance"},
+    ]
+    assert [c["name"] for c in memberships["columns"][:2]] == ["user_id", "tenant_id"]
+    assert memberships["rls"] == "force"
+    left = {(o.kind, o.name) for o in result.left_out}  # type: ignore[attr-defined]
+    assert left == {
+        ("table", "events"),
+        ("table", "bookings"),
+        ("table", "totals"),
+        ("table", "CamelCase"),
+        ("table", "locked"),
+        ("table", "named_keys"),
+        ("table", "on_update"),
+        ("trigger", "accounts_touch"),
+        ("function", "touch()"),
+        ("view", "rich_accounts"),
+        ("sequence", "invoice_numbers"),
+        ("enum type", "mood"),
+        ("grant", "accounts"),
+        ("comment", "positive_balance"),
+    }
+    why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
+    assert "lower(name)" in why["events"]
+    assert "exclusion constraint" in why["bookings"]
+    assert "generated" in why["totals"]
+    assert "no policy" in why["locked"]
+    assert "uq_email" in why["named_keys"]
+    assert "ON UPDATE CASCADE" in why["on_update"]
