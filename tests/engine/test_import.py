@@ -9,28 +9,46 @@ nothing; every other object is listed, none dropped.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from schemabuilder.engine import import_schema, plan, validate_payload
+from tests.engine.conftest import database_url
 
 EVERYTHING = Path(__file__).resolve().parent / "import" / "everything.sql"
 
 
 def _imported(url: str, **options: object) -> tuple[object, object]:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(EVERYTHING.read_bytes())
         result = import_schema(conn, "public", **options)  # type: ignore[arg-type]
         bp = validate_payload(result.payload)
         found = plan(conn, bp, schema="public", managed={t.name for t in bp.tables})
     return result, found
 
 
-def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(target_db_url: str) -> None:
-    with psycopg.connect(target_db_url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    result, found = _imported(target_db_url)
+@pytest.fixture
+def everything_url(pg_server_url: str) -> Iterator[str]:
+    """A database of its own where ``everything.sql`` ran."""
+    name = f"sb_import_{os.getpid()}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(pg_server_url, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(EVERYTHING.read_bytes())
+        yield url
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: str) -> None:
+    result, found = _imported(everything_url)
     assert found.sql == "" and not found.hazards  # type: ignore[attr-defined]
     payload = result.payload  # type: ignore[attr-defined]
     assert [t["name"] for t in payload["tables"]] == ["accounts", "event_tags", "memberships"]

@@ -147,13 +147,13 @@ def import_snapshot(
 def read_outside(
     conn: psycopg.Connection[Any], schema: str, tables: Collection[str] | None = None
 ) -> list[LeftOut]:
-    """What ``schema`` holds besides its tables' managed members (of ``tables`` only, for
-    objects that belong to a table)."""
+    """What ``schema`` holds besides its tables' managed members; with ``tables``, only what
+    belongs to one of them (the schema's own functions, views and types are not asked for)."""
     rows = conn.execute(catalog_query("outside_blueprint"), {"schema": schema}).fetchall()
     return [
         LeftOut(kind, name, table, why)
         for kind, name, table, why in rows
-        if tables is None or table is None or table in tables
+        if tables is None or (table is not None and table in tables)
     ]
 
 
