@@ -70,6 +70,8 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "locked"),
         ("table", "named_keys"),
         ("table", "on_update"),
+        ("table", "team_notes"),
+        ("function", "current_team()"),
         ("trigger", "accounts_touch"),
         ("function", "touch()"),
         ("view", "rich_accounts"),
@@ -85,3 +87,4 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "no policy" in why["locked"]
     assert "uq_email" in why["named_keys"]
     assert "ON UPDATE CASCADE" in why["on_update"]
+    assert "volatile function" in why["team_notes"]

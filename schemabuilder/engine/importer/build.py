@@ -11,7 +11,7 @@ functions, grants) are listed and do not stop their table. Nothing is dropped si
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,9 @@ from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
 from schemabuilder.engine.contract.envelope import validate_payload
 from schemabuilder.engine.contract.errors import BlueprintInvalid
+from schemabuilder.engine.contract.live_calls import check_calls
+from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
+from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.importer.tables import convert_table
 
 AUTO = "auto"  # detect the conventional tenant_id fence
@@ -90,17 +93,20 @@ def _fence(
     return None, f"fence: none detected ({why}; --fence COLUMN names one)"
 
 
-def _invalid_tables(payload: dict[str, Any]) -> dict[int, list[str]] | None:
-    """The tables validation refuses, with its messages; None when the payload is valid."""
+def _invalid_tables(
+    payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
+) -> dict[int, list[str]] | None:
+    """The tables ``check`` refuses, with its messages; None when it accepts the payload."""
     try:
-        validate_payload(payload)
+        check(payload)
     except BlueprintInvalid as exc:
         found: dict[int, list[str]] = {}
         for issue in exc.issues:
-            match = _TABLE_PATH.match(issue.path)
+            match = _TABLE_PATH.search(issue.path)
             if match is None:
                 raise
-            found.setdefault(int(match[1]), []).append(f"{issue.path}: {issue.message}")
+            path = issue.path.removeprefix("payload.")
+            found.setdefault(int(match[1]), []).append(f"{path}: {issue.message}")
         return found
     return None
 
@@ -111,8 +117,13 @@ def import_snapshot(
     *,
     fence: str | None = AUTO,
     schema_version: str = "1",
+    check: Callable[[dict[str, Any]], object] = validate_payload,
 ) -> ImportResult:
-    """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``."""
+    """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
+
+    ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
+    checks against the target): a table it refuses is left out with its words.
+    """
     left: list[LeftOut] = []
     tables: list[dict[str, Any]] = []
     for table in snapshot.tables:
@@ -121,27 +132,57 @@ def import_snapshot(
             left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
         else:
             tables.append(converted.table)
-    spec, note = _fence(tables, fence)
-    payload: dict[str, Any] = {
+    head = {
         "schema_version": schema_version,
         "description": f"Imported from schema {snapshot.schema}",
+    }
+    # Whatever validation still refuses (an expression a blueprint may not call, a type in
+    # another schema) leaves its table out, with validation's own words.
+    left += _refuse_tables({**head, "auto_columns": False, "tables": tables}, check)
+    # The fence is chosen among the tables that stay; it adds nothing to them (each table
+    # with row level security declares its policies, auto_columns is off).
+    spec, note = _fence(tables, fence)
+    payload = {
+        **head,
         **({"fence": spec} if spec is not None else {}),
         "auto_columns": False,
         "tables": tables,
     }
-    # Whatever validation still refuses (an expression a blueprint may not call, a type in
-    # another schema) leaves its table out, with validation's own words.
-    while tables and (refused := _invalid_tables(payload)):
-        for index in sorted(refused, reverse=True):
-            gone = tables.pop(index)
-            left.append(LeftOut("table", gone["name"], gone["name"], "; ".join(refused[index])))
-        payload["tables"] = tables
     left.extend(outside)
     return ImportResult(
         payload=payload,
         left_out=tuple(sorted(left, key=lambda o: (o.kind, o.table or "", o.name))),
         notes=(note,),
     )
+
+
+def _refuse_tables(
+    payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
+) -> list[LeftOut]:
+    """Take the tables ``check`` refuses out of ``payload`` until it accepts the rest."""
+    left: list[LeftOut] = []
+    tables = payload["tables"]
+    while tables and (refused := _invalid_tables(payload, check)):
+        for index in sorted(refused, reverse=True):
+            gone = tables.pop(index)
+            left.append(LeftOut("table", gone["name"], gone["name"], "; ".join(refused[index])))
+    return left
+
+
+def _plannable(conn: psycopg.Connection[Any], schema: str) -> Callable[[dict[str, Any]], None]:
+    """The checks a plan makes on the target before anything else: a policy's calls of the
+    target's own functions (none volatile), and foreign keys to other schemas' tables."""
+
+    def check(payload: dict[str, Any]) -> None:
+        if not payload["tables"]:
+            return
+        bp = in_target_schema(validate_payload(payload), schema)
+        paths = BlueprintPaths(bp)
+        with conn.transaction():
+            check_calls(bp, schema, paths, conn)
+            check_outside_references(conn, bp, paths)
+
+    return check
 
 
 def read_outside(
@@ -166,4 +207,6 @@ def import_schema(
 ) -> ImportResult:
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
-    return import_snapshot(snapshot, read_outside(conn, schema, tables), fence=fence)
+    return import_snapshot(
+        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+    )
