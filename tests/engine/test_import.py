@@ -71,6 +71,9 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "named_keys"),
         ("table", "on_update"),
         ("table", "team_notes"),
+        ("table", "deferred"),
+        ("table", "unchecked"),
+        ("table", "patterns"),
         ("function", "current_team()"),
         ("trigger", "accounts_touch"),
         ("function", "touch()"),
@@ -87,4 +90,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "no policy" in why["locked"]
     assert "uq_email" in why["named_keys"]
     assert "ON UPDATE CASCADE" in why["on_update"]
-    assert "volatile function" in why["team_notes"]
+    assert why["team_notes"].startswith("policies[0].using: expression calls current_team()")
+    assert "DEFERRABLE" in why["deferred"]
+    assert "NOT VALID" in why["unchecked"]
+    assert "text_pattern_ops" in why["patterns"]

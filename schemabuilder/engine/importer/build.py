@@ -105,8 +105,11 @@ def _invalid_tables(
             match = _TABLE_PATH.search(issue.path)
             if match is None:
                 raise
-            path = issue.path.removeprefix("payload.")
-            found.setdefault(int(match[1]), []).append(f"{path}: {issue.message}")
+            # The index is the payload's of the moment: name the member within the table.
+            path = issue.path[match.end() :].lstrip(".")
+            found.setdefault(int(match[1]), []).append(
+                f"{path}: {issue.message}" if path else issue.message
+            )
         return found
     return None
 

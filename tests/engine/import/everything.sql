@@ -63,3 +63,10 @@ create function current_team() returns uuid language sql as $$ select null::uuid
 create table team_notes (team_id uuid, body text);
 alter table team_notes enable row level security;
 create policy team_notes_own on team_notes using (team_id = current_team());
+
+-- More that a blueprint cannot say: a deferrable key, a check not validated, an operator class.
+create table deferred (code text unique deferrable initially deferred);
+create table unchecked (n int);
+alter table unchecked add constraint unchecked_n_check check (n > 0) not valid;
+create table patterns (name text);
+create index patterns_name on patterns (name text_pattern_ops);
