@@ -74,6 +74,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "deferred"),
         ("table", "unchecked"),
         ("table", "patterns"),
+        ("table", "collated"),
         ("function", "current_team()"),
         ("trigger", "accounts_touch"),
         ("function", "touch()"),
@@ -94,3 +95,4 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "DEFERRABLE" in why["deferred"]
     assert "NOT VALID" in why["unchecked"]
     assert "text_pattern_ops" in why["patterns"]
+    assert 'collation "C"' in why["collated"]

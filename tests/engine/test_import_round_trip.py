@@ -1,7 +1,8 @@
 """Import round trip: a schema imported as a blueprint plans nothing against itself.
 
-For every case folder (its ``live.sql``) and every corpus schema (``setup.sql`` then
-``author.sql``), on a fresh database: import the schema, validate the payload, and plan it
+For every case folder (its ``live.sql``), every corpus schema (``setup.sql`` then
+``author.sql``) and every schema of ``import/`` (written for the import: the forms a
+blueprint can say, and what it cannot), on a fresh database: import the schema, validate the payload, and plan it
 with every imported table managed. The plan must be empty, with no hazard: the blueprint
 says what the catalog holds. What the import leaves out is listed, never dropped: a table
 left out is not in the payload, so the plan does not touch it either.
@@ -24,13 +25,17 @@ SOURCES = sorted(
         for d in (ENGINE_TESTS / "corpus").iterdir()
         if (d / "author.sql").is_file()
     ]
+    + [f"import/{f.name}" for f in (ENGINE_TESTS / "import").glob("*.sql")]
 )
 SCHEMA = "public"
 
 
-def _build(conn: psycopg.Connection[object], folder: Path) -> None:
+def _build(conn: psycopg.Connection[object], source: Path) -> None:
+    if source.suffix == ".sql":
+        conn.execute(source.read_bytes())
+        return
     for name in ("setup.sql", "author.sql", "live.sql"):
-        path = folder / name
+        path = source / name
         if path.is_file() and path.read_text().strip():
             conn.execute(path.read_bytes())
 

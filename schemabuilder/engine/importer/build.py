@@ -93,6 +93,23 @@ def _fence(
     return None, f"fence: none detected ({why}; --fence COLUMN names one)"
 
 
+def _fence_using(tables: Sequence[dict[str, Any]], column: str) -> str | None:
+    """The predicate the tables' fence policies share, when they share one: the restrictive
+    ``<table>_tenant_fence`` policies, else the permissive ``<table>_tenant_isolation`` ones.
+    The plan's fence analysis then knows the fence as the schema writes it."""
+    for suffix, permissive in (("_tenant_fence", False), ("_tenant_isolation", True)):
+        found = {
+            p.get("using")
+            for t in tables
+            if any(c["name"] == column for c in t["columns"])
+            for p in t.get("policies", ())
+            if p["name"] == f"{t['name']}{suffix}" and p.get("permissive", True) is permissive
+        }
+        if len(found) == 1 and None not in found:
+            return str(found.pop())
+    return None
+
+
 def _invalid_tables(
     payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
 ) -> dict[int, list[str]] | None:
@@ -145,6 +162,9 @@ def import_snapshot(
     # The fence is chosen among the tables that stay; it adds nothing to them (each table
     # with row level security declares its policies, auto_columns is off).
     spec, note = _fence(tables, fence)
+    if spec is not None and (using := _fence_using(tables, spec["column"])) is not None:
+        spec["using"] = using
+        note += f"; its predicate, {using}, is the one every fence policy has"
     payload = {
         **head,
         **({"fence": spec} if spec is not None else {}),

@@ -70,3 +70,4 @@ create table unchecked (n int);
 alter table unchecked add constraint unchecked_n_check check (n > 0) not valid;
 create table patterns (name text);
 create index patterns_name on patterns (name text_pattern_ops);
+create table collated (label text collate "C");
