@@ -51,10 +51,15 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     result, found = _imported(everything_url)
     assert found.sql == "" and not found.hazards  # type: ignore[attr-defined]
     payload = result.payload  # type: ignore[attr-defined]
-    assert [t["name"] for t in payload["tables"]] == ["accounts", "event_tags", "memberships"]
+    assert [t["name"] for t in payload["tables"]] == [
+        "accounts",
+        "event_tags",
+        "memberships",
+        "numbered",
+    ]
     assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
     assert payload["auto_columns"] is False
-    accounts, _, memberships = payload["tables"]
+    accounts, _, memberships, _ = payload["tables"]
     assert accounts["checks"] == [
         {"expression": "plan = ANY (ARRAY['free'::text, 'pro'::text])"},
         {"expression": "balance >= 0::numeric", "name": "positive_balance"},
@@ -75,6 +80,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "unchecked"),
         ("table", "patterns"),
         ("table", "collated"),
+        ("sequence options", "numbered_id_seq"),
         ("function", "current_team()"),
         ("trigger", "accounts_touch"),
         ("function", "touch()"),
@@ -96,3 +102,4 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "NOT VALID" in why["unchecked"]
     assert "text_pattern_ops" in why["patterns"]
     assert 'collation "C"' in why["collated"]
+    assert why["numbered_id_seq"].startswith("start 500, increment 1")

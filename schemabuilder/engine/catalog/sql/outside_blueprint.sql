@@ -24,11 +24,29 @@ WHERE c.relnamespace = (SELECT oid FROM ns)
       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
         AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
-SELECT 'partition', c.relname, p.relname, 'a partition of ' || p.relname
+SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname, p.relname,
+       CASE WHEN c.relispartition THEN 'a partition of ' ELSE 'inherits from ' END || p.relname
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid
 JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
 WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p')
+UNION ALL
+-- A column's own sequence (serial, identity) with options a blueprint cannot say.
+SELECT 'sequence options', sc.relname, tc.relname,
+       format('start %%s, increment %%s, min %%s, max %%s, cache %%s%%s', s.seqstart,
+              s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+              CASE WHEN s.seqcycle THEN ', cycle' ELSE '' END)
+FROM pg_catalog.pg_sequence s
+JOIN pg_catalog.pg_class sc ON sc.oid = s.seqrelid
+JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+WHERE sc.relnamespace = (SELECT oid FROM ns)
+  AND (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcache <> 1 OR s.seqcycle
+       OR s.seqmax <> CASE s.seqtypid WHEN 'pg_catalog.int2'::regtype THEN 32767
+                                      WHEN 'pg_catalog.int4'::regtype THEN 2147483647
+                                      ELSE 9223372036854775807 END)
 UNION ALL
 SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END,
        p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, NULL
