@@ -80,7 +80,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "unchecked"),
         ("table", "patterns"),
         ("table", "collated"),
-        ("sequence options", "numbered_id_seq"),
+        ("sequence option", "numbered_id_seq"),
         ("function", "current_team()"),
         ("trigger", "accounts_touch"),
         ("function", "touch()"),

@@ -32,7 +32,7 @@ JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
 WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p')
 UNION ALL
 -- A column's own sequence (serial, identity) with options a blueprint cannot say.
-SELECT 'sequence options', sc.relname, tc.relname,
+SELECT 'sequence option', sc.relname, tc.relname,
        format('start %%s, increment %%s, min %%s, max %%s, cache %%s%%s', s.seqstart,
               s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
               CASE WHEN s.seqcycle THEN ', cycle' ELSE '' END)
