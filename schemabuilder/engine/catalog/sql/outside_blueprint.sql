@@ -24,7 +24,9 @@ WHERE c.relnamespace = (SELECT oid FROM ns)
       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
         AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
-SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname, p.relname,
+-- A partition belongs with its parent; a table that inherits is imported, and listed itself.
+SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname,
+       CASE WHEN c.relispartition THEN p.relname ELSE c.relname END,
        CASE WHEN c.relispartition THEN 'a partition of ' ELSE 'inherits from ' END || p.relname
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid
