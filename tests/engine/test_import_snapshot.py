@@ -51,3 +51,16 @@ def test_fence_none_and_a_named_column() -> None:
     assert "fence" not in import_snapshot(snapshot, fence=None).payload
     named = import_snapshot(snapshot, fence="tenant_id").payload["fence"]
     assert named == {"column": "tenant_id", "type": "uuid"}
+
+
+def test_a_named_fence_says_which_rls_tables_lack_it() -> None:
+    snapshot = Snapshot("public", (_table("a"), _table("b", tenant=False)))
+    result = import_snapshot(snapshot, fence="tenant_id")
+    assert result.notes[0].startswith("fence: tenant_id (as asked; not on b, which are not fenced)")
+
+
+def test_a_serial_column_that_takes_null_leaves_its_table_out() -> None:
+    table = Table(name="t", columns=(Column("n", "integer", serial=True),), rls=False)
+    result = import_snapshot(Snapshot("public", (table,)))
+    assert result.payload["tables"] == []
+    assert result.left_out[0].why == "column n is serial yet takes NULL"

@@ -71,7 +71,11 @@ def _fence(
     if fence != AUTO:
         types = {t for t in (type_of(table, fence) for table in tables) if t is not None}
         spec = {"column": fence, **({"type": types.pop()} if len(types) == 1 else {})}
-        return spec, f"fence: {fence} (as asked)"
+        lacking = [
+            t["name"] for t in tables if t.get("rls") is not False and type_of(t, fence) is None
+        ]
+        unfenced = f"; not on {', '.join(lacking)}, which are not fenced" if lacking else ""
+        return spec, f"fence: {fence} (as asked{unfenced})"
     fenced = [t for t in tables if t.get("rls") is not False]
     found = {type_of(t, DEFAULT_FENCE_COLUMN) for t in fenced}
     if fenced and None not in found and len(found) == 1:

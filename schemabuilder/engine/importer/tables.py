@@ -62,6 +62,8 @@ def _column(column: Column, reasons: list[str]) -> dict[str, Any]:
         if serial is None:
             reasons.append(f"column {column.name} draws from a sequence it owns as {column.type}")
         out["type"] = serial or column.type
+        if not column.not_null:
+            reasons.append(f"column {column.name} is serial yet takes NULL")
     if column.not_null and not column.serial and column.identity is None:
         out["not_null"] = True
     if column.identity is not None:
