@@ -62,3 +62,27 @@ def test_it_needs_no_write_as_on_a_standby(everything_url: str) -> None:  # noqa
         conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
     code, _, err = _run("--database-url", everything_url, "--tables", "memberships")
     assert code == 0, err
+
+
+def test_no_server_is_an_error_in_our_own_words() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError) as failed:
+        call_command(
+            "import_schema", "--database-url", "postgresql://nobody:secret@127.0.0.1:1/app"
+        )
+    assert "Cannot import" in str(failed.value)
+    assert "secret" not in str(failed.value)
+
+
+def test_an_envelope_needs_a_tenant() -> None:
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="needs --tenant"):
+        call_command(
+            "import_schema",
+            "--database-url",
+            "postgresql://x@127.0.0.1:1/app",
+            "--format",
+            "envelope",
+        )
