@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -33,14 +34,19 @@ def _imported(url: str, **options: object) -> tuple[object, object]:
 @pytest.fixture
 def everything_url(pg_server_url: str) -> Iterator[str]:
     """A database of its own where ``everything.sql`` ran."""
-    name = f"sb_import_{os.getpid()}"
+    with _database(pg_server_url, f"sb_import_{os.getpid()}", EVERYTHING.read_bytes()) as url:
+        yield url
+
+
+@contextmanager
+def _database(pg_server_url: str, name: str, script: bytes) -> Iterator[str]:
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = database_url(pg_server_url, name)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(EVERYTHING.read_bytes())
+            conn.execute(script)
         yield url
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
@@ -103,3 +109,38 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "text_pattern_ops" in why["patterns"]
     assert 'collation "C"' in why["collated"]
     assert why["numbered_id_seq"].startswith("start 500, increment 1")
+
+
+APP_SCHEMA = b"""
+create table public.users (id uuid primary key);
+create schema app;
+create type app.kind as enum ('a', 'b');
+create table app.things (
+    id serial primary key,
+    owner uuid references public.users (id) on delete cascade,
+    k app.kind default 'a',
+    tenant_id uuid not null
+);
+create table app.parts (thing_id int references app.things (id), n int check (n > 0));
+alter table app.things enable row level security;
+create policy things_tenant_isolation on app.things
+    using (tenant_id::text = current_setting('app.current_tenant_id', true));
+"""
+
+
+def test_a_schema_other_than_public_with_keys_to_public(pg_server_url: str) -> None:
+    with _database(pg_server_url, f"sb_import_app_{os.getpid()}", APP_SCHEMA) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            result = import_schema(conn, "app")
+            bp = validate_payload(result.payload)
+            found = plan(conn, bp, schema="app", managed={t.name for t in bp.tables})
+        assert found.sql == "" and not found.hazards
+        things = result.payload["tables"][1]
+        assert things["columns"][1]["references"] == {
+            "schema": "public",
+            "table": "users",
+            "column": "id",
+            "on_delete": "cascade",
+        }
+        assert things["columns"][2] == {"name": "k", "type": "kind", "default": "'a'::kind"}
+        assert [(o.kind, o.name) for o in result.left_out] == [("enum type", "kind")]
