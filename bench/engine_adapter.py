@@ -233,3 +233,43 @@ def dump_cache(cache_url: str) -> list[tuple[str, int, Any]]:
     with psycopg.connect(cache_url) as conn:
         rows = conn.execute(f"SELECT definition_hash, server_major, form FROM {CACHE_TABLE}")
         return [(h, major, form) for h, major, form in rows]
+
+
+# --- import hooks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportTimed:
+    """One timed import: seconds, tables written, objects left out, and the payload."""
+
+    seconds: float
+    tables: int
+    left_out: int
+    payload: Payload
+
+
+def import_schema(target_url: str, schema: str = SCHEMA) -> ImportTimed:
+    """Import ``schema`` on a connection of its own (cold: a new backend's catalog caches
+    are empty), in a READ ONLY transaction as ``manage.py import_schema`` does."""
+    from schemabuilder.engine import import_schema as engine_import
+
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        start = time.perf_counter()
+        with conn.transaction():
+            conn.execute("SET TRANSACTION READ ONLY")
+            result = engine_import(conn, schema)
+        seconds = time.perf_counter() - start
+    return ImportTimed(seconds, len(result.payload["tables"]), len(result.left_out), result.payload)
+
+
+def plan_managed(target_url: str, payload: Payload, schema: str = SCHEMA) -> PlanResult:
+    """Plan ``payload`` cold (no cache, new connection) with every one of its tables managed."""
+    from schemabuilder.engine import plan as engine_plan
+    from schemabuilder.engine import validate_payload
+
+    bp = validate_payload(payload)
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        start = time.perf_counter()
+        p = engine_plan(conn, bp, schema=schema, managed={t.name for t in bp.tables})
+        seconds = time.perf_counter() - start
+    return PlanResult(seconds, 0 if p.is_empty else len(p.statements), len(p.materialized_tables))

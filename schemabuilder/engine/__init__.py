@@ -12,6 +12,7 @@ names re-exported here, never its sub-packages (an import-linter contract says s
 - ``diff``: the statements that turn one into the other (tables, columns, constraints,
   indexes, policies, renames, phases, the reviewer's changes);
 - ``hazards``: what can go wrong, one module per object kind, with the live numbers;
+- ``importer``: an existing schema written as a blueprint, and what it could not say;
 - ``apply``: the verified apply (review, scope and locks, execution, verification, marker);
 - ``plan``, ``render_text`` and ``safe_errors`` on top.
 """
@@ -87,6 +88,13 @@ from schemabuilder.engine.diff.changes import MemberChange, TableChange
 from schemabuilder.engine.diff.phases import PHASES, LockMode, Phase, Statement
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
+from schemabuilder.engine.importer.build import (
+    ImportResult,
+    LeftOut,
+    import_schema,
+    import_snapshot,
+    read_outside,
+)
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.safe_errors import safe_message
@@ -110,8 +118,10 @@ __all__: list[str] = [
     "Envelope",
     "Hazard",
     "HazardKind",
+    "ImportResult",
     "Index",
     "Issue",
+    "LeftOut",
     "LockMode",
     "LockTimeout",
     "MemberChange",
@@ -153,6 +163,8 @@ __all__: list[str] = [
     "fingerprints",
     "fragments",
     "idempotency_key",
+    "import_schema",
+    "import_snapshot",
     "introspect",
     "json_text",
     "materialize",
@@ -162,6 +174,7 @@ __all__: list[str] = [
     "qualified",
     "quote_ident",
     "read_marker",
+    "read_outside",
     "render_ddl",
     "render_text",
     "safe_message",

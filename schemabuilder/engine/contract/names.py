@@ -44,7 +44,7 @@ def _choose(table: str, columns: str | None, label: str, taken: set[str]) -> str
     raise AssertionError("unreachable")
 
 
-def _check_columns(expression: str) -> str | None:
+def check_column_of(expression: str) -> str | None:
     """PostgreSQL names a check after its column when it reads exactly one, else after the
     table alone (``t_check``), whether it was written on a column or on the table."""
     refs = fragments.check_expression(expression, allow_subqueries=False).column_refs
@@ -60,7 +60,7 @@ def constraint_names(table: NTable) -> ConstraintNames:
     column_unique = {c.name: _choose(t, c.name, "key", taken) for c in table.columns if c.unique}
     unique = tuple(_choose(t, "_".join(cols), "key", taken) for cols in table.unique)
     column_check = {
-        c.name: _choose(t, _check_columns(c.check), "check", taken)
+        c.name: _choose(t, check_column_of(c.check), "check", taken)
         for c in table.columns
         if c.check
     }
@@ -69,7 +69,7 @@ def constraint_names(table: NTable) -> ConstraintNames:
         if check.name:
             checks.append(check.name)
             continue
-        checks.append(_choose(t, _check_columns(check.expression), "check", taken))
+        checks.append(_choose(t, check_column_of(check.expression), "check", taken))
     column_fkey = {c.name: _choose(t, c.name, "fkey", taken) for c in table.columns if c.references}
     foreign_keys = tuple(
         _choose(t, "_".join(fk.columns), "fkey", taken) for fk in table.foreign_keys

@@ -1,0 +1,1 @@
+"""Import: an existing schema written as a blueprint, and what it could not say."""

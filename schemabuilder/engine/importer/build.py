@@ -1,0 +1,239 @@
+"""An existing schema as a blueprint: the payload, and every object it could not say.
+
+``import_snapshot`` is pure: from an introspected ``Snapshot`` (and the list of what the
+schema holds outside any table's managed members, ``read_outside``) it writes a payload with
+``auto_columns`` off that, planned against the same schema with its tables managed, is an
+empty plan. A table any of whose managed members cannot be said is left out whole (the plan
+would drop the member it does not see); objects the plan never touches (triggers, views,
+functions, grants) are listed and do not stop their table. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from schemabuilder.engine.catalog.introspect import catalog_query, introspect
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
+from schemabuilder.engine.contract.envelope import validate_payload
+from schemabuilder.engine.contract.errors import BlueprintInvalid
+from schemabuilder.engine.contract.live_calls import check_calls
+from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
+from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.importer.tables import convert_table
+
+AUTO = "auto"  # detect the conventional tenant_id fence
+_TABLE_PATH = re.compile(r"tables\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """An object the blueprint does not say: its kind, name, table (if any) and why."""
+
+    kind: str
+    name: str
+    table: str | None = None
+    why: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "table": self.table, "why": self.why}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The payload, what it leaves out, and notes for people (how the fence was chosen)."""
+
+    payload: dict[str, Any]
+    left_out: tuple[LeftOut, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def complete(self) -> bool:
+        """True when the payload says everything the schema holds."""
+        return not self.left_out
+
+
+def _fence(
+    tables: Sequence[dict[str, Any]], fence: str | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The payload's fence and a sentence on how it was chosen."""
+    if fence is None:
+        return None, "fence: none (as asked)"
+
+    def type_of(table: dict[str, Any], column: str) -> str | None:
+        return next((c["type"] for c in table["columns"] if c["name"] == column), None)
+
+    if fence != AUTO:
+        types = {t for t in (type_of(table, fence) for table in tables) if t is not None}
+        spec = {"column": fence, **({"type": types.pop()} if len(types) == 1 else {})}
+        lacking = [
+            t["name"] for t in tables if t.get("rls") is not False and type_of(t, fence) is None
+        ]
+        unfenced = f"; not on {', '.join(lacking)}, which are not fenced" if lacking else ""
+        return spec, f"fence: {fence} (as asked{unfenced})"
+    fenced = [t for t in tables if t.get("rls") is not False]
+    found = {type_of(t, DEFAULT_FENCE_COLUMN) for t in fenced}
+    if fenced and None not in found and len(found) == 1:
+        type_ = str(found.pop())
+        return (
+            {"column": DEFAULT_FENCE_COLUMN, "type": type_},
+            f"fence: {DEFAULT_FENCE_COLUMN} {type_} (every table with row level security, "
+            f"{len(fenced)}, has it)",
+        )
+    if not fenced:
+        return None, "fence: none (no table has row level security)"
+    missing = [t["name"] for t in fenced if type_of(t, DEFAULT_FENCE_COLUMN) is None]
+    why = (
+        f"{len(missing)} of the {len(fenced)} tables with row level security have no "
+        f"{DEFAULT_FENCE_COLUMN} ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''})"
+        if missing
+        else f"{DEFAULT_FENCE_COLUMN} has more than one type"
+    )
+    return None, f"fence: none detected ({why}; --fence COLUMN names one)"
+
+
+def _fence_using(tables: Sequence[dict[str, Any]], column: str) -> str | None:
+    """The predicate the tables' fence policies share, when they share one: the restrictive
+    ``<table>_tenant_fence`` policies, else the permissive ``<table>_tenant_isolation`` ones.
+    The plan's fence analysis then knows the fence as the schema writes it."""
+    for suffix, permissive in (("_tenant_fence", False), ("_tenant_isolation", True)):
+        found = {
+            p.get("using")
+            for t in tables
+            if any(c["name"] == column for c in t["columns"])
+            for p in t.get("policies", ())
+            if p["name"] == f"{t['name']}{suffix}" and p.get("permissive", True) is permissive
+        }
+        if len(found) == 1 and None not in found:
+            return str(found.pop())
+    return None
+
+
+def _invalid_tables(
+    payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
+) -> dict[int, list[str]] | None:
+    """The tables ``check`` refuses, with its messages; None when it accepts the payload."""
+    try:
+        check(payload)
+    except BlueprintInvalid as exc:
+        found: dict[int, list[str]] = {}
+        for issue in exc.issues:
+            match = _TABLE_PATH.search(issue.path)
+            if match is None:
+                raise
+            # The index is the payload's of the moment: name the member within the table.
+            path = issue.path[match.end() :].lstrip(".")
+            found.setdefault(int(match[1]), []).append(
+                f"{path}: {issue.message}" if path else issue.message
+            )
+        return found
+    return None
+
+
+def import_snapshot(
+    snapshot: Snapshot,
+    outside: Collection[LeftOut] = (),
+    *,
+    fence: str | None = AUTO,
+    schema_version: str = "1",
+    check: Callable[[dict[str, Any]], object] = validate_payload,
+) -> ImportResult:
+    """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
+
+    ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
+    checks against the target): a table it refuses is left out with its words.
+    """
+    left: list[LeftOut] = []
+    tables: list[dict[str, Any]] = []
+    for table in snapshot.tables:
+        converted = convert_table(table)
+        if converted.table is None:
+            left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
+        else:
+            tables.append(converted.table)
+    head = {
+        "schema_version": schema_version,
+        "description": f"Imported from schema {snapshot.schema}",
+    }
+    # Whatever validation still refuses (an expression a blueprint may not call, a type in
+    # another schema) leaves its table out, with validation's own words.
+    left += _refuse_tables({**head, "auto_columns": False, "tables": tables}, check)
+    # The fence is chosen among the tables that stay; it adds nothing to them (each table
+    # with row level security declares its policies, auto_columns is off).
+    spec, note = _fence(tables, fence)
+    if spec is not None and (using := _fence_using(tables, spec["column"])) is not None:
+        spec["using"] = using
+        note += f"; its predicate, {using}, is the one every fence policy has"
+    payload = {
+        **head,
+        **({"fence": spec} if spec is not None else {}),
+        "auto_columns": False,
+        "tables": tables,
+    }
+    left.extend(outside)
+    return ImportResult(
+        payload=payload,
+        left_out=tuple(sorted(left, key=lambda o: (o.kind, o.table or "", o.name))),
+        notes=(note,),
+    )
+
+
+def _refuse_tables(
+    payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
+) -> list[LeftOut]:
+    """Take the tables ``check`` refuses out of ``payload`` until it accepts the rest."""
+    left: list[LeftOut] = []
+    tables = payload["tables"]
+    while tables and (refused := _invalid_tables(payload, check)):
+        for index in sorted(refused, reverse=True):
+            gone = tables.pop(index)
+            left.append(LeftOut("table", gone["name"], gone["name"], "; ".join(refused[index])))
+    return left
+
+
+def _plannable(conn: psycopg.Connection[Any], schema: str) -> Callable[[dict[str, Any]], None]:
+    """The checks a plan makes on the target before anything else: a policy's calls of the
+    target's own functions (none volatile), and foreign keys to other schemas' tables."""
+
+    def check(payload: dict[str, Any]) -> None:
+        if not payload["tables"]:
+            return
+        bp = in_target_schema(validate_payload(payload), schema)
+        paths = BlueprintPaths(bp)
+        with conn.transaction():
+            check_calls(bp, schema, paths, conn)
+            check_outside_references(conn, bp, paths)
+
+    return check
+
+
+def read_outside(
+    conn: psycopg.Connection[Any], schema: str, tables: Collection[str] | None = None
+) -> list[LeftOut]:
+    """What ``schema`` holds besides its tables' managed members; with ``tables``, only what
+    belongs to one of them (the schema's own functions, views and types are not asked for)."""
+    rows = conn.execute(catalog_query("outside_blueprint"), {"schema": schema}).fetchall()
+    return [
+        LeftOut(kind, name, table, why)
+        for kind, name, table, why in rows
+        if tables is None or (table is not None and table in tables)
+    ]
+
+
+def import_schema(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    *,
+    tables: Collection[str] | None = None,
+    fence: str | None = AUTO,
+) -> ImportResult:
+    """Introspect ``schema`` (or some of its tables) and import it; reads only."""
+    snapshot = introspect(conn, schema, tables=tables)
+    return import_snapshot(
+        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+    )

@@ -1,0 +1,146 @@
+"""Import of a schema with some of everything: what it says, what it leaves out, and why.
+
+``import/everything.sql`` holds tables a blueprint can say (with a trigger, a grant, a
+comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
+constraint, a generated column, a name that is not snake_case, RLS with no policy, a unique
+constraint of another name, ON UPDATE CASCADE). The tables it can say are imported and plan
+nothing; every other object is listed, none dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from schemabuilder.engine import import_schema, plan, validate_payload
+from tests.engine.conftest import database_url
+
+EVERYTHING = Path(__file__).resolve().parent / "import" / "everything.sql"
+
+
+def _imported(url: str, **options: object) -> tuple[object, object]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        result = import_schema(conn, "public", **options)  # type: ignore[arg-type]
+        bp = validate_payload(result.payload)
+        found = plan(conn, bp, schema="public", managed={t.name for t in bp.tables})
+    return result, found
+
+
+@pytest.fixture
+def everything_url(pg_server_url: str) -> Iterator[str]:
+    """A database of its own where ``everything.sql`` ran."""
+    with _database(pg_server_url, f"sb_import_{os.getpid()}", EVERYTHING.read_bytes()) as url:
+        yield url
+
+
+@contextmanager
+def _database(pg_server_url: str, name: str, script: bytes) -> Iterator[str]:
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(pg_server_url, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(script)
+        yield url
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: str) -> None:
+    result, found = _imported(everything_url)
+    assert found.sql == "" and not found.hazards  # type: ignore[attr-defined]
+    payload = result.payload  # type: ignore[attr-defined]
+    assert [t["name"] for t in payload["tables"]] == [
+        "accounts",
+        "event_tags",
+        "memberships",
+        "numbered",
+    ]
+    assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
+    assert payload["auto_columns"] is False
+    accounts, _, memberships, _ = payload["tables"]
+    assert accounts["checks"] == [
+        {"expression": "plan = ANY (ARRAY['free'::text, 'pro'::text])"},
+        {"expression": "balance >= 0::numeric", "name": "positive_balance"},
+    ]
+    assert [c["name"] for c in memberships["columns"][:2]] == ["user_id", "tenant_id"]
+    assert memberships["rls"] == "force"
+    left = {(o.kind, o.name) for o in result.left_out}  # type: ignore[attr-defined]
+    assert left == {
+        ("table", "events"),
+        ("table", "bookings"),
+        ("table", "totals"),
+        ("table", "CamelCase"),
+        ("table", "locked"),
+        ("table", "named_keys"),
+        ("table", "on_update"),
+        ("table", "team_notes"),
+        ("table", "deferred"),
+        ("table", "unchecked"),
+        ("table", "patterns"),
+        ("table", "collated"),
+        ("sequence option", "numbered_id_seq"),
+        ("function", "current_team()"),
+        ("trigger", "accounts_touch"),
+        ("function", "touch()"),
+        ("view", "rich_accounts"),
+        ("sequence", "invoice_numbers"),
+        ("enum type", "mood"),
+        ("grant", "accounts"),
+        ("comment", "positive_balance"),
+    }
+    why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
+    assert "lower(name)" in why["events"]
+    assert "exclusion constraint" in why["bookings"]
+    assert "generated" in why["totals"]
+    assert "no policy" in why["locked"]
+    assert "uq_email" in why["named_keys"]
+    assert "ON UPDATE CASCADE" in why["on_update"]
+    assert why["team_notes"].startswith("policies[0].using: expression calls current_team()")
+    assert "DEFERRABLE" in why["deferred"]
+    assert "NOT VALID" in why["unchecked"]
+    assert "text_pattern_ops" in why["patterns"]
+    assert 'collation "C"' in why["collated"]
+    assert why["numbered_id_seq"].startswith("start 500, increment 1")
+
+
+APP_SCHEMA = b"""
+create table public.users (id uuid primary key);
+create schema app;
+create type app.kind as enum ('a', 'b');
+create table app.things (
+    id serial primary key,
+    owner uuid references public.users (id) on delete cascade,
+    k app.kind default 'a',
+    tenant_id uuid not null
+);
+create table app.parts (thing_id int references app.things (id), n int check (n > 0));
+alter table app.things enable row level security;
+create policy things_tenant_isolation on app.things
+    using (tenant_id::text = current_setting('app.current_tenant_id', true));
+"""
+
+
+def test_a_schema_other_than_public_with_keys_to_public(pg_server_url: str) -> None:
+    with _database(pg_server_url, f"sb_import_app_{os.getpid()}", APP_SCHEMA) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            result = import_schema(conn, "app")
+            bp = validate_payload(result.payload)
+            found = plan(conn, bp, schema="app", managed={t.name for t in bp.tables})
+        assert found.sql == "" and not found.hazards
+        things = result.payload["tables"][1]
+        assert things["columns"][1]["references"] == {
+            "schema": "public",
+            "table": "users",
+            "column": "id",
+            "on_delete": "cascade",
+        }
+        assert things["columns"][2] == {"name": "k", "type": "kind", "default": "'a'::kind"}
+        assert [(o.kind, o.name) for o in result.left_out] == [("enum type", "kind")]
