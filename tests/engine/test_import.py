@@ -2,7 +2,7 @@
 
 ``import/everything.sql`` holds tables a blueprint can say (with a trigger, a grant, a
 comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
-constraint, a generated column, a name that is not snake_case, RLS with no policy, a unique
+constraint, a generated column, a name that is not snake_case, a unique
 constraint of another name, ON UPDATE CASCADE). The tables it can say are imported and plan
 nothing; every other object is listed, none dropped.
 """
@@ -60,12 +60,16 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert [t["name"] for t in payload["tables"]] == [
         "accounts",
         "event_tags",
+        "locked",
         "memberships",
+        "notes",
         "numbered",
     ]
     assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
     assert payload["auto_columns"] is False
-    accounts, _, memberships, _ = payload["tables"]
+    accounts, _, locked, memberships, notes, _ = payload["tables"]
+    assert locked["rls"] is True and locked["policies"] == []  # deny-all, as the live table
+    assert [p["name"] for p in notes["policies"]] == ["Members read their notes."]
     assert accounts["checks"] == [
         {"expression": "plan = ANY (ARRAY['free'::text, 'pro'::text])"},
         {"expression": "balance >= 0::numeric", "name": "positive_balance"},
@@ -78,7 +82,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "bookings"),
         ("table", "totals"),
         ("table", "CamelCase"),
-        ("table", "locked"),
+        ("table", "mixed_policies"),
         ("table", "named_keys"),
         ("table", "on_update"),
         ("table", "team_notes"),
@@ -100,7 +104,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "lower(name)" in why["events"]
     assert "exclusion constraint" in why["bookings"]
     assert "generated" in why["totals"]
-    assert "no policy" in why["locked"]
+    assert "'MixedCase'" in why["mixed_policies"]
     assert "uq_email" in why["named_keys"]
     assert "ON UPDATE CASCADE" in why["on_update"]
     assert why["team_notes"].startswith("policies[0].using: expression calls current_team()")

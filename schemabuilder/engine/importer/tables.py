@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemabuilder.engine.catalog.snapshot import Column, Constraint, ConstraintKind, Index, Table
-from schemabuilder.engine.contract.idents import name_problem, object_name, quote_ident, snake_case
+from schemabuilder.engine.contract.idents import (
+    is_plain_name,
+    name_problem,
+    object_name,
+    quote_ident,
+    snake_case,
+    written_name_problem,
+)
 from schemabuilder.engine.contract.names import check_column_of
 
 _SERIALS = {"integer": "SERIAL", "bigint": "BIGSERIAL", "smallint": "SMALLSERIAL"}
@@ -214,11 +221,22 @@ def _index(index: Index, table: Table, reasons: list[str]) -> dict[str, Any] | N
     return out
 
 
+def _policy_name_as_written(name: str) -> bool:
+    """A blueprint keeps a policy name as written unless it is a plain identifier, which it
+    writes in snake_case: ``"Users can view own rows."`` can be said, ``MyPolicy`` cannot."""
+    if is_plain_name(name):
+        return blueprint_name(name)
+    return written_name_problem(name) is None
+
+
 def _policies(table: Table, reasons: list[str]) -> list[dict[str, Any]]:
     out = []
     for policy in table.policies:
-        if not blueprint_name(policy.name):
-            reasons.append(f"policy name {policy.name!r} is not a snake_case name")
+        if not _policy_name_as_written(policy.name):
+            reasons.append(
+                f"policy name {policy.name!r} is a plain name that is not snake_case (a "
+                "blueprint writes it in snake_case)"
+            )
         entry: dict[str, Any] = {"name": policy.name, "command": policy.command}
         if policy.roles != ("public",):
             bad = [r for r in policy.roles if not blueprint_name(r)]
@@ -259,11 +277,6 @@ def convert_table(table: Table) -> Converted:
         reasons.append("row level security is forced but not enabled")
     if not table.rls and policies:
         reasons.append("it has policies but row level security is off")
-    if table.rls and not policies:
-        reasons.append(
-            "row level security is on with no policy (only the owner reaches a row); a "
-            "blueprint gives such a table a policy of its own"
-        )
     out: dict[str, Any] = {"name": table.name}
     if table.comment is not None:
         out["comment"] = table.comment
@@ -272,6 +285,8 @@ def convert_table(table: Table) -> Converted:
         out["indexes"] = indexes
     out.update({k: v for k, v in constraints.items() if v})
     out["rls"] = "force" if table.rls and table.rls_forced else table.rls
-    if policies:
+    if policies or table.rls:
+        # Row level security with no policy is deny-all: ``"policies": []`` says exactly that
+        # (a missing list would add the default fence policies).
         out["policies"] = policies
     return Converted(None if reasons else out, reasons)

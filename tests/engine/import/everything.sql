@@ -40,14 +40,24 @@ create trigger accounts_touch before update on accounts for each row execute fun
 grant select on accounts to public;
 create view rich_accounts as select id, balance from accounts where balance > 1000;
 
+-- A deny-all table (row level security, no policy) and policies named in words, as
+-- Supabase's templates name them: a blueprint says both.
+create table locked (id int, tenant_id uuid not null);
+alter table locked enable row level security;
+create table notes (id int primary key, tenant_id uuid not null, body text);
+alter table notes enable row level security;
+create policy "Members read their notes." on notes for select
+    using (tenant_id::text = current_setting('app.current_tenant_id', true));
+
 -- Tables whose managed members a blueprint cannot say: left out whole.
 create table events (id bigint generated always as identity primary key, name text);
 create index events_lower_name on events (lower(name));
 create table bookings (room int, during tsrange, exclude using gist (during with &&));
 create table totals (a int, b int, c int generated always as (a + b) stored);
 create table "CamelCase" (id int);
-create table locked (id int);
-alter table locked enable row level security;
+create table mixed_policies (id int, tenant_id uuid not null);
+alter table mixed_policies enable row level security;
+create policy "MixedCase" on mixed_policies using (true);
 create table named_keys (email text constraint uq_email unique);
 create table on_update (account_id uuid references accounts (id) on update cascade);
 
