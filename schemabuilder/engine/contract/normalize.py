@@ -26,6 +26,13 @@ from schemabuilder.engine.contract.blueprint import (
     Table,
     split_index_column,
 )
+from schemabuilder.engine.contract.grants import (
+    NDefaultPrivilege,
+    NGrant,
+    grant_json,
+    normalize_default_privilege,
+    normalize_grant,
+)
 from schemabuilder.engine.contract.idents import fit_identifier, quote_ident, snake_case
 
 Direction = Literal["ASC", "DESC"]
@@ -138,6 +145,9 @@ class NTable(_Frozen):
     foreign_keys: tuple[NForeignKey, ...] = ()
     rls: RlsMode = True
     policies: tuple[NPolicy, ...] = ()
+    # None: grants on the table are not managed. Left out of the canonical JSON when unset,
+    # so every blueprint written before grants existed keeps its schema_hash.
+    grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def column(self, name: str) -> NColumn | None:
         """The column called ``name``, if the table has one."""
@@ -155,6 +165,9 @@ class NormalizedBlueprint(_Frozen):
     force_apply: bool
     fence: NFence
     tables: tuple[NTable, ...]
+    default_privileges: tuple[NDefaultPrivilege, ...] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -360,6 +373,9 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         ),
         rls=table.rls,
         policies=policies,
+        grants=tuple(normalize_grant(g) for g in table.grants)
+        if table.grants is not None
+        else None,
     )
     return normalized, origin
 
@@ -377,6 +393,11 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
         force_apply=payload.force_apply,
         fence=fence,
         tables=tuple(table for table, _ in pairs),
+        default_privileges=(
+            tuple(normalize_default_privilege(d) for d in payload.default_privileges)
+            if payload.default_privileges is not None
+            else None
+        ),
     )
     return blueprint, [origin for _, origin in pairs]
 
@@ -456,6 +477,11 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                     {**p.model_dump(exclude_none=True), "roles": list(p.roles)}
                     for p in table.policies
                 ],
+                **(
+                    {"grants": [grant_json(g) for g in table.grants]}
+                    if table.grants is not None
+                    else {}
+                ),
             }
         )
     return {
@@ -465,4 +491,9 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         "fence": bp.fence.model_dump(exclude_none=True),
         "auto_columns": False,
         "tables": tables,
+        **(
+            {"default_privileges": [d.model_dump(mode="json") for d in bp.default_privileges]}
+            if bp.default_privileges is not None
+            else {}
+        ),
     }
