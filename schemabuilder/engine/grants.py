@@ -1,0 +1,83 @@
+"""The plan's grants: the roles checked on the target, the live grants read, the GRANT and
+REVOKE statements written (after every other statement of the migration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from schemabuilder.engine.catalog import grants as live_grants
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.diff.grants import (
+    default_privilege_statements,
+    table_grant_statements,
+)
+from schemabuilder.engine.diff.phases import Statement
+from schemabuilder.engine.diff.renames import Renames
+from schemabuilder.engine.hazards.facts import LiveFacts
+
+
+def check_grant_roles(
+    conn: psycopg.Connection[Any], bp: NormalizedBlueprint, paths: BlueprintPaths
+) -> None:
+    """Every role a grant names must exist on the target: GRANT would fail at apply time."""
+    named: list[tuple[str, str]] = [
+        (f"{paths.table(t.name)}.grants[{j}].role", g.role)
+        for t in bp.tables
+        for j, g in enumerate(t.grants or ())
+    ]
+    named += [
+        (f"{paths.prefix}.default_privileges[{j}].role", d.role)
+        for j, d in enumerate(bp.default_privileges or ())
+    ]
+    if not named:
+        return
+    missing = live_grants.missing_roles(conn, {role for _, role in named})
+    issues = [
+        Issue(path, f"role {role} does not exist on the target: create it first")
+        for path, role in named
+        if role in missing
+    ]
+    if issues:
+        raise BlueprintInvalid(issues)
+
+
+def grant_statements(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    live: Snapshot,
+    renames: Renames,
+    facts: LiveFacts,
+) -> tuple[Statement, ...]:
+    """GRANT/REVOKE for every table whose grants the blueprint manages, then the schema's
+    default privileges when the blueprint sets them. Nothing when it sets neither."""
+    managed = [t for t in bp.tables if t.grants is not None]
+    if not managed and bp.default_privileges is None:
+        return ()
+    version = conn.info.server_version
+    sources = {new: old for old, new in renames.tables.items()}
+    existing = {t.name: sources.get(t.name, t.name) for t in managed}
+    existing = {name: src for name, src in existing.items() if live.table(src) is not None}
+    held = live_grants.table_grants(conn, schema, set(existing.values()))
+    fresh = live_grants.new_table_grants(conn, schema) if len(existing) < len(managed) else {}
+    out: list[Statement] = []
+    for table in managed:
+        source = existing.get(table.name)
+        have = held.get(source, {}) if source is not None else fresh
+        stats = facts.table_stats(table.name) if source is not None else None
+        out += table_grant_statements(
+            table, have, schema=schema, server_version=version, stats=stats
+        )
+    if bp.default_privileges is not None:
+        out += default_privilege_statements(
+            bp,
+            live_grants.default_privileges(conn, schema),
+            schema=schema,
+            server_version=version,
+        )
+    return tuple(out)
