@@ -3,6 +3,7 @@ REVOKE statements written (after every other statement of the migration)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import psycopg
@@ -12,8 +13,10 @@ from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.diff.changes import Action, MemberChange, TableChange
 from schemabuilder.engine.diff.grants import (
     default_privilege_statements,
+    grant_changes,
     table_grant_statements,
 )
 from schemabuilder.engine.diff.phases import Statement
@@ -53,12 +56,13 @@ def grant_statements(
     live: Snapshot,
     renames: Renames,
     facts: LiveFacts,
-) -> tuple[Statement, ...]:
+) -> tuple[tuple[Statement, ...], dict[str, list[MemberChange]]]:
     """GRANT/REVOKE for every table whose grants the blueprint manages, then the schema's
-    default privileges when the blueprint sets them. Nothing when it sets neither."""
+    default privileges when the blueprint sets them, with the grant members that change per
+    table. Nothing when it sets neither."""
     managed = [t for t in bp.tables if t.grants is not None]
     if not managed and bp.default_privileges is None:
-        return ()
+        return (), {}
     version = conn.info.server_version
     sources = {new: old for old, new in renames.tables.items()}
     existing = {t.name: sources.get(t.name, t.name) for t in managed}
@@ -66,6 +70,7 @@ def grant_statements(
     held = live_grants.table_grants(conn, schema, set(existing.values()))
     fresh = live_grants.new_table_grants(conn, schema) if len(existing) < len(managed) else {}
     out: list[Statement] = []
+    members: dict[str, list[MemberChange]] = {}
     for table in managed:
         source = existing.get(table.name)
         have = held.get(source, {}) if source is not None else fresh
@@ -73,6 +78,8 @@ def grant_statements(
         out += table_grant_statements(
             table, have, schema=schema, server_version=version, stats=stats
         )
+        if changed := grant_changes(table, have, version):
+            members[table.name] = changed
     if bp.default_privileges is not None:
         out += default_privilege_statements(
             bp,
@@ -80,4 +87,24 @@ def grant_statements(
             schema=schema,
             server_version=version,
         )
-    return tuple(out)
+    return tuple(out), members
+
+
+def with_grant_changes(
+    changes: tuple[TableChange, ...], members: dict[str, list[MemberChange]]
+) -> tuple[TableChange, ...]:
+    """The diff's table changes with the grant members added: to an altered table's members,
+    or as an altered table of their own (a created table shows its grants here too)."""
+    if not members:
+        return changes
+    out = []
+    for change in changes:
+        extra = members.pop(change.table, None)
+        if extra:
+            change = dataclasses.replace(change, members=(*change.members, *extra))
+        out.append(change)
+    out += [
+        TableChange(name, Action.ALTERED, members=tuple(extra))
+        for name, extra in sorted(members.items())
+    ]
+    return tuple(sorted(out, key=lambda c: c.table))

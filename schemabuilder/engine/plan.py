@@ -51,7 +51,11 @@ from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
-from schemabuilder.engine.grants import check_grant_roles, grant_statements
+from schemabuilder.engine.grants import (
+    check_grant_roles,
+    grant_statements,
+    with_grant_changes,
+)
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
@@ -190,7 +194,7 @@ def plan(
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
         )
-        grants = grant_statements(conn, bp, schema, live, renames, facts)
+        grants, grant_members = grant_statements(conn, bp, schema, live, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
         statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
     if result.issues:
@@ -222,7 +226,7 @@ def plan(
     return Plan(
         schema=schema,
         statements=statements,
-        changes=result.changes,
+        changes=with_grant_changes(result.changes, grant_members),
         base_snapshot_hash=live.hash,
         desired=desired,
         unmanaged_tables=tuple(sorted(set(live.all_tables) - scope)),

@@ -14,6 +14,7 @@ from schemabuilder.engine.catalog.grants import Privileges
 from schemabuilder.engine.contract.blueprint import OBJECT_PRIVILEGES
 from schemabuilder.engine.contract.idents import qualified, quote_ident
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
+from schemabuilder.engine.diff.changes import Action, MemberChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.hazards import Hazard
 from schemabuilder.engine.hazards.facts import TableStats
@@ -91,6 +92,32 @@ def _expand(privileges: tuple[str, ...], on: str, server_version: int) -> frozen
     return frozenset(privileges)
 
 
+def _wanted(table: NTable, server_version: int) -> Privileges:
+    assert table.grants is not None
+    return {g.role: _expand(g.privileges, "tables", server_version) for g in table.grants}
+
+
+def grant_changes(table: NTable, have: Privileges, server_version: int) -> list[MemberChange]:
+    """The reviewer's view: per role whose privileges change, what it holds before and after."""
+    want = _wanted(table, server_version)
+    out = []
+    for role in sorted(set(want) | set(have)):
+        before, after = have.get(role), want.get(role)
+        if (before or frozenset()) == (after or frozenset()):
+            continue
+        action = Action.ADDED if not before else Action.DROPPED if not after else Action.ALTERED
+        out.append(
+            MemberChange(
+                kind="grant",
+                name=grantee(role),
+                action=action,
+                before=", ".join(_ordered(before, "tables")) if before else None,
+                after=", ".join(_ordered(after, "tables")) if after else None,
+            )
+        )
+    return out
+
+
 def table_grant_statements(
     table: NTable,
     have: Privileges,
@@ -100,8 +127,7 @@ def table_grant_statements(
     stats: TableStats | None,
 ) -> list[Statement]:
     """The statements that give ``table`` exactly its blueprint's grants (``have``: live)."""
-    assert table.grants is not None
-    want = {g.role: _expand(g.privileges, "tables", server_version) for g in table.grants}
+    want = _wanted(table, server_version)
     name = qualified(schema, table.name)
     rls = table.rls is not False
 
