@@ -13,6 +13,7 @@ from schemabuilder.engine import validate_payload
 from schemabuilder.engine.diff.changes import Action
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
+from schemabuilder.engine.render_text import render_text
 from tests.engine.conftest import database_url
 
 
@@ -97,3 +98,19 @@ def test_without_grants_the_live_ones_stay_and_the_plan_is_empty(url: str) -> No
         conn.execute(ROLES + "GRANT ALL ON plans TO anon;")
         p = plan(conn, validate_payload(_blueprint(None)), schema="public", managed={"plans"})
     assert p.is_empty and p.sql == ""
+
+
+def test_the_text_rendering_names_the_role_and_its_privileges(url: str) -> None:
+    bp = validate_payload(
+        _blueprint(
+            [
+                {"role": "anon", "privileges": ["SELECT"]},
+                {"role": "authenticated", "privileges": ["SELECT"]},
+            ]
+        )
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ROLES)
+        text = render_text(plan(conn, bp, schema="public", managed={"plans"}))
+    assert "grant anon SELECT" in text
+    assert "grant authenticated: SELECT, UPDATE -> SELECT" in text
