@@ -19,12 +19,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationInfo,
-    field_validator,
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.idents import SYSTEM_COLUMNS, name_problem, snake_case
+from schemabuilder.engine.contract.privileges import (
+    DefaultPrivilege,
+    Grant,
+    SequenceGrant,
+    one_grant_per_role,
+)
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
@@ -35,22 +39,6 @@ MAX_DESCRIPTION = 2_000
 MAX_META_TEXT = 200
 
 COMMANDS = ("ALL", "SELECT", "INSERT", "UPDATE", "DELETE")
-# PostgreSQL's privileges per kind of object (MAINTAIN exists from PostgreSQL 17 on).
-TABLE_PRIVILEGES = (
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "TRUNCATE",
-    "REFERENCES",
-    "TRIGGER",
-    "MAINTAIN",
-)
-OBJECT_PRIVILEGES: dict[str, tuple[str, ...]] = {
-    "tables": TABLE_PRIVILEGES,
-    "sequences": ("USAGE", "SELECT", "UPDATE"),
-    "functions": ("EXECUTE",),
-}
 ON_DELETE_ACTIONS = ("cascade", "restrict", "set null", "set default", "no action")
 INDEX_METHODS = ("btree", "hash", "gist", "spgist", "gin", "brin")
 DEFAULT_FENCE_COLUMN = "tenant_id"
@@ -181,38 +169,6 @@ def _role(value: str) -> str:
     return value
 
 
-def _grantee(value: str) -> str:
-    if value.upper() == "PUBLIC":
-        return "PUBLIC"
-    return _role(value)
-
-
-def _privileges(value: object, on: str) -> object:
-    if not isinstance(value, list):
-        return value
-    allowed = OBJECT_PRIVILEGES[on]
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            return value  # the str type check reports it
-        privilege = " ".join(item.split()).upper()
-        if privilege in ("ALL", "ALL PRIVILEGES"):
-            privilege = "ALL"
-        elif privilege not in allowed:
-            raise ValueError(
-                f"{item[:40]!r} is not a privilege on {on}: use ALL or any of "
-                f"{', '.join(allowed)}" + _suggest(privilege, allowed)
-            )
-        if privilege in out:
-            raise ValueError(f"{privilege} is listed twice: list each privilege once")
-        out.append(privilege)
-    return out
-
-
-def _table_privileges(value: object) -> object:
-    return _privileges(value, "tables")
-
-
 def _index_column(value: str) -> str:
     match = _INDEX_COLUMN.fullmatch(value)
     if not match:
@@ -287,7 +243,6 @@ def _timestamp(value: str) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 ColumnName = Annotated[str, AfterValidator(_name), AfterValidator(_column_name)]
 RoleName = Annotated[str, AfterValidator(_role)]
-Grantee = Annotated[str, AfterValidator(_grantee)]
 TypeName = Annotated[str, AfterValidator(_type)]
 # Each kind of expression has its own allowlist of what it may call (``allowlist``).
 CheckExpression = Annotated[str, AfterValidator(_check_expression)]
@@ -368,42 +323,6 @@ class Policy(_Model):
     permissive: bool = True
 
 
-class Grant(_Model):
-    """Privileges on a table for one role (``PUBLIC``: every role)."""
-
-    role: Grantee
-    privileges: Annotated[
-        list[str], BeforeValidator(_table_privileges), Field(min_length=1, max_length=16)
-    ]
-
-
-class DefaultPrivilege(_Model):
-    """What the objects the applying role creates in the schema grant from the start
-    (ALTER DEFAULT PRIVILEGES IN SCHEMA ... GRANT ... ON TABLES TO role)."""
-
-    role: Grantee
-    on: Literal["tables", "sequences", "functions"]
-    privileges: Annotated[list[str], Field(min_length=1, max_length=16)]
-
-    @field_validator("privileges", mode="before")
-    @classmethod
-    def _privileges_of_kind(cls, value: Any, info: ValidationInfo) -> Any:
-        on = info.data.get("on")
-        return _privileges(value, on) if on in OBJECT_PRIVILEGES else value
-
-
-def _one_grant_per_role(grants: list[Grant] | None) -> list[Grant] | None:
-    seen: set[str] = set()
-    for grant in grants or ():
-        role = grant.role.lower()
-        if role in seen:
-            raise ValueError(
-                f"role {grant.role} has two grants: list all its privileges in one grant"
-            )
-        seen.add(role)
-    return grants
-
-
 class Table(_Model):
     name: Name
     comment: CommentText | None = None
@@ -420,7 +339,14 @@ class Table(_Model):
     policies: Annotated[list[Policy], Field(max_length=MAX_ITEMS)] = []
     # None: the plan manages no grants on the table; a list (even empty): exactly these.
     grants: (
-        Annotated[list[Grant], Field(max_length=MAX_ITEMS), AfterValidator(_one_grant_per_role)]
+        Annotated[list[Grant], Field(max_length=MAX_ITEMS), AfterValidator(one_grant_per_role)]
+        | None
+    ) = None
+    # The same for the sequences of the table's serial and identity columns.
+    sequence_grants: (
+        Annotated[
+            list[SequenceGrant], Field(max_length=MAX_ITEMS), AfterValidator(one_grant_per_role)
+        ]
         | None
     ) = None
 

@@ -29,9 +29,9 @@ from schemabuilder.engine.contract.blueprint import (
 from schemabuilder.engine.contract.grants import (
     NDefaultPrivilege,
     NGrant,
-    grant_json,
+    grants_payload,
     normalize_default_privilege,
-    normalize_grant,
+    normalize_grants,
 )
 from schemabuilder.engine.contract.idents import fit_identifier, quote_ident, snake_case
 
@@ -148,6 +148,7 @@ class NTable(_Frozen):
     # None: grants on the table are not managed. Left out of the canonical JSON when unset,
     # so every blueprint written before grants existed keeps its schema_hash.
     grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
+    sequence_grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def column(self, name: str) -> NColumn | None:
         """The column called ``name``, if the table has one."""
@@ -373,9 +374,8 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         ),
         rls=table.rls,
         policies=policies,
-        grants=tuple(normalize_grant(g) for g in table.grants)
-        if table.grants is not None
-        else None,
+        grants=normalize_grants(table.grants),
+        sequence_grants=normalize_grants(table.sequence_grants),
     )
     return normalized, origin
 
@@ -477,11 +477,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                     {**p.model_dump(exclude_none=True), "roles": list(p.roles)}
                     for p in table.policies
                 ],
-                **(
-                    {"grants": [grant_json(g) for g in table.grants]}
-                    if table.grants is not None
-                    else {}
-                ),
+                **grants_payload(table.grants, table.sequence_grants),
             }
         )
     return {

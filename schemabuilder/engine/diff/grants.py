@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from schemabuilder.engine.catalog.grants import Privileges
-from schemabuilder.engine.contract.blueprint import OBJECT_PRIVILEGES
 from schemabuilder.engine.contract.idents import qualified, quote_ident
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
+from schemabuilder.engine.contract.privileges import OBJECT_PRIVILEGES
 from schemabuilder.engine.diff.changes import Action, MemberChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.hazards import Hazard
