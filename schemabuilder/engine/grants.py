@@ -9,14 +9,17 @@ from typing import Any
 import psycopg
 
 from schemabuilder.engine.catalog import grants as live_grants
+from schemabuilder.engine.catalog.grants import Privileges
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
-from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.diff.changes import Action, MemberChange, TableChange
 from schemabuilder.engine.diff.grants import (
     default_privilege_statements,
     grant_changes,
+    object_name,
+    sequence_grant_statements,
     table_grant_statements,
 )
 from schemabuilder.engine.diff.phases import Statement
@@ -54,6 +57,7 @@ def grant_statements(
     bp: NormalizedBlueprint,
     schema: str,
     live: Snapshot,
+    desired: Snapshot,
     renames: Renames,
     facts: LiveFacts,
 ) -> tuple[tuple[Statement, ...], dict[str, list[MemberChange]]]:
@@ -61,7 +65,8 @@ def grant_statements(
     default privileges when the blueprint sets them, with the grant members that change per
     table. Nothing when it sets neither."""
     managed = [t for t in bp.tables if t.grants is not None]
-    if not managed and bp.default_privileges is None:
+    sequenced = [t for t in bp.tables if t.sequence_grants is not None]
+    if not managed and not sequenced and bp.default_privileges is None:
         return (), {}
     version = conn.info.server_version
     sources = {new: old for old, new in renames.tables.items()}
@@ -80,6 +85,8 @@ def grant_statements(
         )
         if changed := grant_changes(table, have, version):
             members[table.name] = changed
+    if sequenced:
+        out += _sequence_statements(conn, sequenced, schema, live, desired, renames)
     if bp.default_privileges is not None:
         out += default_privilege_statements(
             bp,
@@ -88,6 +95,60 @@ def grant_statements(
             server_version=version,
         )
     return tuple(out), members
+
+
+def _sequence_statements(
+    conn: psycopg.Connection[Any],
+    tables: list[NTable],
+    schema: str,
+    live: Snapshot,
+    desired: Snapshot,
+    renames: Renames,
+) -> list[Statement]:
+    """GRANT/REVOKE on the sequences of the serial and identity columns of ``tables``.
+
+    A column that has its sequence live keeps it (a rename moves neither); a new one gets
+    the name PostgreSQL will choose, and starts from the default privileges of sequences.
+    """
+    version = conn.info.server_version
+    sources = {t.name: renames.live_table(t.name) for t in tables}
+    owned = live_grants.owned_sequences(
+        conn, schema, {s for s in sources.values() if live.table(s) is not None}
+    )
+    fresh: Privileges | None = None
+    planned: list[tuple[NTable, str | None, str]] = []  # table, live sequence, column
+    for table in tables:
+        shape = desired.table(table.name)
+        for col in shape.columns if shape is not None else ():
+            if not (col.identity or col.serial):
+                continue
+            key = (sources[table.name], renames.live_column(table.name, col.name))
+            planned.append((table, owned[key][0] if key in owned else None, col.name))
+    candidates = {
+        object_name(t.name, c, f"seq{n or ''}")
+        for t, seq, c in planned
+        if seq is None
+        for n in range(10)
+    }
+    taken = live_grants.taken_names(conn, schema, candidates)
+    out: list[Statement] = []
+    for table, sequence, column in planned:
+        if sequence is not None:
+            have = owned[(sources[table.name], renames.live_column(table.name, column))][1]
+        else:
+            sequence = next(
+                name
+                for n in range(10)
+                if (name := object_name(table.name, column, f"seq{n or ''}")) not in taken
+            )
+            taken.add(sequence)
+            if fresh is None:
+                fresh = live_grants.new_sequence_grants(conn, schema)
+            have = fresh
+        out += sequence_grant_statements(
+            table, sequence, have, schema=schema, server_version=version
+        )
+    return out
 
 
 def with_grant_changes(

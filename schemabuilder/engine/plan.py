@@ -194,7 +194,7 @@ def plan(
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
         )
-        grants, grant_members = grant_statements(conn, bp, schema, live, renames, facts)
+        grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
         statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
     if result.issues:

@@ -114,3 +114,30 @@ def test_the_text_rendering_names_the_role_and_its_privileges(url: str) -> None:
         text = render_text(plan(conn, bp, schema="public", managed={"plans"}))
     assert "grant anon SELECT" in text
     assert "grant authenticated: SELECT, UPDATE -> SELECT" in text
+
+
+def test_the_sequence_of_a_new_long_named_serial_gets_the_name_postgresql_gives_it(
+    url: str,
+) -> None:
+    table, column = "t" * 40, "c" * 40
+    data = _blueprint(None)
+    data["tables"] = [
+        {
+            "name": table,
+            "rls": False,
+            "columns": [{"name": column, "type": "SERIAL"}],
+            "sequence_grants": [{"role": "authenticated", "privileges": ["USAGE"]}],
+        }
+    ]
+    bp = validate_payload(data)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ROLES)
+        first = plan(conn, bp, schema="public", managed=set())
+        assert "TO authenticated" in first.sql
+        conn.execute(first.sql.encode())
+        sequence = conn.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)", [f"public.{table}", column]
+        ).fetchone()
+        assert sequence is not None and sequence[0] in first.sql
+        again = plan(conn, bp, schema="public", managed={table})
+    assert again.is_empty, again.sql

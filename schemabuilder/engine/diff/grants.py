@@ -18,7 +18,12 @@ from schemabuilder.engine.diff.changes import Action, MemberChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.hazards import Hazard
 from schemabuilder.engine.hazards.facts import TableStats
-from schemabuilder.engine.hazards.grants import default_changed, grant_revoked, grant_widens
+from schemabuilder.engine.hazards.grants import (
+    default_changed,
+    grant_revoked,
+    grant_widens,
+    sequence_changed,
+)
 
 MAINTAIN_SINCE = 170000  # the MAINTAIN privilege exists from PostgreSQL 17 on
 
@@ -147,6 +152,53 @@ def table_grant_statements(
         table=table.name,
         hazard_of=hazard,
     )
+
+
+def sequence_grant_statements(
+    table: NTable, sequence: str, have: Privileges, *, schema: str, server_version: int
+) -> list[Statement]:
+    """The statements that give ``sequence`` (owned by ``table``) exactly the table's
+    ``sequence_grants``."""
+    assert table.sequence_grants is not None
+    want = {
+        g.role: _expand(g.privileges, "sequences", server_version) for g in table.sequence_grants
+    }
+    name = qualified(schema, sequence)
+
+    def hazard(role: str, what: list[str], granted: bool) -> Hazard:
+        return sequence_changed(table.name, sequence, role, what, granted=granted)
+
+    return _role_statements(
+        want,
+        have,
+        on="sequences",
+        server_version=server_version,
+        revoke_sql=lambda what, who: f"REVOKE {what} ON SEQUENCE {name} FROM {who}",
+        grant_sql=lambda what, who: f"GRANT {what} ON SEQUENCE {name} TO {who}",
+        phase=Phase.GRANTS,
+        table=table.name,
+        hazard_of=hazard,
+    )
+
+
+def sequence_name(table: str, column: str) -> str:
+    """The name PostgreSQL gives the sequence of a new serial or identity column (its
+    ``makeObjectName``: the longer of the two names shortened until the whole fits in 63
+    bytes), before any number it appends when that name is taken."""
+    return object_name(table, column, "seq")
+
+
+def object_name(first: str, second: str, label: str) -> str:
+    """``first_second_label`` cut to 63 bytes as PostgreSQL cuts it."""
+    room = 63 - len(label.encode()) - 2
+    a, b = first.encode(), second.encode()
+    while len(a) + len(b) > room:
+        if len(a) > len(b):
+            a = a[:-1]
+        else:
+            b = b[:-1]
+    # never cut inside a character: drop a partial one as pg_mbcliplen does
+    return f"{a.decode(errors='ignore')}_{b.decode(errors='ignore')}_{label}"
 
 
 def default_privilege_statements(

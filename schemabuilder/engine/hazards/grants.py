@@ -96,3 +96,26 @@ def default_changed(
         "",
         {"role": role, "privileges": what, "on": on},
     )
+
+
+def sequence_changed(
+    table: str, sequence: str, role: str, privileges: Collection[str], *, granted: bool
+) -> Hazard:
+    """``role`` gains or loses ``privileges`` on ``sequence``, which ``table`` owns."""
+    what = ", ".join(privileges)
+    if granted:
+        severity = Severity.INFO
+        message = f"{who(role)} is granted {what} on {sequence}, the sequence of {table}"
+    else:
+        severity = Severity.WARNING
+        message = (
+            f"{who(role)} loses {what} on {sequence}, the sequence of {table}: its inserts "
+            "that draw a value from it fail with permission denied"
+        )
+    return Hazard(
+        HazardKind.CHANGES_ACCESS,
+        severity,
+        message,
+        table,
+        {"role": role, "privileges": what, "sequence": sequence},
+    )
