@@ -79,3 +79,27 @@ def test_default_privileges_check_the_privileges_of_their_kind() -> None:
     )
     assert ok.default_privileges is not None
     assert ok.default_privileges[0].privileges == ("USAGE",)
+
+
+def test_sequence_grants_take_the_privileges_of_sequences() -> None:
+    data = payload(
+        table(
+            "orders",
+            col("id", "SERIAL"),
+            sequence_grants=[{"role": "authenticated", "privileges": ["usage", "INSERT"]}],
+        )
+    )
+    (message,) = messages_at(data, "payload.tables[0].sequence_grants[0].privileges")
+    assert "'INSERT' is not a privilege on sequences" in message
+    bp = validate_payload(
+        payload(
+            table(
+                "orders",
+                col("id", "SERIAL"),
+                sequence_grants=[{"role": "authenticated", "privileges": ["select", "usage"]}],
+            )
+        )
+    )
+    grants = bp.tables[0].sequence_grants
+    assert grants is not None and grants[0].privileges == ("USAGE", "SELECT")
+    assert bp.tables[0].grants is None
