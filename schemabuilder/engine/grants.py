@@ -37,6 +37,11 @@ def check_grant_roles(
         for j, g in enumerate(t.grants or ())
     ]
     named += [
+        (f"{paths.table(t.name)}.sequence_grants[{j}].role", g.role)
+        for t in bp.tables
+        for j, g in enumerate(t.sequence_grants or ())
+    ]
+    named += [
         (f"{paths.prefix}.default_privileges[{j}].role", d.role)
         for j, d in enumerate(bp.default_privileges or ())
     ]
