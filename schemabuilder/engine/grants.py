@@ -16,6 +16,7 @@ from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.diff.changes import Action, MemberChange, TableChange
 from schemabuilder.engine.diff.grants import (
+    MAINTAIN_SINCE,
     default_privilege_statements,
     grant_changes,
     object_name,
@@ -30,7 +31,8 @@ from schemabuilder.engine.hazards.facts import LiveFacts
 def check_grant_roles(
     conn: psycopg.Connection[Any], bp: NormalizedBlueprint, paths: BlueprintPaths
 ) -> None:
-    """Every role a grant names must exist on the target: GRANT would fail at apply time."""
+    """Every role a grant names must exist on the target, and every privilege it lists:
+    GRANT would fail at apply time."""
     named: list[tuple[str, str]] = [
         (f"{paths.table(t.name)}.grants[{j}].role", g.role)
         for t in bp.tables
@@ -53,6 +55,27 @@ def check_grant_roles(
         for path, role in named
         if role in missing
     ]
+    version = conn.info.server_version
+    if version < MAINTAIN_SINCE:
+        issues += [
+            Issue(
+                f"{paths.table(t.name)}.grants[{j}].privileges",
+                f"MAINTAIN exists from PostgreSQL 17 on and this target runs "
+                f"{version // 10000}: remove it (ALL gives what the server has)",
+            )
+            for t in bp.tables
+            for j, g in enumerate(t.grants or ())
+            if "MAINTAIN" in g.privileges
+        ]
+        issues += [
+            Issue(
+                f"{paths.prefix}.default_privileges[{j}].privileges",
+                f"MAINTAIN exists from PostgreSQL 17 on and this target runs "
+                f"{version // 10000}: remove it (ALL gives what the server has)",
+            )
+            for j, d in enumerate(bp.default_privileges or ())
+            if "MAINTAIN" in d.privileges
+        ]
     if issues:
         raise BlueprintInvalid(issues)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from schemabuilder.engine import validate_payload
+from schemabuilder.engine import BlueprintInvalid, validate_payload
 from schemabuilder.engine.diff.changes import Action
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
@@ -141,3 +141,18 @@ def test_the_sequence_of_a_new_long_named_serial_gets_the_name_postgresql_gives_
         assert sequence is not None and sequence[0] in first.sql
         again = plan(conn, bp, schema="public", managed={table})
     assert again.is_empty, again.sql
+
+
+def test_maintain_is_refused_at_its_path_on_a_server_before_17(url: str) -> None:
+    bp = validate_payload(_blueprint([{"role": "authenticated", "privileges": ["MAINTAIN"]}]))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ROLES)
+        if conn.info.server_version >= 170000:
+            p = plan(conn, bp, schema="public", managed={"plans"})
+            assert "GRANT MAINTAIN ON TABLE public.plans TO authenticated" in p.sql
+            return
+        with pytest.raises(BlueprintInvalid) as raised:
+            plan(conn, bp, schema="public", managed={"plans"})
+    (issue,) = raised.value.issues
+    assert issue.path == "payload.tables[0].grants[0].privileges"
+    assert "MAINTAIN exists from PostgreSQL 17 on" in issue.message
