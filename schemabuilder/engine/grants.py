@@ -4,6 +4,7 @@ REVOKE statements written (after every other statement of the migration)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import psycopg
@@ -107,9 +108,14 @@ def grant_statements(
     for table in managed:
         source = existing.get(table.name)
         have = held.get(source, {}) if source is not None else fresh
-        stats = facts.table_stats(table.name) if source is not None else None
         out += table_grant_statements(
-            table, have, schema=schema, server_version=version, stats=stats
+            table,
+            have,
+            schema=schema,
+            server_version=version,
+            stats=functools.partial(facts.table_stats, table.name)
+            if source is not None
+            else lambda: None,
         )
         if changed := grant_changes(table, have, version):
             members[table.name] = changed

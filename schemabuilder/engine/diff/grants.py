@@ -129,17 +129,18 @@ def table_grant_statements(
     *,
     schema: str,
     server_version: int,
-    stats: TableStats | None,
+    stats: Callable[[], TableStats | None],
 ) -> list[Statement]:
-    """The statements that give ``table`` exactly its blueprint's grants (``have``: live)."""
+    """The statements that give ``table`` exactly its blueprint's grants (``have``: live).
+    ``stats`` measures the table, asked only when a privilege changes."""
     want = _wanted(table, server_version)
     name = qualified(schema, table.name)
     rls = table.rls is not False
 
     def hazard(role: str, what: list[str], granted: bool) -> Hazard:
         if granted:
-            return grant_widens(table.name, role, what, rls=rls, stats=stats)
-        return grant_revoked(table.name, role, what, stats)
+            return grant_widens(table.name, role, what, rls=rls, stats=stats())
+        return grant_revoked(table.name, role, what, stats())
 
     return _role_statements(
         want,
