@@ -1,7 +1,8 @@
 """GRANT and REVOKE statements: the blueprint's grants against the live ones.
 
-Only tables whose ``grants`` is set are managed, and the schema's default privileges only
-when ``default_privileges`` is set: exactly what is listed, everything else revoked (the
+Only tables whose ``grants`` is set are managed (the sequences of their serial and identity
+columns when ``sequence_grants`` is), and the schema's default privileges only when
+``default_privileges`` is set: exactly what is listed, everything else revoked (the
 owner's own privileges aside). A table created by this plan starts with what the applying
 role's default privileges give it, so the plan grants and revokes from there.
 """
