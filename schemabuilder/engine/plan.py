@@ -51,6 +51,11 @@ from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.grants import (
+    check_grant_roles,
+    grant_statements,
+    with_grant_changes,
+)
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
@@ -165,6 +170,7 @@ def plan(
         # foreign key to another schema's table against the catalog too.
         check_calls(bp, schema, paths, conn)
         check_outside_references(conn, bp, paths)
+        check_grant_roles(conn, bp, paths)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
@@ -188,8 +194,9 @@ def plan(
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
         )
+        grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
-        statements = _mark_adoptions(result.statements, adopted, facts)
+        statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
     if result.issues:
         raise BlueprintInvalid(result.issues)
     if statements:
@@ -219,7 +226,7 @@ def plan(
     return Plan(
         schema=schema,
         statements=statements,
-        changes=result.changes,
+        changes=with_grant_changes(result.changes, grant_members),
         base_snapshot_hash=live.hash,
         desired=desired,
         unmanaged_tables=tuple(sorted(set(live.all_tables) - scope)),

@@ -89,10 +89,14 @@ def _member(member: MemberChange) -> str:
             f"{member.kind} {member.name}: {_describe(member.before)} -> {_describe(member.after)}"
         )
     value = member.after if member.action is Action.ADDED else member.before
+    if isinstance(value, str):  # a grant: the role's privileges
+        return f"{member.kind} {member.name} {value}"
     return f"{member.kind} {_describe(value) if value is not None else member.name}"
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, Column):
         parts = [value.name, value.type]
         if value.not_null:

@@ -224,9 +224,29 @@ CUSTOM_FENCE = {
     ],
 }
 
+# Grants per role and the schema's default privileges (PUBLIC: a role every server has).
+GRANTS: dict[str, Any] = {
+    "schema_version": "1",
+    "description": "a price list anyone may read",
+    "default_privileges": [
+        {"role": "PUBLIC", "on": "tables", "privileges": ["select"]},
+        {"role": "public", "on": "sequences", "privileges": ["USAGE", "SELECT"]},
+    ],
+    "tables": [
+        {
+            "name": "price_list",
+            "rls": False,
+            "columns": [{"name": "title", "type": "TEXT"}],
+            "grants": [{"role": "PUBLIC", "privileges": ["SELECT", "REFERENCES"]}],
+        },
+        {"name": "secrets", "columns": [{"name": "value", "type": "TEXT"}], "grants": []},
+    ],
+}
+
 VALID_PAYLOADS: dict[str, dict[str, Any]] = {
     "seed_patients": seed_envelope()["payload"],
     "registry": REGISTRY,
     "tricky_names": TRICKY,
     "custom_fence": CUSTOM_FENCE,
+    "grants": GRANTS,
 }

@@ -13,7 +13,13 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+)
 
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.idents import (
@@ -22,6 +28,12 @@ from schemabuilder.engine.contract.idents import (
     name_problem,
     snake_case,
     written_name_problem,
+)
+from schemabuilder.engine.contract.privileges import (
+    DefaultPrivilege,
+    Grant,
+    SequenceGrant,
+    one_grant_per_role,
 )
 
 MAX_TABLES = 1_000
@@ -350,6 +362,18 @@ class Table(_Model):
     foreign_keys: Annotated[list[ForeignKey], Field(max_length=MAX_ITEMS)] = []
     rls: Rls = True
     policies: Annotated[list[Policy], Field(max_length=MAX_ITEMS)] = []
+    # None: the plan manages no grants on the table; a list (even empty): exactly these.
+    grants: (
+        Annotated[list[Grant], Field(max_length=MAX_ITEMS), AfterValidator(one_grant_per_role)]
+        | None
+    ) = None
+    # The same for the sequences of the table's serial and identity columns.
+    sequence_grants: (
+        Annotated[
+            list[SequenceGrant], Field(max_length=MAX_ITEMS), AfterValidator(one_grant_per_role)
+        ]
+        | None
+    ) = None
 
 
 class Fence(_Model):
@@ -375,6 +399,8 @@ class Payload(_Model):
     fence: Fence | None = None
     auto_columns: bool = True
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
+    # None: default privileges are left alone; a list (even empty): exactly these.
+    default_privileges: Annotated[list[DefaultPrivilege], Field(max_length=MAX_ITEMS)] | None = None
 
 
 class Meta(_Model):

@@ -26,6 +26,13 @@ from schemabuilder.engine.contract.blueprint import (
     Table,
     split_index_column,
 )
+from schemabuilder.engine.contract.grants import (
+    NDefaultPrivilege,
+    NGrant,
+    grants_payload,
+    normalize_default_privilege,
+    normalize_grants,
+)
 from schemabuilder.engine.contract.idents import (
     fit_identifier,
     policy_name,
@@ -143,6 +150,10 @@ class NTable(_Frozen):
     foreign_keys: tuple[NForeignKey, ...] = ()
     rls: RlsMode = True
     policies: tuple[NPolicy, ...] = ()
+    # None: grants on the table are not managed. Left out of the canonical JSON when unset,
+    # so every blueprint written before grants existed keeps its schema_hash.
+    grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
+    sequence_grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def column(self, name: str) -> NColumn | None:
         """The column called ``name``, if the table has one."""
@@ -160,6 +171,9 @@ class NormalizedBlueprint(_Frozen):
     force_apply: bool
     fence: NFence
     tables: tuple[NTable, ...]
+    default_privileges: tuple[NDefaultPrivilege, ...] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -373,6 +387,8 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         ),
         rls=table.rls,
         policies=policies,
+        grants=normalize_grants(table.grants),
+        sequence_grants=normalize_grants(table.sequence_grants),
     )
     return normalized, origin
 
@@ -390,6 +406,11 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
         force_apply=payload.force_apply,
         fence=fence,
         tables=tuple(table for table, _ in pairs),
+        default_privileges=(
+            tuple(normalize_default_privilege(d) for d in payload.default_privileges)
+            if payload.default_privileges is not None
+            else None
+        ),
     )
     return blueprint, [origin for _, origin in pairs]
 
@@ -469,6 +490,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                     {**p.model_dump(exclude_none=True), "roles": list(p.roles)}
                     for p in table.policies
                 ],
+                **grants_payload(table.grants, table.sequence_grants),
             }
         )
     return {
@@ -478,4 +500,9 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         "fence": bp.fence.model_dump(exclude_none=True),
         "auto_columns": False,
         "tables": tables,
+        **(
+            {"default_privileges": [d.model_dump(mode="json") for d in bp.default_privileges]}
+            if bp.default_privileges is not None
+            else {}
+        ),
     }

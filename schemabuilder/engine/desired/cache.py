@@ -97,8 +97,11 @@ def definition_hash(table: NTable, fence: NFence, context: str = "") -> str:
 
     pydantic writes the models' JSON itself, in field order (the normalized models hold no
     dicts, so the text is determined by the definition): a plan hashes every table of the
-    blueprint, and a Python dump with sorted keys cost several times as much.
+    blueprint, and a Python dump with sorted keys cost several times as much. Grants are
+    not part of a table's printed form (they are planned apart), so they are left out.
     """
+    if table.grants is not None or table.sequence_grants is not None:
+        table = table.model_copy(update={"grants": None, "sequence_grants": None})
     material = (
         f'{{"form":"{CANONICAL_FORM_VERSION}","context":"{context}",'
         f'"fence":{fence.model_dump_json()},'

@@ -34,6 +34,8 @@ class Phase(StrEnum):
     COMMENTS = "comments"
     CREATE_POLICIES = "create_policies"
     ROW_LEVEL_SECURITY = "row_level_security"
+    GRANTS = "grants"
+    DEFAULT_PRIVILEGES = "default_privileges"
 
 
 PHASES: tuple[tuple[Phase, str], ...] = (
@@ -73,7 +75,15 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (Phase.CREATE_POLICIES, "policies once the columns and functions they use exist"),
     (
         Phase.ROW_LEVEL_SECURITY,
-        "row level security is switched last, when the policies it enforces are in place",
+        "row level security is switched on, when the policies it enforces are in place",
+    ),
+    (
+        Phase.GRANTS,
+        "privileges on tables once each table exists and its row level security is in place",
+    ),
+    (
+        Phase.DEFAULT_PRIVILEGES,
+        "default privileges last: they apply to objects created later, not in this migration",
     ),
 )
 

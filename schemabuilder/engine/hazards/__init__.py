@@ -16,7 +16,9 @@ kind has a module that builds its hazards, called by the diff code that writes t
 - ``indexes``: BUILDS_INDEX, DROPS_INDEX, ADDS_UNIQUE and WILL_FAIL (a unique index over
   duplicates);
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
-  effective access).
+  effective access);
+- ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
+  schema's default privileges changed).
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
@@ -79,7 +81,9 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.DROPS_INDEX: "An index is dropped: queries that used it may get slower.",
     HazardKind.DROPS_CONSTRAINT: "A constraint is dropped: the database stops enforcing it.",
     HazardKind.RENAMES_OBJECT: "A table or column is renamed: clients using the old name break.",
-    HazardKind.CHANGES_ACCESS: "Row level security or a policy changes who can see or write rows.",
+    HazardKind.CHANGES_ACCESS: (
+        "Row level security, a policy or a grant changes who can see or write rows."
+    ),
     HazardKind.TENANT_FENCE_WEAKENED: "The tenant fence is weakened: tenants may see each other.",
     HazardKind.ADOPTS_TABLE: "A table this tool did not create is changed for the first time.",
     HazardKind.ACCESS_EXCLUSIVE_LOCK: "A populated table is locked against reads and writes.",
