@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from schemabuilder.engine import validate_payload
-from schemabuilder.engine.contract.normalize import as_payload, schema_hash
+from schemabuilder.engine.contract.as_payload import as_payload
+from schemabuilder.engine.contract.normalize import schema_hash
 from tests.engine.test_blueprint import col, messages_at, payload, table
 
 

@@ -15,7 +15,7 @@ from schemabuilder.engine import (
     validate_envelope,
     validate_payload,
 )
-from schemabuilder.engine.contract.normalize import as_payload
+from schemabuilder.engine.contract.as_payload import as_payload
 from tests.engine.blueprint_examples import (
     SEED_NORMALIZED_TABLE,
     VALID_PAYLOADS,

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemabuilder.engine import schema_hash, validate_payload
-from schemabuilder.engine.contract.normalize import as_payload
+from schemabuilder.engine.contract.as_payload import as_payload
 
 _RESERVED_PARTS = {"key", "pkey", "fkey", "check", "idx"}
 part = st.from_regex(r"[a-z]{2,5}", fullmatch=True).filter(lambda p: p not in _RESERVED_PARTS)

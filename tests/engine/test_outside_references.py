@@ -12,7 +12,8 @@ import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
 from schemabuilder.engine.catalog.introspect import introspect
-from schemabuilder.engine.contract.normalize import as_payload, schema_hash
+from schemabuilder.engine.contract.as_payload import as_payload
+from schemabuilder.engine.contract.normalize import schema_hash
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
 from tests.engine.conftest import database_url

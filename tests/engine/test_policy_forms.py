@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
-from schemabuilder.engine.contract.normalize import as_payload
+from schemabuilder.engine.contract.as_payload import as_payload
 from tests.engine.blueprint_examples import VALID_PAYLOADS
 
 READ_OWN = "tenant_id::text = current_setting('app.current_tenant_id', true)"

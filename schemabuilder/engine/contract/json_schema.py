@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemabuilder.engine.contract import blueprint as bp
+from schemabuilder.engine.contract import privileges
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -45,6 +46,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "validation_profile": 'Default "safe".',
     },
     bp.Payload: {
+        "default_privileges": "ALTER DEFAULT PRIVILEGES IN SCHEMA: what new tables, "
+        "sequences or functions grant from the start; absent: left alone.",
         "schema_version": "Required. Versions only go up per target, compared naturally "
         "(2 < 10, 001 = 1, 1.9 < 1.10).",
         "description": "Required. Shown in the history.",
@@ -65,6 +68,10 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "table has for existing ones.",
     },
     bp.Table: {
+        "grants": "Privileges per role (PUBLIC: every role); absent: grants left alone; "
+        "a list, even []: exactly these, every other privilege revoked.",
+        "sequence_grants": "Privileges per role on the sequences of the table's serial and "
+        "identity columns (USAGE SELECT UPDATE or ALL); absent: left alone.",
         "name": "The table name (normalized to snake_case).",
         "comment": "COMMENT ON TABLE.",
         "renamed_from": "The table's old name: ALTER TABLE ... RENAME TO instead of drop and "
@@ -123,6 +130,21 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "target, never changed, its rows never counted.",
         "table": "The referenced table.",
         "columns": "The referenced columns, as many as the referencing ones.",
+    },
+    privileges.Grant: {
+        "role": "The role, or PUBLIC; it must exist on the target.",
+        "privileges": "SELECT INSERT UPDATE DELETE TRUNCATE REFERENCES TRIGGER, MAINTAIN "
+        "(PostgreSQL 17+), or ALL (any case).",
+    },
+    privileges.SequenceGrant: {
+        "role": "The role, or PUBLIC; it must exist on the target.",
+        "privileges": "USAGE SELECT UPDATE, or ALL (any case).",
+    },
+    privileges.DefaultPrivilege: {
+        "role": "The role the new objects grant to; it must exist on the target.",
+        "on": "tables | sequences | functions.",
+        "privileges": "The kind's privileges (tables: as for grants; sequences: USAGE SELECT "
+        "UPDATE; functions: EXECUTE), or ALL.",
     },
     bp.Policy: {
         "name": "The policy name: a plain identifier is snake_cased, any other name (1-63 "

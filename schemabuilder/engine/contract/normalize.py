@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +29,6 @@ from schemabuilder.engine.contract.blueprint import (
 from schemabuilder.engine.contract.grants import (
     NDefaultPrivilege,
     NGrant,
-    grants_payload,
     normalize_default_privilege,
     normalize_grants,
 )
@@ -430,79 +429,3 @@ def schema_hash(bp: NormalizedBlueprint) -> str:
 def idempotency_key(tenant_id: str, bp: NormalizedBlueprint) -> str:
     """``idem:wf106:{tenant_id}:{schema_version}:{schema_hash}`` (seed design, node 5)."""
     return f"idem:wf106:{tenant_id}:{bp.schema_version}:{schema_hash(bp)}"
-
-
-def _index_column_text(column: NIndexColumn) -> str:
-    text = column.name
-    if column.direction:
-        text += f" {column.direction}"
-    if column.nulls:
-        text += f" NULLS {column.nulls}"
-    return text
-
-
-def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
-    """The normalized blueprint written back as a payload that normalizes to itself.
-
-    Everything that normalization added is spelled out, so ``auto_columns`` is false and
-    every table lists its policies.
-    """
-    tables = []
-    for table in bp.tables:
-        columns = []
-        for column in table.columns:
-            data = column.model_dump(exclude_defaults=True, exclude={"references"})
-            if column.references is not None:
-                data["references"] = {
-                    (k if k != "ref_schema" else "schema"): v
-                    for k, v in column.references.model_dump().items()
-                }
-            columns.append(data)
-        tables.append(
-            {
-                "name": table.name,
-                **({"comment": table.comment} if table.comment is not None else {}),
-                **({"renamed_from": table.renamed_from} if table.renamed_from else {}),
-                "columns": columns,
-                "indexes": [
-                    {
-                        **index.model_dump(exclude_defaults=True, exclude={"columns"}),
-                        "columns": [_index_column_text(c) for c in index.columns],
-                    }
-                    for index in table.indexes
-                ],
-                "unique": [list(cols) for cols in table.unique],
-                "checks": [c.model_dump(exclude_none=True) for c in table.checks],
-                "foreign_keys": [
-                    {
-                        "columns": list(fk.columns),
-                        "references": {
-                            **({"schema": fk.ref_schema} if fk.ref_schema else {}),
-                            "table": fk.ref_table,
-                            "columns": list(fk.ref_columns),
-                        },
-                        "on_delete": fk.on_delete,
-                    }
-                    for fk in table.foreign_keys
-                ],
-                "rls": table.rls,
-                "policies": [
-                    {**p.model_dump(exclude_none=True), "roles": list(p.roles)}
-                    for p in table.policies
-                ],
-                **grants_payload(table.grants, table.sequence_grants),
-            }
-        )
-    return {
-        "schema_version": bp.schema_version,
-        "description": bp.description,
-        "force_apply": bp.force_apply,
-        "fence": bp.fence.model_dump(exclude_none=True),
-        "auto_columns": False,
-        "tables": tables,
-        **(
-            {"default_privileges": [d.model_dump(mode="json") for d in bp.default_privileges]}
-            if bp.default_privileges is not None
-            else {}
-        ),
-    }
