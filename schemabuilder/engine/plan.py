@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.enums import enum_uses, live_enums
 from schemabuilder.engine.catalog.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
@@ -32,6 +33,7 @@ from schemabuilder.engine.contract.outside_refs import (
     in_target_schema,
 )
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.contract.types import types_digest
 from schemabuilder.engine.desired.cache import (
     CanonicalCache,
     CanonicalKey,
@@ -51,6 +53,7 @@ from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.diff.types import TypeState, source_of
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
@@ -177,6 +180,7 @@ def plan(
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
         facts.prefetch(_touched(live, desired, renames))
+        types = _type_state(conn, bp, schema, paths.prefix)
         result = diff(
             live,
             desired,
@@ -187,6 +191,7 @@ def plan(
             fence_using=bp.fence.using,
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
+            types=types,
         )
         adopted = _adopted(bp, live, renames, managed)
         statements = _mark_adoptions(result.statements, adopted, facts)
@@ -310,7 +315,7 @@ def _desired_state(
     # live schema yet, so references to it resolve only if it is materialized too.
     moving = set(renames.tables.values()) | {t for t, cols in renames.columns.items() if cols}
     version = conn.info.server_version
-    context = form_context(conn, schema) if cache is not None else ""
+    context = form_context(conn, schema) + types_digest(bp.types) if cache is not None else ""
     keys = {table.name: canonical_key(table, bp.fence, version, context) for table in bp.tables}
     known = cache.get_many(set(keys.values())) if cache is not None else {}
     tables: dict[str, Table] = {}
@@ -402,6 +407,24 @@ def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:
         for name, table in before.table_map.items()
         if name in moved or desired.table(name) != table
     ]
+
+
+def _type_state(
+    conn: psycopg.Connection[Any], bp: NormalizedBlueprint, schema: str, prefix: str
+) -> TypeState | None:
+    """The blueprint's enum types beside the live ones (None for a blueprint without types:
+    the live enums are then none of this plan's business)."""
+    if not bp.types:
+        return None
+    live = live_enums(conn, schema)
+    swapped = [s.name for t in bp.types if (s := source_of(t, live)) is not None]
+    return TypeState(
+        desired=bp.types,
+        live=live,
+        uses=enum_uses(conn, schema, swapped),
+        server_version=conn.info.server_version,
+        prefix=prefix,
+    )
 
 
 def _check_references(

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.idents import SYSTEM_COLUMNS, name_problem, snake_case
+from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
@@ -349,6 +350,7 @@ class Payload(_Model):
     ) = None
     fence: Fence | None = None
     auto_columns: bool = True
+    types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
 
 

@@ -27,6 +27,7 @@ from schemabuilder.engine.contract.blueprint import (
     split_index_column,
 )
 from schemabuilder.engine.contract.idents import fit_identifier, quote_ident, snake_case
+from schemabuilder.engine.contract.types import NType, normalize_type
 
 Direction = Literal["ASC", "DESC"]
 Nulls = Literal["FIRST", "LAST"]
@@ -155,6 +156,7 @@ class NormalizedBlueprint(_Frozen):
     force_apply: bool
     fence: NFence
     tables: tuple[NTable, ...]
+    types: tuple[NType, ...] = ()
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -377,14 +379,20 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
         force_apply=payload.force_apply,
         fence=fence,
         tables=tuple(table for table, _ in pairs),
+        types=tuple(normalize_type(t) for t in payload.types),
     )
     return blueprint, [origin for _, origin in pairs]
 
 
 def canonical_json(bp: NormalizedBlueprint) -> str:
     """The blueprint as canonical JSON: sorted keys, no insignificant white space."""
+    # A blueprint without types hashes as it did before types existed.
+    exclude = None if bp.types else {"types"}
     return json.dumps(
-        bp.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        bp.model_dump(mode="json", exclude=exclude),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
 
 
