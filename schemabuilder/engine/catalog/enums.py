@@ -19,19 +19,21 @@ SELECT t.typname AS name,
  ORDER BY t.typname
 """
 
-# Columns of the schema's tables whose type is the enum or an array of it.
+# Columns of tables (in any schema) whose type is the enum or an array of it.
 _USERS = """
-SELECT c.relname AS table_name, a.attname AS column_name, t.typname AS type_name,
+SELECT cn.nspname AS schema_name, c.relname AS table_name, a.attname AS column_name,
+       t.typname AS type_name,
        (a.atttypid <> t.oid) AS is_array,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default
   FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
   JOIN pg_catalog.pg_attribute a ON a.atttypid IN (t.oid, t.typarray)
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+  JOIN pg_catalog.pg_namespace cn ON cn.oid = c.relnamespace
   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE n.nspname = %(schema)s AND t.typname = ANY(%(names)s)
    AND a.attnum > 0 AND NOT a.attisdropped
- ORDER BY c.relname, a.attnum
+ ORDER BY cn.nspname, c.relname, a.attnum
 """
 
 
@@ -46,6 +48,7 @@ class LiveEnum:
 class EnumUse:
     """A column whose type is an enum of the schema (or an array of it)."""
 
+    schema: str
     table: str
     column: str
     type_name: str
@@ -64,4 +67,4 @@ def enum_uses(conn: psycopg.Connection[Any], schema: str, names: list[str]) -> l
     if not names:
         return []
     rows = conn.execute(_USERS, {"schema": schema, "names": names}).fetchall()
-    return [EnumUse(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+    return [EnumUse(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]

@@ -88,7 +88,7 @@ def diff(
             hazards=[renames_table(old, new)],
         )
     if types is not None:
-        diff_types(ctx, types, desired)
+        diff_types(ctx, types, apply_renames(live, renames), desired)
         live = replay_type_renames(live, types)
     before = apply_renames(live, renames)
     renamed_to = {new: old for old, new in renames.tables.items()}

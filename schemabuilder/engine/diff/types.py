@@ -15,12 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from schemabuilder.engine.catalog.enums import EnumUse, LiveEnum
-from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.catalog.snapshot import Column, ConstraintKind, Snapshot, Table
 from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.contract.types import NType, create_enum_sql, literal
 from schemabuilder.engine.diff.changes import DiffContext
 from schemabuilder.engine.diff.phases import LockMode, Phase
+from schemabuilder.engine.diff.policies import create_policy_sql
 from schemabuilder.engine.hazards.types import removes_values, renames_type, renames_value
 
 SWAP_SUFFIX = "__new"
@@ -45,7 +46,7 @@ def source_of(t: NType, live: Mapping[str, LiveEnum]) -> LiveEnum | None:
     return live.get(t.renamed_from) if t.renamed_from else None
 
 
-def diff_types(ctx: DiffContext, state: TypeState, desired: Snapshot) -> None:
+def diff_types(ctx: DiffContext, state: TypeState, live: Snapshot, desired: Snapshot) -> None:
     for i, t in enumerate(state.desired):
         path = f"{state.prefix}.types[{i}]"
         source = source_of(t, state.live)
@@ -84,8 +85,8 @@ def diff_types(ctx: DiffContext, state: TypeState, desired: Snapshot) -> None:
                 )
                 values[values.index(old)] = new
         kept = [v for v in values if v in t.values]
-        if kept != [v for v in t.values if v in values]:
-            _swap(ctx, state, t, source.name, values, desired)
+        if len(kept) < len(values) or kept != [v for v in t.values if v in values]:
+            _swap(ctx, state, t, source.name, values, live, desired, path)
         else:
             _add_values(ctx, state, t, values, desired, path)
         if t.comment != source.comment:
@@ -179,7 +180,9 @@ def _swap(
     t: NType,
     live_name: str,
     values: list[str],
+    live: Snapshot,
     desired: Snapshot,
+    path: str,
 ) -> None:
     """Values removed or reordered: a new type, every column converted to it through text,
     the old type dropped and the new one renamed to the old name."""
@@ -195,16 +198,37 @@ def _swap(
         lock=LockMode.NONE,
     )
     restore: list[tuple[str, str, str]] = []
+    converted: list[tuple[EnumUse, str, str, Column]] = []
     for use in state.uses:
         if use.type_name != live_name:
+            continue
+        if (
+            use.schema != ctx.schema
+            or live.table(ctx.renames.tables.get(use.table, use.table)) is None
+        ):
+            ctx.issues.append(
+                Issue(
+                    path,
+                    f"removing or reordering values of {t.name} converts every column using it, "
+                    f"and {use.schema}.{use.table}.{use.column} is not managed here: keep the "
+                    "values, or bring that table into the blueprint",
+                )
+            )
             continue
         table = ctx.renames.tables.get(use.table, use.table)
         column = ctx.renames.columns.get(table, {}).get(use.column, use.column)
         after = desired.table(table)
         col = after.column_map.get(column) if after is not None else None
-        if after is None or col is None:
-            continue  # dropped by this plan before the types change
-        target = f"{ctx.qualified(table)}"
+        if col is not None:  # else dropped by this plan before the types change
+            converted.append((use, table, column, col))
+    rebuilt: list[tuple[str, str, str]] = []
+    for before in live.tables:
+        after = desired.table(before.name)
+        if after is not None:
+            columns = {c for _, table, c, _ in converted if table == before.name}
+            rebuilt += _set_aside(ctx, before, after, columns, live_name)
+    for use, table, column, col in converted:
+        target = ctx.qualified(table)
         if use.default is not None:
             ctx.emit(
                 f"ALTER TABLE {target} ALTER COLUMN {quote_ident(column)} DROP DEFAULT",
@@ -245,6 +269,74 @@ def _swap(
             table,
             f"the default of {column}, on the new type",
         )
+    for sql, table, reason in dict.fromkeys(rebuilt):
+        ctx.emit(sql, Phase.TYPES, table, reason)
+
+
+def _set_aside(
+    ctx: DiffContext, live: Table, desired: Table, columns: set[str], type_name: str
+) -> list[tuple[str, str, str]]:
+    """Drop what would stop ``columns`` from changing type, or the old type from going, and
+    is not changed by this plan anyway (the table's own diff drops and rebuilds what
+    changes): checks and indexes naming the type's values, which PostgreSQL would rebuild
+    against the old type, and policies on the columns or naming the type, which PostgreSQL
+    refuses to keep. Returns the statements that put them back."""
+    cast = re.compile(r"::" + re.escape(type_name) + r"\b")
+    table = desired.name
+    again: list[tuple[str, str, str]] = []
+    for con in live.constraints:
+        same = desired.constraint_map.get(con.name)
+        if same == con and con.kind is ConstraintKind.CHECK and cast.search(con.definition):
+            ctx.emit(
+                f"ALTER TABLE {ctx.qualified(table)} DROP CONSTRAINT {quote_ident(con.name)}",
+                Phase.TYPES,
+                table,
+                f"check {con.name} names values of {type_name}: it is added again on the new type",
+            )
+            again.append(
+                (
+                    f"ALTER TABLE {ctx.qualified(table)} ADD CONSTRAINT {quote_ident(con.name)} "
+                    f"{same.written}",
+                    table,
+                    f"check {con.name}, on the new type",
+                )
+            )
+    for index in live.indexes:
+        same_index = desired.index_map.get(index.name)
+        if same_index == index and cast.search(index.definition):
+            ctx.emit(
+                f"DROP INDEX {ctx.qualified(index.name)}",
+                Phase.TYPES,
+                table,
+                f"index {index.name} names values of {type_name}: it is built again",
+            )
+            unique = "UNIQUE " if index.unique else ""
+            again.append(
+                (
+                    f"CREATE {unique}INDEX {quote_ident(index.name)} ON {ctx.qualified(table)} "
+                    f"{same_index.written}",
+                    table,
+                    f"index {index.name}, on the new type",
+                )
+            )
+    for policy in live.policies:
+        same_policy = desired.policy_map.get(policy.name)
+        named = any(e and cast.search(e) for e in (policy.using, policy.with_check))
+        if same_policy == policy and (named or columns & set(policy.columns)):
+            ctx.emit(
+                f"DROP POLICY {quote_ident(policy.name)} ON {ctx.qualified(table)}",
+                Phase.TYPES,
+                table,
+                f"policy {policy.name} uses {type_name}, which is swapped: it is created again",
+            )
+            again.append(
+                (
+                    create_policy_sql(ctx, table, same_policy),
+                    table,
+                    f"policy {policy.name}, unchanged, on the new type",
+                )
+            )
+    return again
 
 
 def replay_type_renames(live: Snapshot, state: TypeState) -> Snapshot:
