@@ -88,8 +88,8 @@ def diff(
             hazards=[renames_table(old, new)],
         )
     if types is not None:
-        diff_types(ctx, types, apply_renames(live, renames), desired)
         live = replay_type_renames(live, types)
+        diff_types(ctx, types, apply_renames(live, renames), desired)
     before = apply_renames(live, renames)
     renamed_to = {new: old for old, new in renames.tables.items()}
     dropped = {t.name for t in before.tables if t.name not in desired.table_map}

@@ -47,6 +47,9 @@ def source_of(t: NType, live: Mapping[str, LiveEnum]) -> LiveEnum | None:
 
 
 def diff_types(ctx: DiffContext, state: TypeState, live: Snapshot, desired: Snapshot) -> None:
+    """The statements that turn the live types into the blueprint's. ``live`` has this
+    plan's renames (tables, columns, types, values) replayed: it prints as the tables will
+    once those ran."""
     for i, t in enumerate(state.desired):
         path = f"{state.prefix}.types[{i}]"
         source = source_of(t, state.live)
@@ -226,7 +229,7 @@ def _swap(
         after = desired.table(before.name)
         if after is not None:
             columns = {c for _, table, c, _ in converted if table == before.name}
-            rebuilt += _set_aside(ctx, before, after, columns, live_name)
+            rebuilt += _set_aside(ctx, before, after, columns, t.name)
     for use, table, column, col in converted:
         target = ctx.qualified(table)
         if use.default is not None:
