@@ -4,14 +4,20 @@ vouches for a table whose check or default names a value the blueprint's types n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
+from schemabuilder.engine.catalog.enums import LiveEnum
+from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.normalize import canonical_json, schema_hash
 from schemabuilder.engine.desired.cache import MemoryCanonicalCache
+from schemabuilder.engine.diff.changes import DiffContext
+from schemabuilder.engine.diff.renames import Renames
+from schemabuilder.engine.diff.types import TypeState, diff_types
+from schemabuilder.engine.hazards.facts import LiveFacts
 from schemabuilder.engine.plan import plan
 
 SCHEMA = "app"
@@ -46,6 +52,7 @@ def _issues(data: dict[str, Any]) -> list[tuple[str, str]]:
     ("spec", "path", "fragment"),
     [
         ({"name": "order status", "enum": ["a"]}, "payload.types[0].name", ""),
+        ({"name": "OrderStatus", "enum": ["a"]}, "payload.types[0].name", "order_status"),
         ({"name": "order_status", "enum": []}, "payload.types[0].enum", ""),
         ({"name": "order_status", "enum": ["a", ""]}, "payload.types[0].enum[1]", "empty"),
         ({"name": "order_status", "enum": ["é" * 32]}, "payload.types[0].enum[0]", "63 bytes"),
@@ -131,3 +138,25 @@ def test_a_value_added_live_invalidates_the_forms_learned_before(
     assert second.is_empty
     # The enum's values are part of the environment every form was learned in.
     assert "orders" in second.materialized_tables
+
+
+def _context() -> DiffContext:
+    return DiffContext(schema=SCHEMA, facts=cast(LiveFacts, None), renames=Renames())
+
+
+def test_before_postgresql_12_an_added_value_is_refused_at_its_path() -> None:
+    bp = validate_payload(_payload([{"name": "order_status", "enum": ["new", "paid"]}]))
+    live = {"order_status": LiveEnum("order_status", ("new",))}
+    for version, refused in ((110000, True), (120000, False)):
+        ctx = _context()
+        state = TypeState(desired=bp.types, live=live, uses=(), server_version=version)
+        diff_types(ctx, state, Snapshot(schema=SCHEMA), Snapshot(schema=SCHEMA))
+        if refused:
+            assert [i.path for i in ctx.issues] == ["payload.types[0].enum[1]"]
+            assert "before 12" in ctx.issues[0].message
+            assert not ctx.statements
+        else:
+            assert not ctx.issues
+            assert [s.sql for s in ctx.statements] == [
+                "ALTER TYPE app.order_status ADD VALUE 'paid' AFTER 'new'"
+            ]

@@ -25,6 +25,13 @@ def _name(value: str) -> str:
     problem = name_problem(value)
     if problem:
         raise ValueError(problem)
+    if snake_case(value) != value:
+        # Columns name the type as SQL does, folded to lower case: a type called anything
+        # else could not be named by them the way it is spelled here.
+        raise ValueError(
+            f"write the type's name in snake_case ({snake_case(value)}): columns, defaults "
+            "and checks name it that way"
+        )
     return value
 
 
