@@ -90,8 +90,10 @@ def diff_types(ctx: DiffContext, state: TypeState, live: Snapshot, desired: Snap
         kept = [v for v in values if v in t.values]
         if len(kept) < len(values) or kept != [v for v in t.values if v in values]:
             _swap(ctx, state, t, source.name, values, live, desired, path)
-        else:
-            _add_values(ctx, state, t, values, desired, path)
+            if t.comment is not None:  # the new type has none yet
+                _comment(ctx, qualified, t)
+            continue
+        _add_values(ctx, state, t, values, desired, path)
         if t.comment != source.comment:
             _comment(ctx, qualified, t)
 

@@ -6,3 +6,4 @@ ALTER TABLE public.orders ALTER COLUMN history TYPE public.order_status__new[] U
 DROP TYPE public.order_status;
 ALTER TYPE public.order_status__new RENAME TO order_status;
 ALTER TABLE public.orders ALTER COLUMN status SET DEFAULT 'pending'::order_status;
+COMMENT ON TYPE public.order_status IS 'Where an order is';
