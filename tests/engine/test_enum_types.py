@@ -16,7 +16,7 @@ from schemabuilder.engine.contract.normalize import canonical_json, schema_hash
 from schemabuilder.engine.desired.cache import MemoryCanonicalCache
 from schemabuilder.engine.diff.changes import DiffContext
 from schemabuilder.engine.diff.renames import Renames
-from schemabuilder.engine.diff.types import TypeState, diff_types
+from schemabuilder.engine.diff.types import TypeState, diff_types, names_value
 from schemabuilder.engine.hazards.facts import LiveFacts
 from schemabuilder.engine.plan import plan
 
@@ -160,3 +160,19 @@ def test_before_postgresql_12_an_added_value_is_refused_at_its_path() -> None:
             assert [s.sql for s in ctx.statements] == [
                 "ALTER TYPE app.order_status ADD VALUE 'paid' AFTER 'new'"
             ]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("'draft'::order_status", True),
+        ("'{pending,draft}'::order_status[]", True),
+        ("(status = ANY (ARRAY['pending'::order_status, 'draft'::order_status]))", True),
+        ("'drafts'::order_status", False),
+        ("'draft'::order_status_old", False),
+        ("'draft'::text", False),
+        ("'{pending}'::order_status[]", False),
+    ],
+)
+def test_a_use_of_a_value_is_found_as_postgresql_prints_it(text: str, named: bool) -> None:
+    assert names_value(text, "order_status", "draft") is named

@@ -159,22 +159,39 @@ def _add_values(
         )
 
 
+def names_value(text: str | None, type_name: str, value: str) -> bool:
+    """Whether ``text`` (as PostgreSQL prints it) casts ``value`` to the type: ``'v'::t``, or
+    an array literal holding it, ``'{v,w}'::t[]``."""
+    if not text:
+        return False
+    cast = re.compile(r"'((?:[^']|'')*)'::" + re.escape(type_name) + r"(\[\])?(?![\w$])")
+    for match in cast.finditer(text):
+        literal_text = match[1].replace("''", "'")
+        if match[2] is None:
+            if literal_text == value:
+                return True
+            continue
+        items = literal_text.strip("{}").split(",")
+        if value in (item.strip().strip('"') for item in items):
+            return True
+    return False
+
+
 def _users_of(desired: Snapshot, type_name: str, value: str) -> list[str]:
-    """Where the desired tables name ``'value'::type_name`` (as PostgreSQL prints it)."""
-    pattern = re.compile(re.escape(literal(value)) + r"::" + re.escape(type_name) + r"\b")
+    """Where the desired tables name ``value`` of ``type_name``."""
     found = []
     for table in desired.tables:
         for column in table.columns:
-            if column.default and pattern.search(column.default):
+            if names_value(column.default, type_name, value):
                 found.append(f"the default of {table.name}.{column.name}")
         for con in table.constraints:
-            if pattern.search(con.definition):
+            if names_value(con.definition, type_name, value):
                 found.append(f"constraint {con.name} of {table.name}")
         for index in table.indexes:
-            if pattern.search(index.definition):
+            if names_value(index.definition, type_name, value):
                 found.append(f"index {index.name} of {table.name}")
         for policy in table.policies:
-            if any(e and pattern.search(e) for e in (policy.using, policy.with_check)):
+            if any(names_value(e, type_name, value) for e in (policy.using, policy.with_check)):
                 found.append(f"policy {policy.name} of {table.name}")
     return found
 
