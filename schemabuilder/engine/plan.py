@@ -33,7 +33,7 @@ from schemabuilder.engine.contract.outside_refs import (
     in_target_schema,
 )
 from schemabuilder.engine.contract.paths import BlueprintPaths
-from schemabuilder.engine.contract.types import types_digest
+from schemabuilder.engine.contract.types import create_enum_sql, types_digest
 from schemabuilder.engine.desired.cache import (
     CanonicalCache,
     CanonicalKey,
@@ -418,6 +418,12 @@ def _type_state(
         return None
     live = live_enums(conn, schema)
     swapped = [s.name for t in bp.types if (s := source_of(t, live)) is not None]
+    # A type this plan creates does not exist for the facts' questions (can this text column
+    # become order_status, which values fail): a temporary stand-in, gone with the planning
+    # transaction, answers them (the temporary schema comes first for type names).
+    for t in bp.types:
+        if source_of(t, live) is None:
+            conn.execute(create_enum_sql(f"pg_temp.{quote_ident(t.name)}", t).encode())
     return TypeState(
         desired=bp.types,
         live=live,
