@@ -150,6 +150,7 @@ def plan(
     managed: Collection[str],
     cache: CanonicalCache | None = None,
     max_locked_relations: int | None = None,
+    managed_types: Collection[str] = (),
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -157,8 +158,10 @@ def plan(
     blueprint's own tables they are the scope; a managed table missing from the blueprint is
     dropped. ``cache`` holds canonical forms between plans (unchanged tables are then not
     materialized). ``max_locked_relations`` overrides the server's lock table size as the
-    limit for TOO_MANY_LOCKS. Raises ``BlueprintInvalid`` when PostgreSQL rejects the
-    blueprint or a rename does not fit the live schema. Changes nothing on the server.
+    limit for TOO_MANY_LOCKS. ``managed_types`` names the enum types an earlier version
+    declared: one the blueprint no longer declares is dropped. Raises ``BlueprintInvalid``
+    when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
+    nothing on the server.
     """
     bp = in_target_schema(bp, schema)
     paths = BlueprintPaths(bp)
@@ -180,7 +183,7 @@ def plan(
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
         facts.prefetch(_touched(live, desired, renames))
-        types = _type_state(conn, bp, schema, paths.prefix)
+        types = _type_state(conn, bp, schema, paths.prefix, managed_types)
         result = diff(
             live,
             desired,
@@ -410,14 +413,19 @@ def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:
 
 
 def _type_state(
-    conn: psycopg.Connection[Any], bp: NormalizedBlueprint, schema: str, prefix: str
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    prefix: str,
+    managed_types: Collection[str],
 ) -> TypeState | None:
     """The blueprint's enum types beside the live ones (None for a blueprint without types:
     the live enums are then none of this plan's business)."""
-    if not bp.types:
+    if not bp.types and not managed_types:
         return None
     live = live_enums(conn, schema)
     swapped = [s.name for t in bp.types if (s := source_of(t, live)) is not None]
+    swapped += [name for name in managed_types if name in live and name not in swapped]
     # A type this plan creates does not exist for the facts' questions (can this text column
     # become order_status, which values fail): a temporary stand-in, gone with the planning
     # transaction, answers them (the temporary schema comes first for type names).
@@ -430,6 +438,7 @@ def _type_state(
         uses=enum_uses(conn, schema, swapped),
         server_version=conn.info.server_version,
         prefix=prefix,
+        managed=frozenset(managed_types),
     )
 
 

@@ -1,5 +1,6 @@
 """Enum types through the whole flow: a type created with its table, a value added by the
-next version, and a removed value, which is dangerous and blocked without force_apply."""
+next version, a removed value, which is dangerous and blocked without force_apply, and a type
+the next version no longer declares, dropped."""
 
 from __future__ import annotations
 
@@ -61,3 +62,15 @@ def test_a_type_is_created_then_given_a_value_then_a_removal_is_blocked(
     assert "ADD VALUE" in page.content.decode()
     body = client.get(f"/proposals/{third.pk}/").content.decode()
     assert "REMOVES_ENUM_VALUE" in body and "order_status__new" in body
+    # A version without the type, its column back to text: the type it declared is dropped.
+    columns = [{"name": "status", "type": "TEXT", "not_null": True, "default": "'new'"}]
+    fourth = submit(
+        user=people.alice,
+        envelope=envelope([{"name": "orders", "columns": columns}], version="004"),
+        source=Source.API,
+    ).proposal
+    assert final(fourth).status == S.APPLIED, fourth.error + workers.logs()
+    assert "DROPS_TYPE" in [h["kind"] for h in fourth.hazards]
+    with psycopg.connect(target_url) as conn:
+        gone = conn.execute("SELECT to_regtype('public.order_status') IS NULL").fetchone()
+    assert gone == (True,)

@@ -35,6 +35,7 @@ class Phase(StrEnum):
     COMMENTS = "comments"
     CREATE_POLICIES = "create_policies"
     ROW_LEVEL_SECURITY = "row_level_security"
+    DROP_TYPES = "drop_types"
 
 
 PHASES: tuple[tuple[Phase, str], ...] = (
@@ -81,6 +82,7 @@ PHASES: tuple[tuple[Phase, str], ...] = (
         Phase.ROW_LEVEL_SECURITY,
         "row level security is switched last, when the policies it enforces are in place",
     ),
+    (Phase.DROP_TYPES, "enum types go once no column, default or check uses them"),
 )
 
 PHASE_ORDER: dict[Phase, int] = {phase: n for n, (phase, _) in enumerate(PHASES)}

@@ -22,7 +22,12 @@ from schemabuilder.engine.contract.types import NType, create_enum_sql, literal
 from schemabuilder.engine.diff.changes import DiffContext
 from schemabuilder.engine.diff.phases import LockMode, Phase
 from schemabuilder.engine.diff.policies import create_policy_sql
-from schemabuilder.engine.hazards.types import removes_values, renames_type, renames_value
+from schemabuilder.engine.hazards.types import (
+    drops_type,
+    removes_values,
+    renames_type,
+    renames_value,
+)
 
 SWAP_SUFFIX = "__new"
 
@@ -37,6 +42,9 @@ class TypeState:
     uses: Sequence[EnumUse]
     server_version: int
     prefix: str = "payload"
+    # Types an earlier version of the blueprint declared: one the blueprint no longer has is
+    # dropped (the others of the schema are never touched).
+    managed: frozenset[str] = frozenset()
 
 
 def source_of(t: NType, live: Mapping[str, LiveEnum]) -> LiveEnum | None:
@@ -50,6 +58,7 @@ def diff_types(ctx: DiffContext, state: TypeState, live: Snapshot, desired: Snap
     """The statements that turn the live types into the blueprint's. ``live`` has this
     plan's renames (tables, columns, types, values) replayed: it prints as the tables will
     once those ran."""
+    _drop_types(ctx, state, desired)
     for i, t in enumerate(state.desired):
         path = f"{state.prefix}.types[{i}]"
         source = source_of(t, state.live)
@@ -413,3 +422,47 @@ def replay_type_renames(live: Snapshot, state: TypeState) -> Snapshot:
             )
         )
     return dataclasses.replace(live, tables=tuple(tables))
+
+
+def dropped_types(state: TypeState) -> list[str]:
+    """The live types of ``state.managed`` that the blueprint no longer declares."""
+    kept = {t.name for t in state.desired} | {t.renamed_from for t in state.desired}
+    return sorted(name for name in state.managed if name in state.live and name not in kept)
+
+
+def _drop_types(ctx: DiffContext, state: TypeState, desired: Snapshot) -> None:
+    for name in dropped_types(state):
+        users = [
+            f"{u.schema}.{u.table}.{u.column}"
+            for u in state.uses
+            if u.type_name == name and not _goes(ctx, u, name, desired)
+        ]
+        if users:
+            ctx.issues.append(
+                Issue(
+                    f"{state.prefix}.types",
+                    f"type {name} is no longer in the blueprint, so this plan drops it, yet "
+                    f"{users[0]} still uses it: declare the type again or change the column",
+                )
+            )
+            continue
+        ctx.emit(
+            f"DROP TYPE {quote_ident(ctx.schema)}.{quote_ident(name)}",
+            Phase.DROP_TYPES,
+            "",
+            f"type {name} was declared by an earlier version and is no longer",
+            hazards=[drops_type(name)],
+            lock=LockMode.NONE,
+        )
+
+
+def _goes(ctx: DiffContext, use: EnumUse, name: str, desired: Snapshot) -> bool:
+    """Whether this plan drops the column ``use`` names or changes it to another type."""
+    if use.schema != ctx.schema:
+        return False
+    table = ctx.renames.tables.get(use.table, use.table)
+    after = desired.table(table)
+    if after is None:
+        return True
+    column = after.column_map.get(ctx.renames.columns.get(table, {}).get(use.column, use.column))
+    return column is None or column.type not in (name, f"{name}[]")

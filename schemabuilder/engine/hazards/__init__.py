@@ -16,7 +16,7 @@ kind has a module that builds its hazards, called by the diff code that writes t
 - ``indexes``: BUILDS_INDEX, DROPS_INDEX, ADDS_UNIQUE and WILL_FAIL (a unique index over
   duplicates);
 - ``types``: RENAMES_OBJECT (types and their values), REMOVES_ENUM_VALUE and WILL_FAIL (rows
-  holding a value the swap removes);
+  holding a value the swap removes), DROPS_TYPE;
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access).
 
@@ -66,6 +66,7 @@ class HazardKind(StrEnum):
     BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
     DROPS_IDENTITY = "DROPS_IDENTITY"
     REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
+    DROPS_TYPE = "DROPS_TYPE"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -90,6 +91,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
     HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
+    HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 

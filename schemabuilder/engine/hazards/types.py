@@ -64,3 +64,14 @@ def removes_values(
         table,
         numbers,
     )
+
+
+def drops_type(name: str) -> Hazard:
+    return Hazard(
+        HazardKind.DROPS_TYPE,
+        Severity.WARNING,
+        f"drops type {name}, which no column uses any more: SQL naming it (casts, functions) "
+        "breaks",
+        "",
+        {"type": name},
+    )
