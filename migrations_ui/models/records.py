@@ -111,3 +111,16 @@ class MigrationRecord(models.Model):
             .first()
         )
         return set(last or ())
+
+    @classmethod
+    def managed_types_for(cls, target: Any) -> set[str]:
+        """The enum types this tool manages on a target: those its last successful change's
+        blueprint declared (a type a later blueprint no longer declares is dropped)."""
+        last = (
+            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            .order_by("-created_at")
+            .values_list("proposal__blueprint", flat=True)
+            .first()
+        )
+        types = (last or {}).get("types", []) if isinstance(last, dict) else []
+        return {str(t["name"]) for t in types if isinstance(t, dict) and "name" in t}

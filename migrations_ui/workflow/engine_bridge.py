@@ -195,6 +195,10 @@ def managed_tables(target: Target) -> set[str]:
     return MigrationRecord.managed_for(target)
 
 
+def managed_types(target: Target) -> set[str]:
+    return MigrationRecord.managed_types_for(target)
+
+
 # ---- engine calls -------------------------------------------------------------------------
 
 
@@ -202,15 +206,19 @@ def plan_proposal(proposal: Proposal) -> PlanResult:
     bp = blueprint_from_json(proposal.blueprint)
     started = time.perf_counter()
     managed = managed_tables(proposal.target)
+    types = managed_types(proposal.target)
     schema = proposal.target.schema_name
     with connect(proposal.target) as conn:
         # Fingerprints first: a change between them and the plan only makes the worker plan
         # again; taken after, it could hide a change the plan did not see.
         prints = fingerprints(conn, schema, scope_of(bp, managed))
-        p = plan(conn, bp, schema=schema, managed=managed, cache=DbCanonicalCache())
+        p = plan(
+            conn, bp, schema=schema, managed=managed, managed_types=types, cache=DbCanonicalCache()
+        )
     result = plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
     result.plan_json["fingerprints"] = prints
     result.plan_json["managed"] = sorted(managed)
+    result.plan_json["managed_types"] = sorted(types)
     return result
 
 
@@ -222,6 +230,8 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
         return None
     if sorted(data.get("managed", [])) != sorted(managed_tables(proposal.target)):
         return None  # another change was applied since: plan again
+    if sorted(data.get("managed_types", [])) != sorted(managed_types(proposal.target)):
+        return None
     statements = tuple(
         Statement(
             sql=st["sql"],
@@ -252,6 +262,7 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         tenant_id=proposal.tenant.slug,
         schema=target.schema_name,
         managed=frozenset(managed_tables(target)),
+        managed_types=frozenset(managed_types(target)),
         reviewed_checksum=proposal.plan_checksum,
         reviewed_base_hash=proposal.base_snapshot_hash,
         reviewed_statements=tuple(st["sql"] for st in proposal.plan_statements()),
@@ -305,6 +316,7 @@ def plan_target(target: Target, bp: NormalizedBlueprint) -> PlanResult:
             bp,
             schema=target.schema_name,
             managed=managed_tables(target),
+            managed_types=managed_types(target),
             cache=DbCanonicalCache(),
         )
     return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.enums import enum_uses, live_enums
 from schemabuilder.engine.catalog.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
@@ -32,6 +33,7 @@ from schemabuilder.engine.contract.outside_refs import (
     in_target_schema,
 )
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.contract.types import create_enum_sql, types_digest
 from schemabuilder.engine.desired.cache import (
     CanonicalCache,
     CanonicalKey,
@@ -51,6 +53,7 @@ from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.diff.types import TypeState, source_of
 from schemabuilder.engine.grants import (
     check_grant_roles,
     grant_statements,
@@ -152,6 +155,7 @@ def plan(
     managed: Collection[str],
     cache: CanonicalCache | None = None,
     max_locked_relations: int | None = None,
+    managed_types: Collection[str] = (),
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -159,8 +163,10 @@ def plan(
     blueprint's own tables they are the scope; a managed table missing from the blueprint is
     dropped. ``cache`` holds canonical forms between plans (unchanged tables are then not
     materialized). ``max_locked_relations`` overrides the server's lock table size as the
-    limit for TOO_MANY_LOCKS. Raises ``BlueprintInvalid`` when PostgreSQL rejects the
-    blueprint or a rename does not fit the live schema. Changes nothing on the server.
+    limit for TOO_MANY_LOCKS. ``managed_types`` names the enum types an earlier version
+    declared: one the blueprint no longer declares is dropped. Raises ``BlueprintInvalid``
+    when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
+    nothing on the server.
     """
     bp = in_target_schema(bp, schema)
     paths = BlueprintPaths(bp)
@@ -183,6 +189,7 @@ def plan(
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
         facts.prefetch(_touched(live, desired, renames))
+        types = _type_state(conn, bp, schema, paths.prefix, managed_types)
         result = diff(
             live,
             desired,
@@ -193,6 +200,7 @@ def plan(
             fence_using=bp.fence.using,
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
+            types=types,
         )
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
@@ -317,7 +325,7 @@ def _desired_state(
     # live schema yet, so references to it resolve only if it is materialized too.
     moving = set(renames.tables.values()) | {t for t, cols in renames.columns.items() if cols}
     version = conn.info.server_version
-    context = form_context(conn, schema) if cache is not None else ""
+    context = form_context(conn, schema) + types_digest(bp.types) if cache is not None else ""
     keys = {table.name: canonical_key(table, bp.fence, version, context) for table in bp.tables}
     known = cache.get_many(set(keys.values())) if cache is not None else {}
     tables: dict[str, Table] = {}
@@ -409,6 +417,36 @@ def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:
         for name, table in before.table_map.items()
         if name in moved or desired.table(name) != table
     ]
+
+
+def _type_state(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    prefix: str,
+    managed_types: Collection[str],
+) -> TypeState | None:
+    """The blueprint's enum types beside the live ones (None for a blueprint without types:
+    the live enums are then none of this plan's business)."""
+    if not bp.types and not managed_types:
+        return None
+    live = live_enums(conn, schema)
+    swapped = [s.name for t in bp.types if (s := source_of(t, live)) is not None]
+    swapped += [name for name in managed_types if name in live and name not in swapped]
+    # A type this plan creates does not exist for the facts' questions (can this text column
+    # become order_status, which values fail): a temporary stand-in, gone with the planning
+    # transaction, answers them (the temporary schema comes first for type names).
+    for t in bp.types:
+        if source_of(t, live) is None:
+            conn.execute(create_enum_sql(f"pg_temp.{quote_ident(t.name)}", t).encode())
+    return TypeState(
+        desired=bp.types,
+        live=live,
+        uses=enum_uses(conn, schema, swapped),
+        server_version=conn.info.server_version,
+        prefix=prefix,
+        managed=frozenset(managed_types),
+    )
 
 
 def _check_references(

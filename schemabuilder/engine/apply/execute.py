@@ -144,7 +144,12 @@ def apply_plan(
                 # Nobody can write the locked tables any more: count again what the review's
                 # severities were decided on (rows of a dropped table, NULLs, duplicates...).
                 recounted = plan(
-                    conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
+                    conn,
+                    bp,
+                    schema=request.schema,
+                    managed=set(request.managed),
+                    managed_types=request.managed_types,
+                    cache=cache,
                 )
                 clock.lap("remeasure")
                 raised = raised_hazards(recounted.hazards, request.reviewed_hazards)
@@ -169,7 +174,12 @@ def apply_plan(
                         work = dataclasses.replace(work, base=None)
                 else:
                     current = plan(
-                        conn, bp, schema=request.schema, managed=set(request.managed), cache=cache
+                        conn,
+                        bp,
+                        schema=request.schema,
+                        managed=set(request.managed),
+                        managed_types=request.managed_types,
+                        cache=cache,
                     )
                     if current.checksum != request.reviewed_checksum and (
                         request.exact or not within_review(current, request)

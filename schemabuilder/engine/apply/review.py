@@ -41,6 +41,8 @@ class ApplyRequest:
     # checksum. Without it, a re-plan that only narrowed (``within_review``) may run; with
     # it, that too is PlanChanged, since the approver signed one plan, not its subsets.
     exact: bool = False
+    # Enum types an earlier version declared (see ``plan``'s ``managed_types``).
+    managed_types: frozenset[str] = frozenset()
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:

@@ -7,6 +7,7 @@ from typing import Any
 
 from schemabuilder.engine.contract.grants import grants_payload
 from schemabuilder.engine.contract.normalize import NIndexColumn, NormalizedBlueprint
+from schemabuilder.engine.contract.types import NType
 
 
 def _index_column_text(column: NIndexColumn) -> str:
@@ -82,4 +83,16 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
             if bp.default_privileges is not None
             else {}
         ),
+        **({"types": [_type_payload(t) for t in bp.types]} if bp.types else {}),
     }
+
+
+def _type_payload(t: NType) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": t.name, "enum": list(t.values)}
+    if t.comment is not None:
+        out["comment"] = t.comment
+    if t.renamed_from is not None:
+        out["renamed_from"] = t.renamed_from
+    if t.renamed_values:
+        out["renamed_values"] = dict(t.renamed_values)
+    return out

@@ -35,6 +35,7 @@ from schemabuilder.engine.contract.privileges import (
     SequenceGrant,
     one_grant_per_role,
 )
+from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
 MAX_TABLES = 1_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
@@ -398,6 +399,7 @@ class Payload(_Model):
     ) = None
     fence: Fence | None = None
     auto_columns: bool = True
+    types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
     # None: default privileges are left alone; a list (even empty): exactly these.
     default_privileges: Annotated[list[DefaultPrivilege], Field(max_length=MAX_ITEMS)] | None = None

@@ -42,6 +42,7 @@ from schemabuilder.engine.contract.normalize import (
     normalize_payload,
     normalize_table,
 )
+from schemabuilder.engine.contract.types import check_types
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32  # a valid envelope nests about 9 levels deep
@@ -319,6 +320,7 @@ def _payload(data: object, prefix: str) -> NormalizedBlueprint:
         for i, (table, origin) in enumerate(zip(blueprint.tables, origins, strict=True))
     ]
     issues = rules.check_tables(pairs)
+    issues += check_types(blueprint.types, {t.name for t in blueprint.tables}, prefix)
     if issues:
         raise _finish(issues)
     return blueprint

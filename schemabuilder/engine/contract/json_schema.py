@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemabuilder.engine.contract import blueprint as bp
-from schemabuilder.engine.contract import privileges
+from schemabuilder.engine.contract import privileges, types
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -46,6 +46,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "validation_profile": 'Default "safe".',
     },
     bp.Payload: {
+        "types": "Enum types (CREATE TYPE ... AS ENUM), created before the tables that use "
+        "them; absent or []: the blueprint manages no types.",
         "default_privileges": "ALTER DEFAULT PRIVILEGES IN SCHEMA: what new tables, "
         "sequences or functions grant from the start; absent: left alone.",
         "schema_version": "Required. Versions only go up per target, compared naturally "
@@ -145,6 +147,14 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "on": "tables | sequences | functions.",
         "privileges": "The kind's privileges (tables: as for grants; sequences: USAGE SELECT "
         "UPDATE; functions: EXECUTE), or ALL.",
+    },
+    types.EnumType: {
+        "name": "The type's name, in snake_case, as columns name it.",
+        "enum": "Its values in order; a new one is added in its place, a removed or "
+        "reordered one swaps the type (danger, rows counted).",
+        "comment": "COMMENT ON TYPE.",
+        "renamed_from": "The type's old name: ALTER TYPE ... RENAME TO.",
+        "renamed_values": "Old value -> new value: ALTER TYPE ... RENAME VALUE.",
     },
     bp.Policy: {
         "name": "The policy name: a plain identifier is snake_cased, any other name (1-63 "

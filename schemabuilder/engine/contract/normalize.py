@@ -38,6 +38,7 @@ from schemabuilder.engine.contract.idents import (
     quote_ident,
     snake_case,
 )
+from schemabuilder.engine.contract.types import NType, normalize_type
 
 Direction = Literal["ASC", "DESC"]
 Nulls = Literal["FIRST", "LAST"]
@@ -173,6 +174,7 @@ class NormalizedBlueprint(_Frozen):
     default_privileges: tuple[NDefaultPrivilege, ...] | None = Field(
         default=None, exclude_if=lambda v: v is None
     )
+    types: tuple[NType, ...] = ()
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -410,14 +412,20 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
             if payload.default_privileges is not None
             else None
         ),
+        types=tuple(normalize_type(t) for t in payload.types),
     )
     return blueprint, [origin for _, origin in pairs]
 
 
 def canonical_json(bp: NormalizedBlueprint) -> str:
     """The blueprint as canonical JSON: sorted keys, no insignificant white space."""
+    # A blueprint without types hashes as it did before types existed.
+    exclude = None if bp.types else {"types"}
     return json.dumps(
-        bp.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        bp.model_dump(mode="json", exclude=exclude),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
 
 

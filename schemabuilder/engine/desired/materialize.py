@@ -22,8 +22,10 @@ from psycopg import sql
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.contract.types import create_enum_sql
 from schemabuilder.engine.desired.ddl import render_ddl
 from schemabuilder.engine.safe_errors import safe_message
 
@@ -54,6 +56,11 @@ def materialize(
     statements = render_ddl(
         unqualified(bp, live_schema), scratch, tables=sorted(tables), external_schema=live_schema
     )
+    # The blueprint's enum types as it wants them, in the scratch schema: first on the
+    # search_path, they stand for the live ones (which may lack a value, or not exist yet).
+    statements[:0] = [
+        create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t) for t in bp.types
+    ]
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))

@@ -33,6 +33,7 @@ from schemabuilder.engine.diff.tables import (
     diff_table_properties,
     drop_table,
 )
+from schemabuilder.engine.diff.types import TypeState, diff_types, replay_type_renames
 from schemabuilder.engine.hazards.facts import LiveFacts
 from schemabuilder.engine.hazards.tables import access_exclusive_lock, renames_table, too_many_locks
 
@@ -59,6 +60,7 @@ def diff(
     fence_using: str | None = None,
     path_of: PathOf = default_path_of,
     max_locked_relations: int | None = None,
+    types: TypeState | None = None,
 ) -> DiffResult:
     """Everything it takes to turn ``live`` into ``desired`` in ``schema``.
 
@@ -85,6 +87,9 @@ def diff(
             f"table {old} is renamed to {new} (renamed_from)",
             hazards=[renames_table(old, new)],
         )
+    if types is not None:
+        live = replay_type_renames(live, types)
+        diff_types(ctx, types, apply_renames(live, renames), desired)
     before = apply_renames(live, renames)
     renamed_to = {new: old for old, new in renames.tables.items()}
     dropped = {t.name for t in before.tables if t.name not in desired.table_map}

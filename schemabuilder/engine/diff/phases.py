@@ -25,6 +25,7 @@ class Phase(StrEnum):
     DROP_CONSTRAINTS = "drop_constraints"
     DROP_COLUMNS = "drop_columns"
     DROP_TABLES = "drop_tables"
+    TYPES = "types"
     CREATE_TABLES = "create_tables"
     ADD_COLUMNS = "add_columns"
     ALTER_COLUMNS = "alter_columns"
@@ -36,6 +37,7 @@ class Phase(StrEnum):
     ROW_LEVEL_SECURITY = "row_level_security"
     GRANTS = "grants"
     DEFAULT_PRIVILEGES = "default_privileges"
+    DROP_TYPES = "drop_types"
 
 
 PHASES: tuple[tuple[Phase, str], ...] = (
@@ -62,6 +64,11 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (Phase.DROP_CONSTRAINTS, "primary keys, unique and check constraints go before columns"),
     (Phase.DROP_COLUMNS, "columns go once nothing depends on them"),
     (Phase.DROP_TABLES, "tables go last among drops, when no foreign key points at them"),
+    (
+        Phase.TYPES,
+        "enum types are created, renamed and given values before the tables that use them, "
+        "once the columns and policies going away are gone",
+    ),
     (Phase.CREATE_TABLES, "new tables, with their columns, primary keys, unique and checks"),
     (Phase.ADD_COLUMNS, "new columns on existing tables"),
     (
@@ -83,8 +90,9 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     ),
     (
         Phase.DEFAULT_PRIVILEGES,
-        "default privileges last: they apply to objects created later, not in this migration",
+        "default privileges: they apply to objects created later, not in this migration",
     ),
+    (Phase.DROP_TYPES, "enum types go once no column, default or check uses them"),
 )
 
 PHASE_ORDER: dict[Phase, int] = {phase: n for n, (phase, _) in enumerate(PHASES)}

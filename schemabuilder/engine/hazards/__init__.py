@@ -15,6 +15,8 @@ kind has a module that builds its hazards, called by the diff code that writes t
   (duplicates, violating rows, rows without a match);
 - ``indexes``: BUILDS_INDEX, DROPS_INDEX, ADDS_UNIQUE and WILL_FAIL (a unique index over
   duplicates);
+- ``types``: RENAMES_OBJECT (types and their values), REMOVES_ENUM_VALUE and WILL_FAIL (rows
+  holding a value the swap removes), DROPS_TYPE;
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
@@ -65,6 +67,8 @@ class HazardKind(StrEnum):
     TOO_MANY_LOCKS = "TOO_MANY_LOCKS"
     BLOCKED_BY_DEPENDENTS = "BLOCKED_BY_DEPENDENTS"
     DROPS_IDENTITY = "DROPS_IDENTITY"
+    REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
+    DROPS_TYPE = "DROPS_TYPE"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -90,6 +94,8 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.TOO_MANY_LOCKS: "The change locks more relations than the server's lock table.",
     HazardKind.BLOCKED_BY_DEPENDENTS: "Objects outside the plan use what it drops or retypes.",
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
+    HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
+    HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 

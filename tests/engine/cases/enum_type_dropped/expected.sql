@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.orders DROP COLUMN state;
+DROP TYPE public.legacy_state;

@@ -1,0 +1,10 @@
+SET LOCAL search_path TO public;
+ALTER TYPE public.status_kind RENAME TO order_status;
+CREATE TYPE public.order_status__new AS ENUM ('pending', 'paid');
+ALTER TABLE public.orders DROP CONSTRAINT orders_check;
+ALTER TABLE public.orders ALTER COLUMN status DROP DEFAULT;
+ALTER TABLE public.orders ALTER COLUMN status TYPE public.order_status__new USING status::text::public.order_status__new;
+DROP TYPE public.order_status;
+ALTER TYPE public.order_status__new RENAME TO order_status;
+ALTER TABLE public.orders ALTER COLUMN status SET DEFAULT 'pending'::order_status;
+ALTER TABLE public.orders ADD CONSTRAINT orders_check CHECK (status <> 'paid' OR id > 0);

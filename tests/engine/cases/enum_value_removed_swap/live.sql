@@ -1,0 +1,5 @@
+CREATE TYPE order_status AS ENUM ('pending', 'paid', 'cancelled');
+CREATE TABLE orders (id integer PRIMARY KEY, status order_status NOT NULL DEFAULT 'pending',
+                     history order_status[]);
+INSERT INTO orders VALUES (1, 'paid', '{pending,paid}'), (2, 'pending', NULL);
+COMMENT ON TYPE order_status IS 'Where an order is';
