@@ -17,6 +17,7 @@ from migrations_ui.models import (
 )
 from migrations_ui.workflow import submit
 from migrations_ui.workflow.baseline import BaselineRefused, import_baseline
+from tests.apply.blueprints import envelope, table
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,3 +80,20 @@ def test_only_an_admin_brings_it_in(people: Any, live: str) -> None:
     with pytest.raises(NotAllowedError):
         import_baseline(people.target, people.bob)
     assert not MigrationRecord.objects.filter(target=people.target).exists()
+
+
+def test_a_baseline_that_would_change_the_schema_fails_and_applies_nothing(
+    people: Any, live: str
+) -> None:
+    # A blueprint that is not the live schema (a table the target lacks), sent the baseline
+    # way: its plan is not empty, so it must neither be queued nor recorded as a version.
+    wrong = envelope([table("patients", ("name", "TEXT"))])
+    proposal = submit(
+        user=people.carol, envelope=wrong, source="api", baseline={"tables": []}
+    ).proposal
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.FAILED
+    assert "is not a baseline" in proposal.error
+    assert not MigrationRecord.objects.filter(status=MigrationStatus.SUCCESS).exists()
+    with psycopg.connect(live) as conn:
+        assert conn.execute("SELECT to_regclass('public.patients')").fetchone() == (None,)
