@@ -14,6 +14,8 @@ from migrations_ui.models import (
     MigrationStatus,
     NotAllowedError,
     ProposalStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from migrations_ui.workflow import submit
 from migrations_ui.workflow.baseline import BaselineRefused, import_baseline
@@ -97,3 +99,15 @@ def test_a_baseline_that_would_change_the_schema_fails_and_applies_nothing(
     assert not MigrationRecord.objects.filter(status=MigrationStatus.SUCCESS).exists()
     with psycopg.connect(live) as conn:
         assert conn.execute("SELECT to_regclass('public.patients')").fetchone() == (None,)
+
+
+def test_a_webhook_endpoint_is_told_of_the_import(people: Any, live: str) -> None:
+    WebhookEndpoint.objects.create(
+        tenant=people.tenant,
+        url="https://hooks.example.com/in",
+        secret="s" * 32,
+        event_types=["proposal.imported"],
+    )
+    import_baseline(people.target, people.carol)
+    sent = WebhookDelivery.objects.values_list("event_type", flat=True)
+    assert list(sent) == ["proposal.imported"]
