@@ -35,6 +35,7 @@ def test_an_admin_brings_the_schema_in_and_the_page_shows_the_baseline(client, c
     page = client.get(response["Location"]).content.decode()
     assert "Version 001 is the baseline: 1 table imported" in page
     assert "baseline: imported 1 table" in page  # the history's line
+    assert '<span class="badge ok">baseline</span>' in page  # recorded, not applied
     assert "patients_touch" in page  # what was left out, with its kind
     assert BUTTON not in page  # a baseline is a target's first version only
 
