@@ -94,7 +94,13 @@ def import_baseline(
         envelope=envelope,
         source=source,
         environment=target.environment,
-        baseline={"tables": names, "left_out": left_out, "notes": list(result.notes)},
+        # "after": the version the import was made over; settling checks it still is.
+        baseline={
+            "tables": names,
+            "left_out": left_out,
+            "notes": list(result.notes),
+            "after": current,
+        },
     )
     return Baseline(done.proposal, names, left_out)
 

@@ -26,6 +26,7 @@ from migrations_ui.models import (
     MigrationStatus,
     NotAllowedError,
     Proposal,
+    Target,
 )
 from migrations_ui.models import ProposalStatus as S
 from migrations_ui.models.proposals import CANCELLABLE_STATES
@@ -161,6 +162,24 @@ def _settle_baseline(proposal: Proposal, plan: dict[str, Any], baseline: dict[st
         return S.FAILED
     tables = sorted(baseline["tables"])
     with transaction.atomic():
+        # Two imports at once: the target's row decides which is recorded; the other finds a
+        # version that was not there when it read the schema, and fails.
+        Target.objects.select_for_update().filter(pk=proposal.target_id).first()
+        now = (
+            MigrationRecord.objects.filter(
+                target_id=proposal.target_id, status=MigrationStatus.SUCCESS
+            )
+            .order_by("-created_at", "-pk")
+            .values_list("version", flat=True)
+            .first()
+        )
+        if now != baseline.get("after"):
+            mark_failed(
+                proposal,
+                f"Version {now} was recorded on {proposal.target.environment} while the schema "
+                "was being imported: this import is not its baseline. Nothing was changed.",
+            )
+            return S.FAILED
         # SUCCESS: later versions go up from it and plan with its tables managed, as after
         # any applied change (nothing ran: its script is empty).
         record = MigrationRecord.for_proposal(

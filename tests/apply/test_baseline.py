@@ -111,3 +111,19 @@ def test_a_webhook_endpoint_is_told_of_the_import(people: Any, live: str) -> Non
     import_baseline(people.target, people.carol)
     sent = WebhookDelivery.objects.values_list("event_type", flat=True)
     assert list(sent) == ["proposal.imported"]
+
+
+def test_of_two_imports_at_once_only_the_first_is_recorded(people: Any, live: str) -> None:
+    first = import_baseline(people.target, people.carol).proposal
+    # The second read the schema before the first was recorded ("after": no version yet).
+    second = submit(
+        user=people.carol,
+        envelope=copy.deepcopy(first.envelope),
+        source="api",
+        baseline={"tables": ["accounts", "notes"], "after": None},
+    ).proposal
+    second.refresh_from_db()
+    assert second.status == ProposalStatus.FAILED
+    assert "while the schema was being imported" in second.error
+    records = MigrationRecord.objects.filter(status=MigrationStatus.SUCCESS)
+    assert [r.proposal_id for r in records] == [first.pk]
