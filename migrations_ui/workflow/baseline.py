@@ -21,7 +21,7 @@ from migrations_ui.models import MigrationRecord, MigrationStatus, NotAllowedErr
 from migrations_ui.models.tenancy import Role
 from migrations_ui.workflow import engine_bridge as bridge
 from migrations_ui.workflow import submission, version_rule
-from schemabuilder.engine import import_schema, safe_message
+from schemabuilder.engine import ImportResult, import_schema, safe_message
 
 FIRST_VERSION = "001"
 
@@ -105,7 +105,7 @@ def import_baseline(
     return Baseline(done.proposal, names, left_out)
 
 
-def _read(target: Target, tables: Collection[str] | None, fence: str | None) -> Any:
+def _read(target: Target, tables: Collection[str] | None, fence: str | None) -> ImportResult:
     chosen: str | None = "auto" if fence is None else None if fence == "none" else fence
     try:
         with bridge.connect(target) as conn, conn.transaction():
