@@ -19,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from migrations_ui import workflow
 from migrations_ui.models import InvalidTransition, NotAllowedError, StalePlan
+from migrations_ui.workflow.baseline import BaselineRefused
 from migrations_ui.workflow.version_rule import VersionRefused
 from schemabuilder.engine import BlueprintInvalid
 
@@ -127,6 +128,7 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], ApiError]]:
             exc.issue.message,  # type: ignore[attr-defined]
             errors=[{"path": exc.issue.path, "message": exc.issue.message}],  # type: ignore[attr-defined]
         ),
+        BaselineRefused: lambda exc: ApiError(409, "baseline_refused", str(exc)),
         InvalidTransition: lambda exc: ApiError(409, "invalid_transition", str(exc)),
         StalePlan: lambda exc: ApiError(409, "plan_changed", str(exc)),
         workflow.TargetUnavailable: lambda exc: ApiError(503, "target_unavailable", str(exc)),

@@ -5,7 +5,7 @@ what the engine produces."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Header, Path, Query, Schema
@@ -206,6 +206,46 @@ class ProposalOut(ProposalSummary):
     audit: list[AuditEventOut]
     updated_at: datetime
     planned_at: datetime | None
+
+
+# ---- importing the live schema -------------------------------------------------------------
+
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+TableName = Annotated[str, Field(min_length=1, max_length=63, pattern=NAME_PATTERN)]
+
+
+class ImportIn(Schema):
+    environment: str | None = Field(
+        None,
+        max_length=200,
+        pattern=TEXT_PATTERN,
+        description="The target's environment; default: the tenant's default target.",
+    )
+    tables: list[TableName] | None = Field(
+        None,
+        max_length=1000,
+        description="Only these tables (default: every table of the target's schema).",
+    )
+    fence: str | None = Field(
+        None,
+        max_length=63,
+        pattern=NAME_PATTERN,
+        description="The tenant fence column, or 'none'; default: tenant_id when every table "
+        "with row level security has it.",
+    )
+
+
+class LeftOutOut(Schema):
+    kind: str
+    name: str
+    table: str | None
+    why: str | None
+
+
+class ImportOut(ProposalOut):
+    """The baseline proposal, and what its blueprint could not say."""
+
+    left_out: list[LeftOutOut]
 
 
 class ProposalPage(Schema):

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.http import HttpRequest
-from ninja import Query, Router
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 
 from migrations_ui.access import tenants_for
-from migrations_ui.api.auth import request_token
+from migrations_ui.api.auth import audit_token_write, request_token
 from migrations_ui.api.errors import ApiError
-from migrations_ui.api.proposals import errors
+from migrations_ui.api.proposals import detail, errors, proposal_url
 from migrations_ui.api.schemas import (
     HistoryPage,
+    ImportIn,
+    ImportOut,
     MeOut,
     SchemaSnapshotOut,
     TenantOut,
     text_path,
     text_query,
 )
-from migrations_ui.models import MigrationRecord, MigrationStatus, Target, Tenant
+from migrations_ui.models import MigrationRecord, MigrationStatus, Source, Target, Tenant
+from migrations_ui.workflow.baseline import import_baseline
 
 router = Router(tags=["tenants"])
 
@@ -180,3 +183,27 @@ def current_schema(
         "tables": list(record.managed_tables) if record else [],
         "snapshot": record.snapshot if record else None,
     }
+
+
+@router.post(
+    "/tenants/{slug}/import",
+    response={201: ImportOut, **errors(400, 401, 403, 404, 409, 429, 503)},
+    operation_id="importBaseline",
+    summary="Bring the target's live schema in as its baseline version (tenant admins)",
+    description=(
+        "Reads the target's schema (READ ONLY), submits it as a blueprint whose plan is empty "
+        "and records it as the target's first version (001). left_out lists what the blueprint "
+        "cannot say. 409 when the target already has applied versions."
+    ),
+)
+def import_live_schema(
+    request: HttpRequest, response: HttpResponse, slug: SlugParam, body: ImportIn
+) -> Status[dict[str, Any]]:
+    tenant = _tenant(request.auth, slug)
+    target = _target(tenant, body.environment)
+    done = import_baseline(
+        target, request.auth, tables=body.tables, fence=body.fence, source=Source.API
+    )
+    audit_token_write(request, tenant=tenant, proposal=done.proposal, operation="import")
+    response["Location"] = proposal_url(request, done.proposal)
+    return Status(201, {**detail(request, done.proposal), "left_out": done.left_out})

@@ -76,6 +76,7 @@ EVENT_FOR_ACTION: dict[str, str] = {
     "proposal.returned_for_review": EventType.PROPOSAL_AWAITING_APPROVAL,
     "proposal.approved": EventType.PROPOSAL_APPROVED,
     "proposal.rejected": EventType.PROPOSAL_REJECTED,
+    "proposal.imported": EventType.PROPOSAL_IMPORTED,
     "proposal.applied": EventType.MIGRATION_APPLIED,
     "proposal.failed": EventType.MIGRATION_FAILED,
 }

@@ -133,6 +133,7 @@ class EventType(models.TextChoices):
     PROPOSAL_AWAITING_APPROVAL = "proposal.awaiting_approval", "Proposal awaiting approval"
     PROPOSAL_APPROVED = "proposal.approved", "Proposal approved"
     PROPOSAL_REJECTED = "proposal.rejected", "Proposal rejected"
+    PROPOSAL_IMPORTED = "proposal.imported", "Live schema imported as the baseline version"
     MIGRATION_APPLIED = "migration.applied", "Migration applied"
     MIGRATION_FAILED = "migration.failed", "Migration failed"
     # Reserved for drift detection (not emitted yet): subscribing to it now is harmless.

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from migrations_ui.web.views import (
+    baseline,
     dashboard,
     proposals,
     reference,
@@ -31,6 +32,11 @@ urlpatterns = [
         name="proposal-resubmit-forced",
     ),
     path("tenants/<slug:slug>/", tenants.tenant_detail, name="tenant"),
+    path(
+        "tenants/<slug:slug>/<slug:environment>/import/",
+        baseline.target_import,
+        name="target-import",
+    ),
     path(
         "tenants/<slug:slug>/<slug:environment>/versions/<int:pk>/revert/",
         resubmit.version_revert,

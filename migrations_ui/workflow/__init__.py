@@ -6,6 +6,7 @@ commands and the background tasks call what this package exports; the models kee
 and its guards, and import nothing of this package.
 """
 
+from migrations_ui.workflow.baseline import Baseline, BaselineRefused, import_baseline
 from migrations_ui.workflow.engine_bridge import TargetUnavailable, creation_counts_from_json
 from migrations_ui.workflow.recovery import fail_interrupted_plans, recover_stuck
 from migrations_ui.workflow.submission import (
@@ -32,6 +33,8 @@ from migrations_ui.workflow.transitions import (
 )
 
 __all__ = [
+    "Baseline",
+    "BaselineRefused",
     "IdempotencyConflict",
     "NotFound",
     "Preview",
@@ -42,6 +45,7 @@ __all__ = [
     "creation_counts_from_json",
     "enqueue",
     "fail_interrupted_plans",
+    "import_baseline",
     "mark_applied",
     "mark_failed",
     "preview",

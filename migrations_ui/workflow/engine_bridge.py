@@ -202,10 +202,12 @@ def managed_types(target: Target) -> set[str]:
 # ---- engine calls -------------------------------------------------------------------------
 
 
-def plan_proposal(proposal: Proposal) -> PlanResult:
+def plan_proposal(proposal: Proposal, *, adopt: Collection[str] = ()) -> PlanResult:
+    """``adopt``: tables planned as managed though no change recorded them yet (a baseline
+    imported from the live schema)."""
     bp = blueprint_from_json(proposal.blueprint)
     started = time.perf_counter()
-    managed = managed_tables(proposal.target)
+    managed = managed_tables(proposal.target) | set(adopt)
     types = managed_types(proposal.target)
     schema = proposal.target.schema_name
     with connect(proposal.target) as conn:

@@ -86,9 +86,14 @@ def submit(
     source: str,
     environment: str | None = None,
     idempotency_key: str | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> Submission:
     """Validate, store, plan and settle one envelope. Raises BlueprintInvalid (with every issue),
-    NotFound, NotAllowedError or IdempotencyConflict; anything else is a bug."""
+    NotFound, NotAllowedError or IdempotencyConflict; anything else is a bug.
+
+    ``baseline`` (only from ``baseline.import_baseline``): the blueprint was imported from
+    the target itself; its ``tables`` are planned as managed, and its empty plan is recorded
+    as the target's baseline version (see ``transitions.settle``)."""
     started = time.monotonic()
     validated = validate_envelope(envelope)
     target = resolve_target(
@@ -106,7 +111,7 @@ def submit(
         user, validated, envelope, target, source, key, bool(caller_key)
     )
     if created:
-        _plan_and_settle(proposal)
+        _plan_and_settle(proposal, baseline)
     return Submission(proposal, created, int((time.monotonic() - started) * 1000))
 
 
@@ -173,14 +178,14 @@ def _existing(target: Target, key: str, caller_key: bool) -> Proposal | None:
     return qs.order_by("-created_at").first()
 
 
-def _plan_and_settle(proposal: Proposal) -> None:
+def _plan_and_settle(proposal: Proposal, baseline: dict[str, Any] | None = None) -> None:
     """Plan against the live target and settle by the rules, the plan and its verdict in one
     transaction (a crash between them cannot leave it planned). Whatever goes wrong on the way
     (the blueprint refused by the target, the target unreachable, a lock or statement timeout
     in either database, a job that cannot be queued) fails the proposal with the reason, so it
     never stays submitted."""
     try:
-        result = bridge.plan_proposal(proposal)
+        result = bridge.plan_proposal(proposal, adopt=(baseline or {}).get("tables", ()))
         with transaction.atomic():
             transitions.record_plan(
                 proposal,
@@ -190,7 +195,7 @@ def _plan_and_settle(proposal: Proposal) -> None:
                 base_hash=result.base_hash,
                 dangerous=result.dangerous,
             )
-            transitions.settle(proposal)
+            transitions.settle(proposal, baseline=baseline)
     except BlueprintInvalid as exc:
         _fail(proposal, _issues_text(exc.issues), result={"issues": bridge.issues_json(exc.issues)})
         raise

@@ -26,6 +26,7 @@ from migrations_ui.models import (
     MigrationStatus,
     NotAllowedError,
     Proposal,
+    Target,
 )
 from migrations_ui.models import ProposalStatus as S
 from migrations_ui.models.proposals import CANCELLABLE_STATES
@@ -99,12 +100,16 @@ def record_plan(
     )
 
 
-def settle(proposal: Proposal) -> str:
+def settle(proposal: Proposal, *, baseline: dict[str, Any] | None = None) -> str:
     """planned → noop | blocked | awaiting_approval | queued, by the rules of the product.
 
-    Any force_apply waits for a second person, whatever the plan holds.
+    Any force_apply waits for a second person, whatever the plan holds. A ``baseline`` (a
+    blueprint imported from the target) is never applied: its empty plan is noop and recorded
+    as the target's version; a plan that is not empty fails it.
     """
     plan = proposal.plan or {}
+    if baseline is not None:
+        return _settle_baseline(proposal, plan, baseline)
     if not plan.get("statements"):
         with transaction.atomic():
             MigrationRecord.for_proposal(proposal, MigrationStatus.NOOP)
@@ -143,6 +148,76 @@ def settle(proposal: Proposal) -> str:
         )
     enqueue(proposal, from_states=[S.PLANNED])
     return S.QUEUED
+
+
+def _settle_baseline(proposal: Proposal, plan: dict[str, Any], baseline: dict[str, Any]) -> str:
+    statements = plan.get("statements") or []
+    if statements:
+        mark_failed(
+            proposal,
+            f"The imported blueprint plans {len(statements)} statement(s) against the schema it "
+            "was read from, so it is not a baseline; nothing was applied. First: "
+            + str(statements[0].get("sql", ""))[:500],
+        )
+        return S.FAILED
+    tables = sorted(baseline["tables"])
+    with transaction.atomic():
+        # Two imports at once: the target's row decides which is recorded; the other finds a
+        # version that was not there when it read the schema, and fails.
+        Target.objects.select_for_update().filter(pk=proposal.target_id).first()
+        now = (
+            MigrationRecord.objects.filter(
+                target_id=proposal.target_id, status=MigrationStatus.SUCCESS
+            )
+            .order_by("-created_at", "-pk")
+            .values_list("version", flat=True)
+            .first()
+        )
+        if now != baseline.get("after"):
+            mark_failed(
+                proposal,
+                f"Version {now} was recorded on {proposal.target.environment} while the schema "
+                "was being imported: this import is not its baseline. Nothing was changed.",
+            )
+            return S.FAILED
+        # SUCCESS: later versions go up from it and plan with its tables managed, as after
+        # any applied change (nothing ran: its script is empty).
+        record = MigrationRecord.for_proposal(
+            proposal,
+            MigrationStatus.SUCCESS,
+            snapshot=plan.get("desired"),
+            snapshot_hash=plan.get("desired_snapshot_hash", ""),
+            managed_tables=tables,
+            metadata={"baseline": True, "left_out": baseline.get("left_out", [])},
+        )
+        _move(
+            proposal,
+            allowed_from=[S.PLANNED],
+            to=S.NOOP,
+            action="proposal.noop",
+            result={
+                "baseline": True,
+                "migration_log_id": record.log_id,
+                "tables": tables,
+                "left_out": baseline.get("left_out", []),
+                "notes": baseline.get("notes", []),
+            },
+            finished_at=timezone.now(),
+        )
+        events.record(
+            tenant=proposal.tenant,
+            proposal=proposal,
+            action="proposal.imported",
+            actor=proposal.submitted_by,
+            data={
+                "version": proposal.schema_version,
+                "target": proposal.target.environment,
+                "tables": len(tables),
+                "left_out": len(baseline.get("left_out", [])),
+                "migration_log_id": record.log_id,
+            },
+        )
+    return S.NOOP
 
 
 def _block(proposal: Proposal, message: str, hazards: list[dict[str, Any]]) -> str:

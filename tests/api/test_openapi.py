@@ -29,6 +29,7 @@ def test_the_document_describes_the_api_and_the_webhook(db):
         "/api/v1/plan",
         "/api/v1/tenants/{slug}/history",
         "/api/v1/tenants/{slug}/schema",
+        "/api/v1/tenants/{slug}/import",
         "/wf106/schema-builder",
     ):
         assert path in paths, path

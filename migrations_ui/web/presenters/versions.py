@@ -79,7 +79,11 @@ def history(target: Target) -> QuerySet[MigrationRecord]:
     return (
         MigrationRecord.objects.filter(target=target)
         .defer(*LARGE_FIELDS)
-        .annotate(has_snapshot=ExpressionWrapper(Q(snapshot__isnull=False), BooleanField()))
+        .annotate(
+            has_snapshot=ExpressionWrapper(Q(snapshot__isnull=False), BooleanField()),
+            # A live schema brought in (workflow.baseline): recorded, never applied.
+            is_baseline=ExpressionWrapper(Q(metadata__baseline=True), BooleanField()),
+        )
     )
 
 

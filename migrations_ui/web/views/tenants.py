@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from migrations_ui.access import SUBMIT_ROLES, get_tenant_for_user
-from migrations_ui.models import MigrationRecord, Proposal, Target, Tenant
+from migrations_ui.models import MigrationRecord, Proposal, Role, Target, Tenant
 from migrations_ui.models.proposals import FINAL_STATES
 from migrations_ui.web.presenters import erd, review, sqltools, versions
 from migrations_ui.web.presenters.approvers import approvers_of, who_line
@@ -58,6 +58,9 @@ def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     role = tenant.role_of(request.user)
     context: dict[str, Any] = {
         "can_revert": role in SUBMIT_ROLES,
+        # A baseline is a target's first version: offered only before there is one.
+        "can_import": role == Role.ADMIN and current is None,
+        "baseline": current.metadata if current and current.metadata.get("baseline") else None,
         "tenant": tenant,
         "targets": list(tenant.targets.all()),
         "target": target,
