@@ -3,7 +3,6 @@ against the target's catalog, never counted, never changed."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ from schemabuilder.engine.contract.as_payload import as_payload
 from schemabuilder.engine.contract.normalize import schema_hash
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
-from tests.engine.conftest import database_url
+from tests.engine.conftest import fresh_database
 
 AUTH = """
 CREATE SCHEMA auth;
@@ -27,17 +26,8 @@ INSERT INTO auth.users VALUES ('00000000-0000-0000-0000-000000000001', 'a@exampl
 
 @pytest.fixture
 def url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    name = f"sbout_{request.node.name[:30]}_{os.getpid()}"
-    name = name.replace("[", "_").replace("]", "").replace("-", "_")
-    admin = database_url(any_target_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(any_target_url, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh database for one test."""
+    yield from fresh_database(any_target_url, "sbout", request)
 
 
 def profiles(reference: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ grants that leaves live grants alone."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import psycopg
@@ -14,23 +13,13 @@ from schemabuilder.engine.diff.changes import Action
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
-from tests.engine.conftest import database_url
+from tests.engine.conftest import fresh_database
 
 
 @pytest.fixture
 def url(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh database for one test."""
-    name = f"sbgrants_{request.node.name[:30]}_{os.getpid()}"
-    name = name.replace("[", "_").replace("]", "").replace("-", "_")
-    admin = database_url(any_target_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(any_target_url, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from fresh_database(any_target_url, "sbgrants", request)
 
 
 ROLES = """
