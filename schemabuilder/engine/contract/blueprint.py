@@ -8,7 +8,6 @@ blueprint (duplicates, references between tables) live in ``rules``.
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,6 +23,7 @@ from pydantic import (
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
+    did_you_mean,
     is_plain_name,
     name_problem,
     snake_case,
@@ -57,13 +57,6 @@ _INDEX_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
-
-
-def _suggest(value: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(value.upper(), [c.upper() for c in choices], n=1)
-    if close:
-        return f" (did you mean {choices[[c.upper() for c in choices].index(close[0])]!r}?)"
-    return ""
 
 
 def _no_control_chars(text: str, *, allow_newlines: bool) -> str:
@@ -140,7 +133,7 @@ def _on_delete(value: object) -> object:
     if action not in ON_DELETE_ACTIONS:
         raise ValueError(
             f"{value!r} is not a foreign key action: use one of {', '.join(ON_DELETE_ACTIONS)}"
-            + _suggest(action, ON_DELETE_ACTIONS)
+            + did_you_mean(action, ON_DELETE_ACTIONS)
         )
     return action
 
@@ -152,7 +145,7 @@ def _command(value: object) -> object:
     if command not in COMMANDS:
         raise ValueError(
             f"{value!r} is not a policy command: use one of {', '.join(COMMANDS)}"
-            + _suggest(command, COMMANDS)
+            + did_you_mean(command, COMMANDS)
         )
     return command
 
@@ -164,7 +157,7 @@ def _method(value: object) -> object:
     if method not in INDEX_METHODS:
         raise ValueError(
             f"{value!r} is not an index method: use one of {', '.join(INDEX_METHODS)}"
-            + _suggest(method, INDEX_METHODS)
+            + did_you_mean(method, INDEX_METHODS)
         )
     return method
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from functools import lru_cache
@@ -144,3 +145,10 @@ def fit_identifier(name: str) -> str:
     keep = MAX_IDENTIFIER_BYTES - _HASH_SUFFIX_LEN - 1
     head = raw[:keep].decode(errors="ignore").rstrip("_")
     return f"{head}_{digest}"
+
+
+def did_you_mean(value: str, choices: tuple[str, ...]) -> str:
+    """`` (did you mean 'X'?)`` for the choice closest to ``value``, any case; else ``""``."""
+    upper = [c.upper() for c in choices]
+    close = difflib.get_close_matches(value.upper(), upper, n=1)
+    return f" (did you mean {choices[upper.index(close[0])]!r}?)" if close else ""

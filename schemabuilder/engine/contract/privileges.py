@@ -4,7 +4,6 @@ PostgreSQL's own; role names checked as any identifier (``PUBLIC``: every role).
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from schemabuilder.engine.contract.idents import name_problem
+from schemabuilder.engine.contract.idents import did_you_mean, name_problem
 
 MAX_ITEMS = 200
 
@@ -41,11 +40,6 @@ OBJECT_PRIVILEGES: dict[str, tuple[str, ...]] = {
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-def _suggest(value: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(value.upper(), list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _role(value: str) -> str:
@@ -75,7 +69,7 @@ def _privileges(value: object, on: str) -> object:
         elif privilege not in allowed:
             raise ValueError(
                 f"{item[:40]!r} is not a privilege on {on}: use ALL or any of "
-                f"{', '.join(allowed)}" + _suggest(privilege, allowed)
+                f"{', '.join(allowed)}" + did_you_mean(privilege, allowed)
             )
         if privilege in out:
             raise ValueError(f"{privilege} is listed twice: list each privilege once")
