@@ -55,18 +55,15 @@ SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END,
 FROM pg_catalog.pg_proc p
 WHERE p.pronamespace = (SELECT oid FROM ns) AND p.oid NOT IN (SELECT objid FROM ext)
 UNION ALL
-SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain'
+-- Enum types are imported (``types``); the other kinds are not.
+SELECT CASE t.typtype WHEN 'd' THEN 'domain'
                       WHEN 'r' THEN 'range type' ELSE 'composite type' END,
        t.typname, NULL, 'columns of this type are imported; the type itself is not'
 FROM pg_catalog.pg_type t
 WHERE t.typnamespace = (SELECT oid FROM ns)
-  AND t.typtype IN ('e', 'd', 'r', 'c', 'm')
+  AND t.typtype IN ('d', 'r', 'c', 'm')
   AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
   AND t.oid NOT IN (SELECT objid FROM ext)
-UNION ALL
-SELECT 'grant', c.relname, c.relname, 'privileges granted on the table'
-FROM pg_catalog.pg_class c
-WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p') AND c.relacl IS NOT NULL
 UNION ALL
 SELECT 'rule', r.rulename, c.relname, NULL
 FROM pg_catalog.pg_rewrite r
