@@ -65,7 +65,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         "notes",
         "numbered",
     ]
-    assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
+    assert payload["fence"] == {"column": "tenant_id", "type": "uuid", "mode": "permissive"}
     assert payload["auto_columns"] is False
     accounts, _, locked, memberships, notes, _ = payload["tables"]
     assert locked["rls"] is True and locked["policies"] == []  # deny-all, as the live table

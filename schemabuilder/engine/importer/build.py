@@ -106,6 +106,23 @@ def _fence_using(tables: Sequence[dict[str, Any]], column: str) -> str | None:
     return None
 
 
+def _fence_mode(tables: Sequence[dict[str, Any]], column: str) -> str | None:
+    """``restrictive`` when every fenced table has its restrictive ``<table>_tenant_fence``,
+    ``permissive`` when none has: said, so that a table built again from the import gets
+    the form it has (without ``fence.mode`` a new table gets the restrictive fence)."""
+    fenced = [t for t in tables if t.get("rls") and any(c["name"] == column for c in t["columns"])]
+    found = {
+        any(
+            p["name"] == f"{t['name']}_tenant_fence" and p.get("permissive", True) is False
+            for p in t.get("policies", ())
+        )
+        for t in fenced
+    }
+    if len(found) != 1:
+        return None
+    return "restrictive" if found.pop() else "permissive"
+
+
 def _invalid_tables(
     payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
 ) -> dict[int, list[str]] | None:
@@ -165,6 +182,9 @@ def import_snapshot(
     if spec is not None and (using := _fence_using(tables, spec["column"])) is not None:
         spec["using"] = using
         note += f"; its predicate, {using}, is the one every fence policy has"
+    if spec is not None and (mode := _fence_mode(tables, spec["column"])) is not None:
+        spec["mode"] = mode
+        note += f"; its form, {mode}, is the one every fenced table has"
     payload = {
         **head,
         **({"fence": spec} if spec is not None else {}),
