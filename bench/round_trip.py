@@ -10,14 +10,17 @@ answer is about what the import said, and the copy is the list of what it did no
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 
 from bench import migra_venv
+
+if TYPE_CHECKING:
+    from schemabuilder.engine import NormalizedBlueprint
 
 # What a left-out object of each kind is, as the server prints it: (query, its arguments).
 _FUNCTIONS = """
@@ -105,6 +108,21 @@ def copy_left_out(
 def recreate(target_url: str, payload: dict[str, Any], schema: str) -> int:
     """Build ``payload`` on the target the way the app does a first version: plan with
     nothing managed, then the engine's verified apply. Returns the statements applied."""
+    from schemabuilder.engine import validate_payload
+
+    return plan_and_apply(target_url, validate_payload(payload), schema)
+
+
+def plan_and_apply(
+    url: str,
+    bp: NormalizedBlueprint,
+    schema: str,
+    managed: Collection[str] = (),
+    options: Mapping[str, Any] | None = None,
+) -> int:
+    """Plan ``bp`` on ``url`` (``managed``: the tables already managed; ``options``: more
+    arguments of ``plan()``) and apply it through the engine's verified apply, as the worker
+    runs a reviewed plan. Returns the statements applied."""
     from schemabuilder.engine import (
         ApplyRequest,
         Reviewed,
@@ -112,14 +130,12 @@ def recreate(target_url: str, payload: dict[str, Any], schema: str) -> int:
         fingerprints,
         plan,
         scope_of,
-        validate_payload,
     )
 
-    bp = validate_payload(payload)
-    with psycopg.connect(target_url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-        prints = fingerprints(conn, schema, scope_of(bp, ()))
-        found = plan(conn, bp, schema=schema, managed=())
+        prints = fingerprints(conn, schema, scope_of(bp, managed))
+        found = plan(conn, bp, schema=schema, managed=managed, **(options or {}))
         if found.is_empty:
             return 0
         request = ApplyRequest.reviewing(
@@ -127,10 +143,10 @@ def recreate(target_url: str, payload: dict[str, Any], schema: str) -> int:
             proposal_id="00000000-0000-0000-0000-0000000000c2",
             tenant_id="t_round_trip",
             schema=schema,
-            managed=frozenset(),
+            managed=frozenset(managed),
             schema_hash="round-trip",
             version=bp.schema_version,
-            description="rebuilt from its import",
+            description="round trip",
             applied_by="round-trip",
             lock_key=43,
             lock_timeout_ms=10_000,
