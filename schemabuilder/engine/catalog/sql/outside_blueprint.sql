@@ -24,6 +24,24 @@ WHERE c.relnamespace = (SELECT oid FROM ns)
       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
         AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
+-- A sequence a column owns but does not draw from (its default was dropped): the column is
+-- imported as a plain one, and the sequence is not said.
+SELECT 'sequence', sc.relname, tc.relname,
+       'owned by ' || tc.relname || '.' || att.attname || ', whose default does not draw from it'
+FROM pg_catalog.pg_class sc
+JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a'
+JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+JOIN pg_catalog.pg_attribute att ON att.attrelid = tc.oid AND att.attnum = d.refobjsubid
+WHERE sc.relnamespace = (SELECT oid FROM ns) AND sc.relkind = 'S'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_attrdef ad
+      JOIN pg_catalog.pg_depend dd
+        ON dd.classid = 'pg_catalog.pg_attrdef'::regclass AND dd.objid = ad.oid
+       AND dd.refclassid = 'pg_catalog.pg_class'::regclass AND dd.refobjid = sc.oid
+      WHERE ad.adrelid = tc.oid AND ad.adnum = att.attnum)
+UNION ALL
 -- A partition belongs with its parent; a table that inherits is imported, and listed itself.
 SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname,
        CASE WHEN c.relispartition THEN p.relname ELSE c.relname END,
