@@ -208,3 +208,22 @@ def test_grants_and_default_privileges_are_said_as_the_acls_hold_them(
     why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
     assert why[f"{me} on ledger"].startswith("the owner holds SELECT, INSERT, UPDATE, REF")
     assert "'ReportsReader'" in why["dashboards"]
+
+
+def test_a_sequence_its_column_no_longer_draws_from_is_listed(pg_server_url: str) -> None:
+    script = (
+        b"create table tickets (id serial primary key, title text);"
+        b"create table kept (id serial primary key);"
+        b"alter table tickets alter column id drop default;"
+    )
+    with _database(pg_server_url, f"sb_import_seq_{os.getpid()}", script) as url:
+        result, found = _imported(url)
+    assert found.sql == ""  # type: ignore[attr-defined]
+    assert [o.to_json() for o in result.left_out] == [  # type: ignore[attr-defined]
+        {
+            "kind": "sequence",
+            "name": "tickets_id_seq",
+            "table": "tickets",
+            "why": "owned by tickets.id, whose default does not draw from it",
+        }
+    ]
