@@ -210,11 +210,17 @@ def test_grants_and_default_privileges_are_said_as_the_acls_hold_them(
     assert "'ReportsReader'" in why["dashboards"]
 
 
-def test_a_sequence_its_column_no_longer_draws_from_is_listed(pg_server_url: str) -> None:
+def test_a_sequence_its_column_no_longer_draws_from_or_renamed_is_listed(
+    pg_server_url: str,
+) -> None:
+    # A table built again from the import would have neither: migra would see both.
     script = (
         b"create table tickets (id serial primary key, title text);"
         b"create table kept (id serial primary key);"
         b"alter table tickets alter column id drop default;"
+        b"create table orders (id serial primary key);"
+        b"alter table orders rename to purchases;"
+        b"alter table purchases rename constraint orders_pkey to purchases_pkey;"
     )
     with _database(pg_server_url, f"sb_import_seq_{os.getpid()}", script) as url:
         result, found = _imported(url)
@@ -225,5 +231,11 @@ def test_a_sequence_its_column_no_longer_draws_from_is_listed(pg_server_url: str
             "name": "tickets_id_seq",
             "table": "tickets",
             "why": "owned by tickets.id, whose default does not draw from it",
-        }
+        },
+        {
+            "kind": "sequence name",
+            "name": "orders_id_seq",
+            "table": "purchases",
+            "why": "the sequence of purchases.id is not named purchases_id_seq",
+        },
     ]

@@ -42,6 +42,22 @@ WHERE sc.relnamespace = (SELECT oid FROM ns) AND sc.relkind = 'S'
        AND dd.refclassid = 'pg_catalog.pg_class'::regclass AND dd.refobjid = sc.oid
       WHERE ad.adrelid = tc.oid AND ad.adnum = att.attnum)
 UNION ALL
+-- A column's own sequence (serial, identity) under another name than the one PostgreSQL
+-- gives a new one (the table was renamed, say): a table built again names it anew. Names
+-- PostgreSQL would shorten (over 63 bytes) are not compared.
+SELECT 'sequence name', sc.relname, tc.relname,
+       'the sequence of ' || tc.relname || '.' || att.attname || ' is not named '
+       || tc.relname || '_' || att.attname || '_seq'
+FROM pg_catalog.pg_class sc
+JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+JOIN pg_catalog.pg_attribute att ON att.attrelid = tc.oid AND att.attnum = d.refobjsubid
+WHERE sc.relnamespace = (SELECT oid FROM ns) AND sc.relkind = 'S'
+  AND octet_length(tc.relname || '_' || att.attname || '_seq') <= 63
+  AND sc.relname <> tc.relname || '_' || att.attname || '_seq'
+UNION ALL
 -- A partition belongs with its parent; a table that inherits is imported, and listed itself.
 SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname,
        CASE WHEN c.relispartition THEN p.relname ELSE c.relname END,
