@@ -84,10 +84,10 @@ def _by_role(rows: Sequence[AclRow]) -> dict[str, set[str]]:
 
 
 def _unsaid(
-    rows: Sequence[AclRow], kind: str, on: str, table: str | None, server_version: int
+    rows: Sequence[AclRow], on: str, name: str, table: str | None, server_version: int
 ) -> list[LeftOut]:
-    """What the rows hold that a blueprint cannot say but the plan leaves alone: the grant
-    option, and an owner who gave up some of its own privileges."""
+    """What the rows (of the object ``name``) hold that a blueprint cannot say but the plan
+    leaves alone: the grant option, and an owner who gave up some of its own privileges."""
     out = []
     options: dict[str, set[str]] = {}
     owner_holds: set[str] = set()
@@ -100,7 +100,6 @@ def _unsaid(
             owner_holds.add(row.privilege)
         elif row.grantable:
             options.setdefault(role, set()).add(row.privilege)
-    name = table if kind == "table" else f"{rows[0].object}" if rows else ""
     for role, privileges in sorted(options.items()):
         listed = ", ".join(_privileges(privileges, on, server_version))
         out.append(
@@ -111,7 +110,8 @@ def _unsaid(
                 f"{listed} WITH GRANT OPTION: a blueprint grants without it",
             )
         )
-    if rows and rows[0].acl_set and owner_holds != all_privileges(on, server_version):
+    owns = rows and rows[0].what != "default"  # a default's owner holds no privilege in it
+    if owns and rows[0].acl_set and owner_holds != all_privileges(on, server_version):
         kept = ", ".join(_privileges(owner_holds, on, server_version)) or "nothing"
         out.append(
             LeftOut(
@@ -140,7 +140,7 @@ def _misspelled(privileges: dict[str, set[str]]) -> list[str]:
 
 def _table_grants(access: Access, table: str, rows: list[AclRow], version: int) -> None:
     held = _by_role(rows)
-    access.left_out += _unsaid(rows, "table", "tables", table, version)
+    access.left_out += _unsaid(rows, "tables", table, table, version)
     if bad := _misspelled(held):
         access.left_out.append(
             LeftOut(
@@ -164,8 +164,8 @@ def _sequence_grants(access: Access, table: str, rows: list[AclRow], version: in
     if not any(r.acl_set for r in rows):
         return
     held = {name: _by_role(seq_rows) for name, seq_rows in sequences.items()}
-    for seq_rows in sequences.values():
-        access.left_out += _unsaid(seq_rows, "sequence", "sequences", table, version)
+    for sequence, seq_rows in sequences.items():
+        access.left_out += _unsaid(seq_rows, "sequences", sequence, table, version)
     first = next(iter(held.values()))
     why = None
     if any(h != first for h in held.values()):
@@ -183,6 +183,7 @@ def _sequence_grants(access: Access, table: str, rows: list[AclRow], version: in
 def _defaults(access: Access, rows: list[AclRow], importer: str, version: int) -> None:
     """The importing role's default privileges in the schema; other roles' are listed."""
     mine: list[dict[str, Any]] = []
+    unsayable: list[LeftOut] = []
     kinds: dict[tuple[str, str], list[AclRow]] = {}
     for row in rows:
         kinds.setdefault((row.owner, row.object or ""), []).append(row)
@@ -208,25 +209,26 @@ def _defaults(access: Access, rows: list[AclRow], importer: str, version: int) -
             access.left_out.append(LeftOut("default privileges", f"{owner} on {kind}", None, why))
             continue
         access.left_out += [
-            LeftOut("default privileges", o.name.replace(" on ", f" on {on} by ", 1), None, o.why)
-            for o in _unsaid(kind_rows, "default", on, None, version)
-            if o.kind == "grant option"
+            LeftOut("default privileges", o.name, None, o.why)
+            for o in _unsaid(kind_rows, on, f"new {on}", None, version)
         ]
         if bad := _misspelled(held):
-            access.left_out.append(
+            # Written without them, the plan would revoke them: the defaults are left alone.
+            unsayable.append(
                 LeftOut(
                     "default privileges",
                     f"{owner} on {on}",
                     None,
-                    f"to {', '.join(map(repr, bad))}, a role a blueprint cannot name",
+                    f"to {', '.join(map(repr, bad))}, a role a blueprint cannot name; the "
+                    "schema's default privileges are left alone",
                 )
             )
-            held = {r: p for r, p in held.items() if _spelled(r)}
         mine += [
             {"role": g["role"], "on": on, "privileges": g["privileges"]}
             for g in _grants(held, on, version)
         ]
-    if any(owner == importer for owner, _ in kinds):
+    access.left_out += unsayable
+    if not unsayable and any(owner == importer for owner, _ in kinds):
         access.default_privileges = mine
 
 
