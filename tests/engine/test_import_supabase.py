@@ -92,3 +92,9 @@ def test_the_supabase_schema_is_imported_and_rebuilt_with_no_difference(
     again = import_and_replan(rebuilt_url, SCHEMA)
     assert again.replan_statements == 0, again.replan_sql
     assert again.payload == payload
+    # The oracle compares grants: one revoked on the rebuilt side is migra's one line.
+    with psycopg.connect(rebuilt_url, autocommit=True) as conn:
+        conn.execute("REVOKE SELECT ON public.profiles FROM anon")
+    assert migra_lines(rebuilt_url, source_url, SCHEMA) == [
+        'grant select on table "public"."profiles" to "anon";'
+    ]
