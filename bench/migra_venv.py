@@ -2,11 +2,14 @@
 
 migra pins old companions (schemainspect, sqlbag) that must not leak into the app's venv, so
 it gets its own, built from bench/requirements-migra.txt and rebuilt when that file changes.
+When the running interpreter has migra already (the project's dev extras pin the same
+versions), that one runs instead and no venv is built.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,6 +27,17 @@ ROOT = BENCH.parent
 
 # migra's pins are checked on 3.12 (the app's Python); 3.11 is the fallback.
 _INTERPRETERS = ("python3.12", "python3.11", "python3")
+
+
+# migra ships no ``__main__``: its console script calls this.
+_IN_PROCESS = "import sys; from migra.command import do_command; sys.exit(do_command())"
+
+
+def command() -> list[str]:
+    """The command that runs migra: this interpreter's when it has migra, else the venv's."""
+    if importlib.util.find_spec("migra") is not None:
+        return [sys.executable, "-W", "ignore", "-c", _IN_PROCESS]
+    return [str(ensure())]
 
 
 def ensure() -> Path:
@@ -83,14 +97,16 @@ def sqlalchemy_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
 
 
-def diff(from_url: str, to_url: str, schema: str) -> Run:
-    """Run ``migra --unsafe`` from ``from_url`` to ``to_url``, limited to ``schema``.
+def diff(from_url: str, to_url: str, schema: str, *, privileges: bool = False) -> Run:
+    """Run ``migra --unsafe`` from ``from_url`` to ``to_url``, limited to ``schema``; with
+    ``privileges``, grants are compared too (``--with-privileges``).
 
     ``--unsafe`` because v2 drops columns: without it migra refuses to print the script.
     """
     cmd: list[str | Path] = [
-        ensure(),
+        *command(),
         "--unsafe",
+        *(["--with-privileges"] if privileges else []),
         "--schema",
         schema,
         sqlalchemy_url(from_url),

@@ -20,6 +20,8 @@ BENCHMARKS = (
     "bench.proposal_page",
     "bench.api_latency",
     "bench.audit_admin",
+    # ~8 s in smoke mode (three cases and the Supabase-shaped fixture), ~4 min in full.
+    "bench.import_round_trip_report",
 )
 
 

@@ -90,11 +90,11 @@ from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.facts import CastCheck, CastOutcome, TableStats
 from schemabuilder.engine.importer.build import (
     ImportResult,
-    LeftOut,
     import_schema,
     import_snapshot,
     read_outside,
 )
+from schemabuilder.engine.importer.left_out import LeftOut
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.safe_errors import safe_message

@@ -65,7 +65,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         "notes",
         "numbered",
     ]
-    assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
+    assert payload["fence"] == {"column": "tenant_id", "type": "uuid", "mode": "permissive"}
     assert payload["auto_columns"] is False
     accounts, _, locked, memberships, notes, _ = payload["tables"]
     assert locked["rls"] is True and locked["policies"] == []  # deny-all, as the live table
@@ -96,10 +96,13 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("function", "touch()"),
         ("view", "rich_accounts"),
         ("sequence", "invoice_numbers"),
-        ("enum type", "mood"),
-        ("grant", "accounts"),
         ("comment", "positive_balance"),
     }
+    # The enum type and the grant are said: the type with its values in their order, the
+    # grant to PUBLIC as the ACL holds it.
+    assert payload["types"] == [{"name": "mood", "enum": ["happy", "sad"]}]
+    assert accounts["grants"] == [{"role": "PUBLIC", "privileges": ["SELECT"]}]
+    assert "grants" not in memberships  # its ACL was never touched: left alone
     why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
     assert "lower(name)" in why["events"]
     assert "exclusion constraint" in why["bookings"]
@@ -147,4 +150,92 @@ def test_a_schema_other_than_public_with_keys_to_public(pg_server_url: str) -> N
             "on_delete": "cascade",
         }
         assert things["columns"][2] == {"name": "k", "type": "kind", "default": "'a'::kind"}
-        assert [(o.kind, o.name) for o in result.left_out] == [("enum type", "kind")]
+        assert result.left_out == ()
+        assert result.payload["types"] == [{"name": "kind", "enum": ["a", "b"]}]
+
+
+GRANTS = Path(__file__).resolve().parent / "import" / "grants.sql"
+
+
+def test_grants_and_default_privileges_are_said_as_the_acls_hold_them(
+    pg_server_url: str,
+) -> None:
+    with _database(pg_server_url, f"sb_import_grants_{os.getpid()}", GRANTS.read_bytes()) as url:
+        result, found = _imported(url)
+        with psycopg.connect(url) as conn:
+            me = conn.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
+    assert found.sql == "" and not found.hazards  # type: ignore[attr-defined]
+    payload = result.payload  # type: ignore[attr-defined]
+    assert payload["types"] == [
+        {"name": "unused_kind", "enum": ["a", "b"]},
+        {"name": "visibility", "enum": ["private", "team", "public"]},
+    ]
+    assert payload["default_privileges"] == [
+        {"role": "anon", "on": "tables", "privileges": ["SELECT"]},
+        {"role": "service_role", "on": "tables", "privileges": ["ALL"]},
+        {"role": "authenticated", "on": "sequences", "privileges": ["USAGE", "SELECT"]},
+        {"role": "authenticated", "on": "functions", "privileges": ["EXECUTE"]},
+    ]
+    tables = {t["name"]: t for t in payload["tables"]}
+    defaults = [
+        {"role": "anon", "privileges": ["SELECT"]},
+        {"role": "service_role", "privileges": ["ALL"]},
+    ]
+    assert tables["posts"]["grants"] == [
+        defaults[0],
+        {"role": "authenticated", "privileges": ["INSERT", "UPDATE"]},
+        defaults[1],
+    ]
+    assert tables["posts"]["sequence_grants"] == [
+        {"role": "authenticated", "privileges": ["USAGE", "SELECT"]}
+    ]
+    assert tables["secrets"]["grants"] == []  # all revoked: managed, nothing granted
+    assert tables["reports"]["grants"][1] == {"role": "authenticated", "privileges": ["SELECT"]}
+    assert "grants" not in tables["dashboards"]  # a role it cannot name: left alone
+    assert "sequence_grants" not in tables["counters"]  # its two sequences disagree
+    assert tables["ledger"]["grants"] == defaults
+    left = sorted((o.kind, o.name) for o in result.left_out)  # type: ignore[attr-defined]
+    assert left == [
+        ("column grant", "reports.id"),
+        ("column grant", "reports.total"),
+        ("default privileges", f"{me} on types"),
+        ("default privileges", "service_role on tables"),
+        ("grant", "dashboards"),
+        ("grant option", "authenticated on reports"),
+        ("owner privileges", f"{me} on ledger"),
+        ("sequence grant", "counters"),
+    ]
+    why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
+    assert why[f"{me} on ledger"].startswith("the owner holds SELECT, INSERT, UPDATE, REF")
+    assert "'ReportsReader'" in why["dashboards"]
+
+
+def test_a_sequence_its_column_no_longer_draws_from_or_renamed_is_listed(
+    pg_server_url: str,
+) -> None:
+    # A table built again from the import would have neither: migra would see both.
+    script = (
+        b"create table tickets (id serial primary key, title text);"
+        b"create table kept (id serial primary key);"
+        b"alter table tickets alter column id drop default;"
+        b"create table orders (id serial primary key);"
+        b"alter table orders rename to purchases;"
+        b"alter table purchases rename constraint orders_pkey to purchases_pkey;"
+    )
+    with _database(pg_server_url, f"sb_import_seq_{os.getpid()}", script) as url:
+        result, found = _imported(url)
+    assert found.sql == ""  # type: ignore[attr-defined]
+    assert [o.to_json() for o in result.left_out] == [  # type: ignore[attr-defined]
+        {
+            "kind": "sequence",
+            "name": "tickets_id_seq",
+            "table": "tickets",
+            "why": "owned by tickets.id, whose default does not draw from it",
+        },
+        {
+            "kind": "sequence name",
+            "name": "orders_id_seq",
+            "table": "purchases",
+            "why": "the sequence of purchases.id is not named purchases_id_seq",
+        },
+    ]

@@ -35,9 +35,22 @@ def _table(name: str, *, tenant: bool = True, fence_policy: bool = True) -> Tabl
 
 def test_tenant_id_is_the_fence_when_every_rls_table_has_it_with_its_predicate() -> None:
     result = import_snapshot(Snapshot("public", (_table("a"), _table("b"))))
-    assert result.payload["fence"] == {"column": "tenant_id", "type": "uuid", "using": FENCE}
+    assert result.payload["fence"] == {
+        "column": "tenant_id",
+        "type": "uuid",
+        "using": FENCE,
+        "mode": "restrictive",
+    }
     assert result.notes[0].startswith("fence: tenant_id uuid (every table with row level")
+    assert result.notes[0].endswith("its form, restrictive, is the one every fenced table has")
     assert result.complete
+
+
+def test_the_fence_s_form_is_said_only_when_every_fenced_table_has_it() -> None:
+    # Said, a table built again from the import gets the form it has; with tables of both
+    # forms, the plan keeps each existing table's own.
+    mixed = Snapshot("public", (_table("a"), _table("b", fence_policy=False)))
+    assert "mode" not in import_snapshot(mixed).payload["fence"]
 
 
 def test_no_fence_when_one_rls_table_lacks_tenant_id_and_it_says_which() -> None:
@@ -50,7 +63,7 @@ def test_fence_none_and_a_named_column() -> None:
     snapshot = Snapshot("public", (_table("a", fence_policy=False),))
     assert "fence" not in import_snapshot(snapshot, fence=None).payload
     named = import_snapshot(snapshot, fence="tenant_id").payload["fence"]
-    assert named == {"column": "tenant_id", "type": "uuid"}
+    assert named == {"column": "tenant_id", "type": "uuid", "mode": "permissive"}
 
 
 def test_a_named_fence_says_which_rls_tables_lack_it() -> None:

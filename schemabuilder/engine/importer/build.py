@@ -5,7 +5,8 @@ schema holds outside any table's managed members, ``read_outside``) it writes a 
 ``auto_columns`` off that, planned against the same schema with its tables managed, is an
 empty plan. A table any of whose managed members cannot be said is left out whole (the plan
 would drop the member it does not see); objects the plan never touches (triggers, views,
-functions, grants) are listed and do not stop their table. Nothing is dropped silently.
+functions) are listed and do not stop their table. Enum types, grants and default
+privileges are said where they can be (``types``, ``access``). Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.enums import live_enums
 from schemabuilder.engine.catalog.introspect import catalog_query, introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
@@ -25,23 +27,13 @@ from schemabuilder.engine.contract.errors import BlueprintInvalid
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.importer.access import Access, read_access
+from schemabuilder.engine.importer.left_out import LeftOut
 from schemabuilder.engine.importer.tables import convert_table
+from schemabuilder.engine.importer.types import convert_types
 
 AUTO = "auto"  # detect the conventional tenant_id fence
 _TABLE_PATH = re.compile(r"tables\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class LeftOut:
-    """An object the blueprint does not say: its kind, name, table (if any) and why."""
-
-    kind: str
-    name: str
-    table: str | None = None
-    why: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "table": self.table, "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -114,6 +106,23 @@ def _fence_using(tables: Sequence[dict[str, Any]], column: str) -> str | None:
     return None
 
 
+def _fence_mode(tables: Sequence[dict[str, Any]], column: str) -> str | None:
+    """``restrictive`` when every fenced table has its restrictive ``<table>_tenant_fence``,
+    ``permissive`` when none has: said, so that a table built again from the import gets
+    the form it has (without ``fence.mode`` a new table gets the restrictive fence)."""
+    fenced = [t for t in tables if t.get("rls") and any(c["name"] == column for c in t["columns"])]
+    found = {
+        any(
+            p["name"] == f"{t['name']}_tenant_fence" and p.get("permissive", True) is False
+            for p in t.get("policies", ())
+        )
+        for t in fenced
+    }
+    if len(found) != 1:
+        return None
+    return "restrictive" if found.pop() else "permissive"
+
+
 def _invalid_tables(
     payload: dict[str, Any], check: Callable[[dict[str, Any]], object]
 ) -> dict[int, list[str]] | None:
@@ -142,8 +151,12 @@ def import_snapshot(
     fence: str | None = AUTO,
     schema_version: str = "1",
     check: Callable[[dict[str, Any]], object] = validate_payload,
+    types: Sequence[dict[str, Any]] = (),
+    access: Access | None = None,
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
+    ``types`` are the payload's enum types, ``access`` the grants of the tables and the
+    schema's default privileges (with what they could not say).
 
     ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
     checks against the target): a table it refuses is left out with its words.
@@ -155,7 +168,7 @@ def import_snapshot(
         if converted.table is None:
             left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
         else:
-            tables.append(converted.table)
+            tables.append(_with_grants(converted.table, access))
     head = {
         "schema_version": schema_version,
         "description": f"Imported from schema {snapshot.schema}",
@@ -169,18 +182,39 @@ def import_snapshot(
     if spec is not None and (using := _fence_using(tables, spec["column"])) is not None:
         spec["using"] = using
         note += f"; its predicate, {using}, is the one every fence policy has"
+    if spec is not None and (mode := _fence_mode(tables, spec["column"])) is not None:
+        spec["mode"] = mode
+        note += f"; its form, {mode}, is the one every fenced table has"
     payload = {
         **head,
         **({"fence": spec} if spec is not None else {}),
         "auto_columns": False,
+        **({"types": list(types)} if types else {}),
         "tables": tables,
     }
+    if access is not None:
+        if access.default_privileges is not None:
+            payload["default_privileges"] = access.default_privileges
+        left += access.left_out
     left.extend(outside)
     return ImportResult(
         payload=payload,
         left_out=tuple(sorted(left, key=lambda o: (o.kind, o.table or "", o.name))),
         notes=(note,),
     )
+
+
+def _with_grants(table: dict[str, Any], access: Access | None) -> dict[str, Any]:
+    """``table`` with the grants the import read for it (none: its grants are left alone)."""
+    if access is None:
+        return table
+    name = table["name"]
+    extra: dict[str, Any] = {}
+    if name in access.grants:
+        extra["grants"] = access.grants[name]
+    if name in access.sequence_grants:
+        extra["sequence_grants"] = access.sequence_grants[name]
+    return {**table, **extra}
 
 
 def _refuse_tables(
@@ -234,6 +268,12 @@ def import_schema(
 ) -> ImportResult:
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
+    types, unsaid_types = convert_types(live_enums(conn, schema).values())
     return import_snapshot(
-        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+        snapshot,
+        [*read_outside(conn, schema, tables), *unsaid_types],
+        fence=fence,
+        check=_plannable(conn, schema),
+        types=types,
+        access=read_access(conn, schema, tables),
     )

@@ -24,6 +24,40 @@ WHERE c.relnamespace = (SELECT oid FROM ns)
       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
         AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
+-- A sequence a column owns but does not draw from (its default was dropped): the column is
+-- imported as a plain one, and the sequence is not said.
+SELECT 'sequence', sc.relname, tc.relname,
+       'owned by ' || tc.relname || '.' || att.attname || ', whose default does not draw from it'
+FROM pg_catalog.pg_class sc
+JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'a'
+JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+JOIN pg_catalog.pg_attribute att ON att.attrelid = tc.oid AND att.attnum = d.refobjsubid
+WHERE sc.relnamespace = (SELECT oid FROM ns) AND sc.relkind = 'S'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_attrdef ad
+      JOIN pg_catalog.pg_depend dd
+        ON dd.classid = 'pg_catalog.pg_attrdef'::regclass AND dd.objid = ad.oid
+       AND dd.refclassid = 'pg_catalog.pg_class'::regclass AND dd.refobjid = sc.oid
+      WHERE ad.adrelid = tc.oid AND ad.adnum = att.attnum)
+UNION ALL
+-- A column's own sequence (serial, identity) under another name than the one PostgreSQL
+-- gives a new one (the table was renamed, say): a table built again names it anew. Names
+-- PostgreSQL would shorten (over 63 bytes) are not compared.
+SELECT 'sequence name', sc.relname, tc.relname,
+       'the sequence of ' || tc.relname || '.' || att.attname || ' is not named '
+       || tc.relname || '_' || att.attname || '_seq'
+FROM pg_catalog.pg_class sc
+JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_catalog.pg_class tc ON tc.oid = d.refobjid
+JOIN pg_catalog.pg_attribute att ON att.attrelid = tc.oid AND att.attnum = d.refobjsubid
+WHERE sc.relnamespace = (SELECT oid FROM ns) AND sc.relkind = 'S'
+  AND octet_length(tc.relname || '_' || att.attname || '_seq') <= 63
+  AND sc.relname <> tc.relname || '_' || att.attname || '_seq'
+UNION ALL
 -- A partition belongs with its parent; a table that inherits is imported, and listed itself.
 SELECT CASE WHEN c.relispartition THEN 'partition' ELSE 'inheritance' END, c.relname,
        CASE WHEN c.relispartition THEN p.relname ELSE c.relname END,
@@ -55,18 +89,15 @@ SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END,
 FROM pg_catalog.pg_proc p
 WHERE p.pronamespace = (SELECT oid FROM ns) AND p.oid NOT IN (SELECT objid FROM ext)
 UNION ALL
-SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain'
+-- Enum types are imported (``types``); the other kinds are not.
+SELECT CASE t.typtype WHEN 'd' THEN 'domain'
                       WHEN 'r' THEN 'range type' ELSE 'composite type' END,
        t.typname, NULL, 'columns of this type are imported; the type itself is not'
 FROM pg_catalog.pg_type t
 WHERE t.typnamespace = (SELECT oid FROM ns)
-  AND t.typtype IN ('e', 'd', 'r', 'c', 'm')
+  AND t.typtype IN ('d', 'r', 'c', 'm')
   AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
   AND t.oid NOT IN (SELECT objid FROM ext)
-UNION ALL
-SELECT 'grant', c.relname, c.relname, 'privileges granted on the table'
-FROM pg_catalog.pg_class c
-WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p') AND c.relacl IS NOT NULL
 UNION ALL
 SELECT 'rule', r.rulename, c.relname, NULL
 FROM pg_catalog.pg_rewrite r
