@@ -8,13 +8,20 @@ no arguments, returning ``trigger``; the ``updated_at`` convenience executes
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from schemabuilder.engine.catalog.snapshot import Snapshot
-from schemabuilder.engine.catalog.triggers import LiveFunction, read_triggers, trigger_functions
+from schemabuilder.engine.catalog.triggers import (
+    LiveFunction,
+    Trigger,
+    read_triggers,
+    trigger_functions,
+)
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.contract.paths import BlueprintPaths
@@ -48,7 +55,13 @@ def check_trigger_functions(
         for k, trigger in enumerate(table.triggers or ()):
             path = f"{paths.table(table.name)}.triggers[{k}]"
             qualified = function_of(trigger, schema)
-            named.append((path if trigger.convenience else f"{path}.function", qualified, trigger.convenience))
+            named.append(
+                (
+                    path if trigger.convenience else f"{path}.function",
+                    qualified,
+                    trigger.convenience,
+                )
+            )
     if not named:
         return TriggerFunctions(own, False)
     wanted = {tuple(q.split(".", 1)) for _, q, _ in named if q not in own}
@@ -70,7 +83,7 @@ def check_trigger_functions(
                         path,
                         f"{qualified}() exists on the target with another body than the "
                         "updated_at convenience's, and the convenience would run it: write "
-                        "the trigger out in full instead ({\"name\": \"set_updated_at\", "
+                        'the trigger out in full instead ({"name": "set_updated_at", '
                         '"timing": "before", "events": ["update"], "function": '
                         f'"{UPDATED_AT_FUNCTION}"}}) to keep that function, or rename it',
                     )
@@ -132,10 +145,14 @@ def trigger_plan(
     for table in managed:
         source = sources[table.name]
         column_renames = renames.columns.get(table.name, {})
-        have = {
-            name: _renamed_columns(trigger, column_renames)
-            for name, trigger in held.of(source).items()
-        } if source in existing else {}
+        have = (
+            {
+                name: _renamed_columns(trigger, column_renames)
+                for name, trigger in held.of(source).items()
+            }
+            if source in existing
+            else {}
+        )
         was, will = live.table(source), desired.table(table.name)
         retired: set[str] = set()
         if was is not None and will is not None:
@@ -162,12 +179,10 @@ def trigger_plan(
     return tuple(out), members
 
 
-def _renamed_columns(trigger: Any, renames: dict[str, str] | Any) -> Any:
+def _renamed_columns(trigger: Trigger, renames: Mapping[str, str]) -> Trigger:
     """A live trigger with its columns under the names this plan gives them."""
     if not renames:
         return trigger
-    import dataclasses
-
     return dataclasses.replace(
         trigger,
         columns=tuple(sorted(renames.get(c, c) for c in trigger.columns)),

@@ -20,7 +20,12 @@ from schemabuilder.engine.catalog.introspect import catalog_query
 
 # tgtype's bits (PostgreSQL's TRIGGER_TYPE_*)
 _ROW, _BEFORE, _INSERT, _DELETE, _UPDATE, _TRUNCATE, _INSTEAD = 1, 2, 4, 8, 16, 32, 64
-_EVENT_BITS = (("INSERT", _INSERT), ("DELETE", _DELETE), ("UPDATE", _UPDATE), ("TRUNCATE", _TRUNCATE))
+_EVENT_BITS = (
+    ("INSERT", _INSERT),
+    ("DELETE", _DELETE),
+    ("UPDATE", _UPDATE),
+    ("TRUNCATE", _TRUNCATE),
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Trigger:
     when: str | None = None
     arguments: tuple[str, ...] = ()
     definition: str = field(default="", compare=False)
+    # The blueprint's own text of ``when`` (what a plan writes), when it has one.
+    when_source: str | None = field(default=None, compare=False)
     depends_on: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -180,7 +187,5 @@ def trigger_functions(
     if not names:
         return {}
     wanted = sorted(set(names))
-    rows = conn.execute(
-        _FUNCTIONS, [[s for s, _ in wanted], [n for _, n in wanted]]
-    ).fetchall()
+    rows = conn.execute(_FUNCTIONS, [[s for s, _ in wanted], [n for _, n in wanted]]).fetchall()
     return {(r[0], r[1]): LiveFunction(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows}

@@ -86,8 +86,7 @@ def _event(value: object) -> object:
         return spelled
     if isinstance(value, dict) and set(value) != {"update"}:
         raise ValueError(
-            'an event object is {"update": ["column", ...]} (UPDATE OF those columns): '
-            "no other key"
+            'an event object is {"update": ["column", ...]} (UPDATE OF those columns): no other key'
         )
     return value
 
@@ -134,7 +133,8 @@ class Trigger(_Model):
 
     name: Annotated[str, AfterValidator(_name)]
     timing: Annotated[
-        Literal["before", "after", "instead of"], BeforeValidator(_timing, json_schema_input_type=str)
+        Literal["before", "after", "instead of"],
+        BeforeValidator(_timing, json_schema_input_type=str),
     ]
     events: Annotated[list[Event], Field(min_length=1, max_length=4)]
     level: Annotated[

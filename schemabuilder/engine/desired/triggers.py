@@ -50,7 +50,8 @@ def create_trigger_sql(trigger: Trigger, table: str, *, replace: bool = False) -
     """``CREATE [OR REPLACE] TRIGGER`` for ``trigger`` on ``table`` (qualified already)."""
     schema, _, name = trigger.function.partition(".")
     head = "CREATE OR REPLACE TRIGGER" if replace else "CREATE TRIGGER"
-    when = f" WHEN ({trigger.when})" if trigger.when is not None else ""
+    text = trigger.when_source or trigger.when
+    when = f" WHEN ({text})" if text is not None else ""
     arguments = ", ".join(quote_literal(a) for a in trigger.arguments)
     return (
         f"{head} {quote_ident(trigger.name)} {trigger.timing} {events_sql(trigger)} ON {table} "
@@ -91,12 +92,18 @@ def desired_triggers(
                 conditions.setdefault(table.name, []).append((k, trigger))
     if conditions:
         printed = _printed_conditions(conn, schema, desired, conditions, paths)
+        source = {(n, t.name): t.when for n, items in conditions.items() for _, t in items}
         for (table_name, name), when in printed.items():
-            out[table_name][name] = dataclasses.replace(out[table_name][name], when=when)
+            wanted = out[table_name][name]
+            out[table_name][name] = dataclasses.replace(
+                wanted, when=when, when_source=source[(table_name, name)]
+            )
     # The definition a reviewer reads: the statement that makes the trigger.
     return {
         table_name: {
-            n: dataclasses.replace(t, definition=create_trigger_sql(t, qualified(schema, table_name)))
+            n: dataclasses.replace(
+                t, definition=create_trigger_sql(t, qualified(schema, table_name))
+            )
             for n, t in triggers.items()
         }
         for table_name, triggers in out.items()

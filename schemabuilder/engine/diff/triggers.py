@@ -75,7 +75,9 @@ def trigger_statements(
     def drop(name: str, hazard: Hazard | None) -> None:
         hazards = (hazard,) if hazard is not None else ()
         sql = f"DROP TRIGGER {quote_ident(name)} ON {table}"
-        out.append(_statement(sql, Phase.DROP_TRIGGERS, t.table, LockMode.ACCESS_EXCLUSIVE, hazards))
+        out.append(
+            _statement(sql, Phase.DROP_TRIGGERS, t.table, LockMode.ACCESS_EXCLUSIVE, hazards)
+        )
 
     for name in sorted(t.want):
         after = t.want[name]
@@ -98,8 +100,10 @@ def trigger_statements(
             continue
         blocked = bool(set(before.depends_on) & set(t.retired))
         same = _same(before, after)
-        changed = None if same else trigger_changed(
-            t.table, before, after, schema=schema, managed=managed
+        changed = (
+            None
+            if same
+            else trigger_changed(t.table, before, after, schema=schema, managed=managed)
         )
         if blocked:
             # Out of the way of the columns that change, then back as wanted.
@@ -124,7 +128,11 @@ def trigger_statements(
         if not same:
             members.append(
                 MemberChange(
-                    "trigger", name, Action.ALTERED, before=before.definition, after=after.definition
+                    "trigger",
+                    name,
+                    Action.ALTERED,
+                    before=before.definition,
+                    after=after.definition,
                 )
             )
     for name in sorted(t.have):

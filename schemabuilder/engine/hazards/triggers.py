@@ -29,9 +29,10 @@ def _whose(trigger: Trigger, schema: str, managed: bool) -> str:
 
 
 def _numbers(before: Trigger | None, after: Trigger | None) -> dict[str, str | None]:
+    either = after or before
     return {
-        "trigger": (after or before).name if (after or before) else None,
-        "function": (after or before).function if (after or before) else None,
+        "trigger": either.name if either is not None else None,
+        "function": either.function if either is not None else None,
         "before": before.definition if before is not None else None,
         "after": after.definition if after is not None else None,
     }

@@ -1,2 +1,2 @@
 SET LOCAL search_path TO public;
-CREATE OR REPLACE TRIGGER orders_log AFTER UPDATE ON public.orders FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.log_order();
+CREATE OR REPLACE TRIGGER orders_log AFTER UPDATE ON public.orders FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION public.log_order();
