@@ -5,7 +5,8 @@ schema holds outside any table's managed members, ``read_outside``) it writes a 
 ``auto_columns`` off that, planned against the same schema with its tables managed, is an
 empty plan. A table any of whose managed members cannot be said is left out whole (the plan
 would drop the member it does not see); objects the plan never touches (triggers, views,
-functions, grants) are listed and do not stop their table. Nothing is dropped silently.
+functions, grants) are listed and do not stop their table; triggers are said when every
+trigger of the table can be (``importer.triggers``). Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.importer.tables import convert_table
+from schemabuilder.engine.importer.triggers import ImportedTriggers, import_triggers
 
 AUTO = "auto"  # detect the conventional tenant_id fence
 _TABLE_PATH = re.compile(r"tables\[(\d+)\]")
@@ -142,19 +144,24 @@ def import_snapshot(
     fence: str | None = AUTO,
     schema_version: str = "1",
     check: Callable[[dict[str, Any]], object] = validate_payload,
+    triggers: ImportedTriggers | None = None,
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
 
     ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
     checks against the target): a table it refuses is left out with its words.
+    ``triggers`` (``import_triggers``) are the tables' triggers in the blueprint's words.
     """
     left: list[LeftOut] = []
     tables: list[dict[str, Any]] = []
+    said = triggers.entries if triggers is not None else {}
     for table in snapshot.tables:
         converted = convert_table(table)
         if converted.table is None:
             left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
         else:
+            if table.name in said:
+                converted.table["triggers"] = said[table.name]
             tables.append(converted.table)
     head = {
         "schema_version": schema_version,
@@ -176,6 +183,17 @@ def import_snapshot(
         "tables": tables,
     }
     left.extend(outside)
+    if triggers is not None:
+        kept = {t["name"] for t in tables}
+        left += [LeftOut("trigger", name, table, why) for table, name, why in triggers.left_out]
+        left += [
+            LeftOut(
+                "trigger", e if isinstance(e, str) else e["name"], table, "its table is left out"
+            )
+            for table, entries in said.items()
+            if table not in kept
+            for e in entries
+        ]
     return ImportResult(
         payload=payload,
         left_out=tuple(sorted(left, key=lambda o: (o.kind, o.table or "", o.name))),
@@ -234,6 +252,12 @@ def import_schema(
 ) -> ImportResult:
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
+    # Triggers are said by the blueprint now; those it cannot say are listed by the import.
+    outside = [o for o in read_outside(conn, schema, tables) if o.kind != "trigger"]
     return import_snapshot(
-        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+        snapshot,
+        outside,
+        fence=fence,
+        check=_plannable(conn, schema),
+        triggers=import_triggers(conn, schema, [t.name for t in snapshot.tables]),
     )
