@@ -24,7 +24,8 @@ _UPDATED_AT_PATTERN = re.compile(
 
 
 def _tidy(body: str) -> str:
-    return " ".join(body.split())
+    # PL/pgSQL keywords and unquoted names fold to lower case: "BEGIN NEW.x" is "begin new.x".
+    return " ".join(body.split()).lower()
 
 
 def create_function_sql(schema: str) -> str:

@@ -26,6 +26,7 @@ from schemabuilder.engine.contract.errors import BlueprintInvalid
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.contract.triggers import UPDATED_AT, UPDATED_AT_FUNCTION
 from schemabuilder.engine.importer.tables import convert_table
 from schemabuilder.engine.importer.triggers import ImportedTriggers, import_triggers
 
@@ -185,6 +186,9 @@ def import_snapshot(
     left.extend(outside)
     if triggers is not None:
         kept = {t["name"] for t in tables}
+        if any(UPDATED_AT in t.get("triggers", ()) for t in tables):
+            # The convenience's function is what the word says: nothing is left out.
+            left = [o for o in left if (o.kind, o.name) != ("function", f"{UPDATED_AT_FUNCTION}()")]
         left += [LeftOut("trigger", name, table, why) for table, name, why in triggers.left_out]
         left += [
             LeftOut(
