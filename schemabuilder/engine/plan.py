@@ -69,7 +69,11 @@ from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
 from schemabuilder.engine.hazards.tables import adopts_table
-from schemabuilder.engine.triggers import check_trigger_functions, trigger_plan
+from schemabuilder.engine.triggers import (
+    check_trigger_functions,
+    trigger_plan,
+    with_lock_hazards,
+)
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
 
@@ -217,7 +221,7 @@ def plan(
         for name, extra in trigger_members.items():
             grant_members[name] = [*extra, *grant_members.get(name, [])]
         adopted = _adopted(bp, live, renames, managed)
-        ordered = in_phase_order([*result.statements, *triggers, *grants])
+        ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
         statements = _mark_adoptions(tuple(ordered), adopted, facts)
     if result.issues:
         raise BlueprintInvalid(result.issues)

@@ -32,6 +32,9 @@ from schemabuilder.engine.diff.changes import MemberChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames
 from schemabuilder.engine.diff.triggers import TableTriggers, trigger_statements
+from schemabuilder.engine.hazards import HazardKind
+from schemabuilder.engine.hazards.facts import LiveFacts
+from schemabuilder.engine.hazards.tables import access_exclusive_lock
 from schemabuilder.engine.hazards.triggers import function_created
 
 
@@ -188,3 +191,25 @@ def _renamed_columns(trigger: Trigger, renames: Mapping[str, str]) -> Trigger:
         columns=tuple(sorted(renames.get(c, c) for c in trigger.columns)),
         depends_on=tuple(sorted(renames.get(c, c) for c in trigger.depends_on)),
     )
+
+
+def with_lock_hazards(statements: list[Statement], facts: LiveFacts) -> list[Statement]:
+    """ACCESS_EXCLUSIVE_LOCK on the first trigger statement that locks a populated table so
+    (DROP TRIGGER, ALTER TRIGGER ... RENAME), when no other statement of the plan says it."""
+    said = {
+        h.table for s in statements for h in s.hazards if h.kind is HazardKind.ACCESS_EXCLUSIVE_LOCK
+    }
+    out = []
+    for statement in statements:
+        if (
+            statement.phase in (Phase.DROP_TRIGGERS, Phase.TRIGGERS)
+            and statement.lock is LockMode.ACCESS_EXCLUSIVE
+            and statement.table not in said
+        ):
+            said.add(statement.table)
+            stats = facts.table_stats(statement.table)
+            if stats is not None and stats.populated:
+                hazard = access_exclusive_lock(statement.table, stats)
+                statement = dataclasses.replace(statement, hazards=(*statement.hazards, hazard))
+        out.append(statement)
+    return out

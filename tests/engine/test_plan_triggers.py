@@ -143,8 +143,11 @@ def test_triggers_left_out_are_left_alone_and_an_empty_list_drops_them(url: str)
         assert _plan(conn, None).is_empty
         dropped = _plan(conn, [])
     assert [s.sql for s in dropped.statements][1:] == ["DROP TRIGGER notes_audit ON public.notes"]
-    (hazard,) = dropped.hazards
-    assert hazard.severity is Severity.WARNING and "relies on" in hazard.message
+    code, lock = dropped.hazards
+    assert code.kind is HazardKind.CHANGES_CODE and code.severity is Severity.WARNING
+    assert "relies on" in code.message
+    # DROP TRIGGER locks the table ACCESS EXCLUSIVE, and it holds a row.
+    assert lock.kind is HazardKind.ACCESS_EXCLUSIVE_LOCK
 
 
 def test_a_function_that_does_not_return_trigger_is_refused_at_its_path(url: str) -> None:
