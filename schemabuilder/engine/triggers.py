@@ -213,3 +213,25 @@ def with_lock_hazards(statements: list[Statement], facts: LiveFacts) -> list[Sta
                 statement = dataclasses.replace(statement, hazards=(*statement.hazards, hazard))
         out.append(statement)
     return out
+
+
+TRIGGER_PHASES = frozenset({Phase.DROP_TRIGGERS, Phase.TRIGGERS})
+
+
+def trigger_residue(
+    conn: psycopg.Connection[Any], bp: NormalizedBlueprint, schema: str, desired: Snapshot
+) -> list[str]:
+    """After a change's statements, inside its transaction: what the tables' triggers still
+    lack to be the blueprint's, as the statements that would be needed (none: verified).
+    The tables already equal ``desired`` (verification said so), renames included."""
+    statements, _ = trigger_plan(
+        conn,
+        bp,
+        schema,
+        desired,
+        desired,
+        Renames(),
+        BlueprintPaths(bp),
+        TriggerFunctions(frozenset(), create_updated_at=False),
+    )
+    return [f"trigger: {s.sql}" for s in statements]

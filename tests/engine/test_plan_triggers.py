@@ -14,6 +14,7 @@ from schemabuilder.engine.diff.changes import Action
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import plan
 from schemabuilder.engine.render_text import render_text
+from schemabuilder.engine.triggers import trigger_residue
 from tests.engine.conftest import fresh_database
 
 
@@ -203,3 +204,18 @@ def test_a_trigger_on_a_column_that_changes_type_is_dropped_first_and_made_again
         with conn.transaction():
             conn.execute(p.sql.encode())
         assert plan(conn, validate_payload(data), schema="public", managed={"notes"}).is_empty
+
+
+def test_verification_names_a_trigger_that_is_not_the_blueprint_s(url: str) -> None:
+    bp = validate_payload(_blueprint(["updated_at"]))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(LIVE.encode())
+        p = plan(conn, bp, schema="public", managed={"notes"})
+        with conn.transaction():
+            conn.execute(p.sql.encode())
+        assert trigger_residue(conn, bp, "public", p.desired) == []
+        conn.execute("DROP TRIGGER set_updated_at ON notes")
+        assert trigger_residue(conn, bp, "public", p.desired) == [
+            "trigger: CREATE TRIGGER set_updated_at BEFORE UPDATE ON public.notes FOR EACH ROW "
+            "EXECUTE FUNCTION public.set_updated_at()"
+        ]
