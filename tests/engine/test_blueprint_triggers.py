@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from schemabuilder.engine import BlueprintInvalid, validate_payload
+from schemabuilder.engine.contract.as_payload import as_payload
 from schemabuilder.engine.contract.normalize import schema_hash
 
 BASE: dict[str, Any] = {
@@ -186,3 +187,42 @@ def test_two_triggers_of_one_name_are_refused() -> None:
     same = {"name": "t", "timing": "after", "events": ["insert"], "function": "f"}
     issues = _issues(_with([same, same]))
     assert [p for p, _ in issues] == ["payload.tables[0].triggers[1].name"]
+
+
+def test_a_normalized_blueprint_written_back_normalizes_to_itself() -> None:
+    once = validate_payload(
+        _with(
+            [
+                "updated_at",
+                {
+                    "name": "audit",
+                    "timing": "after",
+                    "events": ["delete", {"update": ["status"]}],
+                    "level": "row",
+                    "when": "OLD.status <> NEW.status",
+                    "function": "audit.log",
+                    "arguments": ["a", "b"],
+                    "renamed_from": "old_audit",
+                },
+            ]
+        )
+    )
+    assert validate_payload(as_payload(once)) == once
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "NEW.status = (SELECT max(status) FROM orders)",
+        "pg_sleep(1) IS NOT NULL",
+        "set_config('role', 'postgres', false) IS NOT NULL",
+        "true) EXECUTE FUNCTION pg_catalog.pg_sleep(1); SELECT (true",
+        "NEW.status = 'x'; DROP TABLE orders",
+        "(NEW).status = 'x'",
+        "public.orders.status = 'x'",
+    ],
+)
+def test_a_hostile_condition_never_reaches_the_database(when: str) -> None:
+    trigger = {"name": "t", "timing": "before", "events": ["update"], "function": "f", "when": when}
+    issues = _issues(_with([trigger]))
+    assert [p for p, _ in issues] == ["payload.tables[0].triggers[0].when"], issues

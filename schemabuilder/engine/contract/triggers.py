@@ -371,3 +371,33 @@ def check_triggers(
 def blueprint_function_names(bp: Any) -> set[str]:
     """The functions the blueprint itself declares (its ``functions``), by name."""
     return {f.name for f in getattr(bp, "functions", ())}
+
+
+def triggers_payload(triggers: tuple[NTrigger, ...] | None) -> dict[str, Any]:
+    """A table's triggers as the payload writes them (nothing when they are left alone)."""
+    if triggers is None:
+        return {}
+    out: list[Any] = []
+    for t in triggers:
+        if t.convenience:
+            out.append(UPDATED_AT)
+            continue
+        events: list[Any] = [
+            {"update": list(t.columns)} if e == "UPDATE" and t.columns else e.lower()
+            for e in t.events
+        ]
+        entry: dict[str, Any] = {
+            "name": t.name,
+            "timing": t.timing.lower(),
+            "events": events,
+            "level": t.level.lower(),
+            "function": f"{t.function_schema}.{t.function}" if t.function_schema else t.function,
+        }
+        if t.when is not None:
+            entry["when"] = t.when
+        if t.arguments:
+            entry["arguments"] = list(t.arguments)
+        if t.renamed_from:
+            entry["renamed_from"] = t.renamed_from
+        out.append(entry)
+    return {"triggers": out}
