@@ -57,26 +57,22 @@ def check_trigger_functions(
     for table in bp.tables:
         for k, trigger in enumerate(table.triggers or ()):
             path = f"{paths.table(table.name)}.triggers[{k}]"
-            qualified = function_of(trigger, schema)
-            named.append(
-                (
-                    path if trigger.convenience else f"{path}.function",
-                    qualified,
-                    trigger.convenience,
-                )
-            )
+            where = path if trigger.convenience else f"{path}.function"
+            named.append((where, function_of(trigger, schema), trigger.convenience))
     if not named:
         return TriggerFunctions(own, False)
-    wanted = {tuple(q.split(".", 1)) for _, q, _ in named if q not in own}
-    found: dict[tuple[str, str], LiveFunction] = trigger_functions(
-        conn, [(s, n) for s, n in wanted]
-    )
+    found: dict[str, LiveFunction] = {
+        f"{s}.{n}": f
+        for (s, n), f in trigger_functions(
+            conn, {_split(q) for _, q, _ in named if q not in own}
+        ).items()
+    }
     issues: list[Issue] = []
     create = False
     for path, qualified, convenience in named:
         if qualified in own:
             continue
-        function = found.get((qualified.split(".", 1)[0], qualified.split(".", 1)[1]))
+        function = found.get(qualified)
         if convenience:
             if function is None:
                 create = True
@@ -111,6 +107,11 @@ def check_trigger_functions(
     if issues:
         raise BlueprintInvalid(issues)
     return TriggerFunctions(own, create)
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    schema, _, name = qualified.partition(".")
+    return schema, name
 
 
 def trigger_plan(
