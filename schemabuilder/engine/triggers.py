@@ -30,7 +30,7 @@ from schemabuilder.engine.desired.triggers import desired_triggers, function_of
 from schemabuilder.engine.desired.updated_at import create_function_sql, is_convenience
 from schemabuilder.engine.diff.changes import MemberChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
-from schemabuilder.engine.diff.renames import Renames
+from schemabuilder.engine.diff.renames import Renames, rename_row_columns
 from schemabuilder.engine.diff.triggers import TableTriggers, trigger_statements
 from schemabuilder.engine.hazards import HazardKind
 from schemabuilder.engine.hazards.facts import LiveFacts
@@ -190,6 +190,7 @@ def _renamed_columns(trigger: Trigger, renames: Mapping[str, str]) -> Trigger:
     return dataclasses.replace(
         trigger,
         columns=tuple(sorted(renames.get(c, c) for c in trigger.columns)),
+        when=rename_row_columns(trigger.when, renames) if trigger.when is not None else None,
         depends_on=tuple(sorted(renames.get(c, c) for c in trigger.depends_on)),
     )
 
