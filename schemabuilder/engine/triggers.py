@@ -126,6 +126,7 @@ def trigger_plan(
 ) -> tuple[tuple[Statement, ...], dict[str, list[MemberChange]]]:
     """The trigger statements of the tables whose triggers the blueprint manages, with the
     trigger members that change per table. Nothing when it manages none."""
+    _check_unmanaged(conn, bp, schema, live, desired, renames, paths)
     managed = [t for t in bp.tables if t.triggers is not None]
     if not managed:
         return (), {}
@@ -157,14 +158,7 @@ def trigger_plan(
             if source in existing
             else {}
         )
-        was, will = live.table(source), desired.table(table.name)
-        retired: set[str] = set()
-        if was is not None and will is not None:
-            for column in was.columns:
-                new = column_renames.get(column.name, column.name)
-                target = will.column_map.get(new)
-                if target is None or target.type != column.type:
-                    retired.add(new)
+        retired = _retired(live, desired, renames, table.name)
         statements, changed = trigger_statements(
             TableTriggers(
                 table=table.name,
@@ -181,6 +175,61 @@ def trigger_plan(
         if changed:
             members[table.name] = changed
     return tuple(out), members
+
+
+def _retired(live: Snapshot, desired: Snapshot, renames: Renames, table: str) -> set[str]:
+    """The columns of ``table`` (desired names) that this plan drops or retypes."""
+    was, will = live.table(renames.live_table(table)), desired.table(table)
+    if was is None or will is None:
+        return set()
+    column_renames = renames.columns.get(table, {})
+    out = set()
+    for column in was.columns:
+        new = column_renames.get(column.name, column.name)
+        target = will.column_map.get(new)
+        if target is None or target.type != column.type:
+            out.add(new)
+    return out
+
+
+def _check_unmanaged(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    schema: str,
+    live: Snapshot,
+    desired: Snapshot,
+    renames: Renames,
+    paths: BlueprintPaths,
+) -> None:
+    """A trigger the blueprint leaves alone that uses a column the plan drops or retypes
+    would make PostgreSQL refuse the change at apply time: refuse the blueprint now."""
+    retired = {
+        t.name: cols
+        for t in bp.tables
+        if t.triggers is None and (cols := _retired(live, desired, renames, t.name))
+    }
+    if not retired:
+        return
+    held = read_triggers(conn, schema, {renames.live_table(name) for name in retired})
+    issues: list[Issue] = []
+    for name, columns in sorted(retired.items()):
+        column_renames = renames.columns.get(name, {})
+        shape = desired.table(name)
+        for trigger in held.of(renames.live_table(name)).values():
+            used = sorted(set(_renamed_columns(trigger, column_renames).depends_on) & columns)
+            for column in used:
+                gone = shape is None or column not in shape.column_map
+                issues.append(
+                    Issue(
+                        paths.table(name) if gone else paths.column(name, column, "type"),
+                        f"trigger {trigger.name} of {name} uses column {column}, and PostgreSQL "
+                        f"refuses to {'drop' if gone else 'retype'} it while the trigger "
+                        'exists: list the table\'s triggers ("triggers": [...]) so the plan '
+                        "drops it and makes it again, or drop the trigger first",
+                    )
+                )
+    if issues:
+        raise BlueprintInvalid(issues)
 
 
 def _renamed_columns(trigger: Trigger, renames: Mapping[str, str]) -> Trigger:
