@@ -140,4 +140,21 @@ def test_every_model_of_the_contract_is_described():
         and value is not BaseModel
         and not value.__name__.startswith("_")
     }
+    # And every model a blueprint's keys hold, wherever it is defined (a table's triggers).
+    stack: list[object] = [blueprint.Envelope]
+    seen: set[type] = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            if item in seen:
+                continue
+            seen.add(item)
+            if not item.__name__.startswith("_"):
+                models.add(item)
+            stack.extend(f.annotation for f in item.model_fields.values())
+        else:
+            stack.extend(getattr(item, "__args__", None) or ())
+            origin = getattr(item, "__origin__", None)
+            if origin is not None:
+                stack.append(origin)
     assert models == set(DESCRIPTIONS)

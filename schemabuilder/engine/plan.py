@@ -51,7 +51,13 @@ from schemabuilder.engine.desired.members import (
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
-from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
+from schemabuilder.engine.diff.phases import (
+    PHASE_REASONS,
+    LockMode,
+    Phase,
+    Statement,
+    in_phase_order,
+)
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.diff.types import TypeState, source_of
 from schemabuilder.engine.grants import (
@@ -63,6 +69,11 @@ from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
 from schemabuilder.engine.hazards.tables import adopts_table
+from schemabuilder.engine.triggers import (
+    check_trigger_functions,
+    trigger_plan,
+    with_lock_hazards,
+)
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
 
@@ -177,6 +188,7 @@ def plan(
         check_calls(bp, schema, paths, conn)
         check_outside_references(conn, bp, paths)
         check_grant_roles(conn, bp, paths)
+        trigger_functions = check_trigger_functions(conn, bp, schema, paths)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
@@ -203,8 +215,14 @@ def plan(
             types=types,
         )
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
+        triggers, trigger_members = trigger_plan(
+            conn, bp, schema, live, desired, renames, paths, trigger_functions
+        )
+        for name, extra in trigger_members.items():
+            grant_members[name] = [*extra, *grant_members.get(name, [])]
         adopted = _adopted(bp, live, renames, managed)
-        statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
+        ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
+        statements = _mark_adoptions(tuple(ordered), adopted, facts)
     if result.issues:
         raise BlueprintInvalid(result.issues)
     if statements:

@@ -120,6 +120,9 @@ def test_every_phase_has_one_place_and_a_reason() -> None:
     assert PHASE_ORDER[Phase.DROP_FOREIGN_KEYS] < PHASE_ORDER[Phase.DROP_TABLES]
     assert PHASE_ORDER[Phase.CREATE_INDEXES] < PHASE_ORDER[Phase.ADD_FOREIGN_KEYS]
     assert PHASE_ORDER[Phase.CREATE_POLICIES] < PHASE_ORDER[Phase.ROW_LEVEL_SECURITY]
+    assert PHASE_ORDER[Phase.DROP_POLICIES] < PHASE_ORDER[Phase.DROP_TRIGGERS]
+    assert PHASE_ORDER[Phase.DROP_TRIGGERS] < PHASE_ORDER[Phase.DROP_COLUMNS]
+    assert PHASE_ORDER[Phase.CREATE_POLICIES] < PHASE_ORDER[Phase.TRIGGERS]
 
 
 def test_every_hazard_kind_is_described_in_one_line() -> None:

@@ -1,7 +1,7 @@
 """Import of a schema with some of everything: what it says, what it leaves out, and why.
 
-``import/everything.sql`` holds tables a blueprint can say (with a trigger, a grant, a
-comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
+``import/everything.sql`` holds tables a blueprint can say (with a trigger it says, and a
+constraint trigger, a grant, a comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
 constraint, a generated column, a name that is not snake_case, a unique
 constraint of another name, ON UPDATE CASCADE). The tables it can say are imported and plan
 nothing; every other object is listed, none dropped.
@@ -76,6 +76,16 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     ]
     assert [c["name"] for c in memberships["columns"][:2]] == ["user_id", "tenant_id"]
     assert memberships["rls"] == "force"
+    assert accounts["triggers"] == [
+        {
+            "name": "accounts_touch",
+            "timing": "before",
+            "events": ["update"],
+            "level": "row",
+            "function": "touch",
+        }
+    ]
+    assert "triggers" not in locked  # its constraint trigger cannot be said: left alone
     left = {(o.kind, o.name) for o in result.left_out}  # type: ignore[attr-defined]
     assert left == {
         ("table", "events"),
@@ -92,7 +102,8 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         ("table", "collated"),
         ("sequence option", "numbered_id_seq"),
         ("function", "current_team()"),
-        ("trigger", "accounts_touch"),
+        ("trigger", "locked_guard"),
+        ("function", "guard()"),
         ("function", "touch()"),
         ("view", "rich_accounts"),
         ("sequence", "invoice_numbers"),
@@ -116,6 +127,7 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert "text_pattern_ops" in why["patterns"]
     assert 'collation "C"' in why["collated"]
     assert why["numbered_id_seq"].startswith("start 500, increment 1")
+    assert "constraint trigger" in why["locked_guard"]
 
 
 APP_SCHEMA = b"""

@@ -13,7 +13,8 @@ Inside one transaction on the target:
    the new plan, else it runs;
 5. verification (``verification.verify``): every table the statements, or anything they set
    off, changed must equal the desired state (``VerificationFailed`` lists the residue and
-   the transaction rolls back);
+   the transaction rolls back); when the statements change triggers, the tables' triggers
+   must be the blueprint's too (``triggers.trigger_residue``);
 6. the target's own ``schemabuilder.schema_migrations`` row (``marker``), so that after a
    crash the row (or its absence) says whether the change committed.
 
@@ -74,6 +75,7 @@ from schemabuilder.engine.hazards.remeasure import (
 )
 from schemabuilder.engine.plan import Plan, plan
 from schemabuilder.engine.safe_errors import safe_message
+from schemabuilder.engine.triggers import TRIGGER_PHASES, trigger_residue
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +201,8 @@ def apply_plan(
                 before=before,
                 base=work.base,
             )
+            if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
+                residue = trigger_residue(conn, bp, request.schema, work.desired)
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)

@@ -7,6 +7,7 @@ from typing import Any
 
 from schemabuilder.engine.contract.grants import grants_payload
 from schemabuilder.engine.contract.normalize import NIndexColumn, NormalizedBlueprint
+from schemabuilder.engine.contract.triggers import triggers_payload
 from schemabuilder.engine.contract.types import NType
 
 
@@ -69,6 +70,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                     for p in table.policies
                 ],
                 **grants_payload(table.grants, table.sequence_grants),
+                **triggers_payload(table.triggers),
             }
         )
     return {

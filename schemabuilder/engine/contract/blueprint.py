@@ -35,6 +35,7 @@ from schemabuilder.engine.contract.privileges import (
     SequenceGrant,
     one_grant_per_role,
 )
+from schemabuilder.engine.contract.triggers import Triggers
 from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
 MAX_TABLES = 1_000
@@ -368,6 +369,8 @@ class Table(_Model):
         ]
         | None
     ) = None
+    # None: the table's triggers are left alone; a list (even empty): exactly these.
+    triggers: Triggers | None = None
 
 
 class Fence(_Model):

@@ -42,6 +42,7 @@ from schemabuilder.engine.contract.normalize import (
     normalize_payload,
     normalize_table,
 )
+from schemabuilder.engine.contract.triggers import UNION_BRANCHES
 from schemabuilder.engine.contract.types import check_types
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
@@ -198,7 +199,12 @@ def _pydantic_issues(exc: ValidationError, root: type[BaseModel], prefix: str) -
     for error in exc.errors(include_url=False):
         loc = error["loc"]
         if error["type"] == "literal_error" and loc and str(loc[-1]).startswith("literal["):
+            if any(p in UNION_BRANCHES for p in loc) or not isinstance(error.get("input"), str):
+                continue  # an object where a word would do: the object's own errors say more
             loc = loc[:-1]  # the union branch name means nothing to the person reading
+        if any(p in UNION_BRANCHES for p in loc):
+            loc = tuple(p for p in loc if p not in UNION_BRANCHES)
+            error = {**error, "loc": loc}
         issues.append(Issue(format_path(loc, prefix), _message(error, root)))
     return issues
 

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemabuilder.engine.contract import blueprint as bp
-from schemabuilder.engine.contract import privileges, types
+from schemabuilder.engine.contract import privileges, triggers, types
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -87,7 +87,24 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "fenced too); false: neither.",
         "policies": "CREATE POLICY; they replace the default permissive policy, the "
         "restrictive fence stays.",
+        "triggers": 'CREATE TRIGGER: trigger objects, or the word "updated_at" (BEFORE UPDATE '
+        "FOR EACH ROW, setting updated_at to now()); absent: triggers left alone; a list, "
+        "even []: exactly these.",
     },
+    triggers.Trigger: {
+        "name": "The trigger name (normalized to snake_case).",
+        "timing": "before | after (any case); instead of is for views, refused on a table.",
+        "events": 'insert, update, delete, truncate, or {"update": ["column", ...]} for '
+        "UPDATE OF those columns.",
+        "level": "row (FOR EACH ROW) | statement (FOR EACH STATEMENT); default row.",
+        "when": "WHEN (<expression>) on OLD.column and NEW.column, immutable built-ins only; "
+        "row level only.",
+        "function": '"name" (the target schema\'s, or the blueprint\'s own) or "schema.name": '
+        "a function without arguments returning trigger, checked on the target.",
+        "arguments": "String literals passed to the function (TG_ARGV).",
+        "renamed_from": "The trigger's old name: ALTER TRIGGER ... RENAME TO.",
+    },
+    triggers.UpdateOf: {"update": "UPDATE OF these columns."},
     bp.Column: {
         "name": "The column name (normalized to snake_case); not a system column.",
         "type": "Exactly one PostgreSQL type name, with modifiers and array brackets.",

@@ -38,6 +38,7 @@ from schemabuilder.engine.contract.idents import (
     quote_ident,
     snake_case,
 )
+from schemabuilder.engine.contract.triggers import NTrigger, normalize_triggers
 from schemabuilder.engine.contract.types import NType, normalize_type
 
 Direction = Literal["ASC", "DESC"]
@@ -154,6 +155,8 @@ class NTable(_Frozen):
     # so every blueprint written before grants existed keeps its schema_hash.
     grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
     sequence_grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
+    # None: the table's triggers are left alone (and out of the canonical JSON).
+    triggers: tuple[NTrigger, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def column(self, name: str) -> NColumn | None:
         """The column called ``name``, if the table has one."""
@@ -390,6 +393,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         policies=policies,
         grants=normalize_grants(table.grants),
         sequence_grants=normalize_grants(table.sequence_grants),
+        triggers=normalize_triggers(table.triggers),
     )
     return normalized, origin
 

@@ -15,6 +15,7 @@ from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.idents import policy_name
 from schemabuilder.engine.contract.names import constraint_names
 from schemabuilder.engine.contract.normalize import NTable, Origin
+from schemabuilder.engine.contract.triggers import check_triggers
 
 
 @dataclass
@@ -342,5 +343,8 @@ def check_tables(tables: Sequence[tuple[str, NTable, Origin]]) -> list[Issue]:
         _indexes(table, origin, path, ctx)
         _table_constraints(table, origin, path, ctx)
         _policies(table, origin, path, ctx)
+        if table.triggers is not None:
+            columns = {c.name: c.type for c in table.columns}
+            ctx.issues.extend(check_triggers(table.triggers, columns, path))
     _namespace([t for t in tables if defined.get(t[1].name) is t[1]], ctx)
     return ctx.issues

@@ -20,6 +20,7 @@ class Phase(StrEnum):
     RENAME_COLUMNS = "rename_columns"
     RENAME_CONSTRAINTS = "rename_constraints"
     DROP_POLICIES = "drop_policies"
+    DROP_TRIGGERS = "drop_triggers"
     DROP_FOREIGN_KEYS = "drop_foreign_keys"
     DROP_INDEXES = "drop_indexes"
     DROP_CONSTRAINTS = "drop_constraints"
@@ -34,6 +35,7 @@ class Phase(StrEnum):
     ADD_FOREIGN_KEYS = "add_foreign_keys"
     COMMENTS = "comments"
     CREATE_POLICIES = "create_policies"
+    TRIGGERS = "triggers"
     ROW_LEVEL_SECURITY = "row_level_security"
     GRANTS = "grants"
     DEFAULT_PRIVILEGES = "default_privileges"
@@ -55,6 +57,10 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (
         Phase.DROP_POLICIES,
         "policies go before the columns they use are dropped or change type",
+    ),
+    (
+        Phase.DROP_TRIGGERS,
+        "triggers go before the columns they use are dropped or change type",
     ),
     (
         Phase.DROP_FOREIGN_KEYS,
@@ -80,6 +86,10 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (Phase.ADD_FOREIGN_KEYS, "foreign keys once every table and referenced key exists"),
     (Phase.COMMENTS, "comments once their objects exist"),
     (Phase.CREATE_POLICIES, "policies once the columns and functions they use exist"),
+    (
+        Phase.TRIGGERS,
+        "triggers are created, renamed and replaced once their columns and functions exist",
+    ),
     (
         Phase.ROW_LEVEL_SECURITY,
         "row level security is switched on, when the policies it enforces are in place",

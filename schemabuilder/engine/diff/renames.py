@@ -100,6 +100,30 @@ def rename_identifiers(text: str, mapping: Mapping[str, str]) -> str:
     return "".join(pieces)
 
 
+def rename_row_columns(text: str, mapping: Mapping[str, str]) -> str:
+    """Replace the column names in ``mapping`` where a trigger's condition names them on its
+    rows (``old.name``, ``new.name``), in SQL text printed by PostgreSQL."""
+    if not mapping:
+        return text
+    tokens = parser.scan(text)
+    pieces: list[str] = []
+    pos = 0
+    for i, token in enumerate(tokens):
+        if i < 2 or tokens[i - 1].name != _DOT:
+            continue
+        row = text[tokens[i - 2].start : tokens[i - 2].end + 1].lower()
+        if row not in ("old", "new") or (i > 2 and tokens[i - 3].name == _DOT):
+            continue
+        raw = text[token.start : token.end + 1]
+        name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw
+        if name in mapping:
+            pieces.append(text[pos : token.start])
+            pieces.append(quote_ident(mapping[name]))
+            pos = token.end + 1
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
 def resolve_renames(
     live: Snapshot,
     desired_tables: list[tuple[str, str | None, list[tuple[str, str | None, str]]]],

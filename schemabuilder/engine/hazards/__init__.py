@@ -20,7 +20,9 @@ kind has a module that builds its hazards, called by the diff code that writes t
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
-  schema's default privileges changed).
+  schema's default privileges changed);
+- ``triggers``: CHANGES_CODE (a trigger created, changed or dropped, the updated_at
+  convenience's function created) and RENAMES_OBJECT (triggers).
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
@@ -69,6 +71,7 @@ class HazardKind(StrEnum):
     DROPS_IDENTITY = "DROPS_IDENTITY"
     REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
     DROPS_TYPE = "DROPS_TYPE"
+    CHANGES_CODE = "CHANGES_CODE"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -96,6 +99,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
     HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
     HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
+    HazardKind.CHANGES_CODE: "Code that runs later with the target's rights is created or changed.",
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 

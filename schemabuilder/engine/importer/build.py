@@ -6,7 +6,8 @@ schema holds outside any table's managed members, ``read_outside``) it writes a 
 empty plan. A table any of whose managed members cannot be said is left out whole (the plan
 would drop the member it does not see); objects the plan never touches (triggers, views,
 functions) are listed and do not stop their table. Enum types, grants and default
-privileges are said where they can be (``types``, ``access``). Nothing is dropped silently.
+privileges are said where they can be (``types``, ``access``); triggers are said when every
+trigger of the table can be (``importer.triggers``). Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from schemabuilder.engine.contract.errors import BlueprintInvalid
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.contract.triggers import UPDATED_AT, UPDATED_AT_FUNCTION
 from schemabuilder.engine.importer.access import Access, read_access
 from schemabuilder.engine.importer.left_out import LeftOut
 from schemabuilder.engine.importer.tables import convert_table
+from schemabuilder.engine.importer.triggers import ImportedTriggers, import_triggers
 from schemabuilder.engine.importer.types import convert_types
 
 AUTO = "auto"  # detect the conventional tenant_id fence
@@ -153,6 +156,7 @@ def import_snapshot(
     check: Callable[[dict[str, Any]], object] = validate_payload,
     types: Sequence[dict[str, Any]] = (),
     access: Access | None = None,
+    triggers: ImportedTriggers | None = None,
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
     ``types`` are the payload's enum types, ``access`` the grants of the tables and the
@@ -160,14 +164,18 @@ def import_snapshot(
 
     ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
     checks against the target): a table it refuses is left out with its words.
+    ``triggers`` (``import_triggers``) are the tables' triggers in the blueprint's words.
     """
     left: list[LeftOut] = []
     tables: list[dict[str, Any]] = []
+    said = triggers.entries if triggers is not None else {}
     for table in snapshot.tables:
         converted = convert_table(table)
         if converted.table is None:
             left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
         else:
+            if table.name in said:
+                converted.table["triggers"] = said[table.name]
             tables.append(_with_grants(converted.table, access))
     head = {
         "schema_version": schema_version,
@@ -197,6 +205,20 @@ def import_snapshot(
             payload["default_privileges"] = access.default_privileges
         left += access.left_out
     left.extend(outside)
+    if triggers is not None:
+        kept = {t["name"] for t in tables}
+        if any(UPDATED_AT in t.get("triggers", ()) for t in tables):
+            # The convenience's function is what the word says: nothing is left out.
+            left = [o for o in left if (o.kind, o.name) != ("function", f"{UPDATED_AT_FUNCTION}()")]
+        left += [LeftOut("trigger", name, table, why) for table, name, why in triggers.left_out]
+        left += [
+            LeftOut(
+                "trigger", e if isinstance(e, str) else e["name"], table, "its table is left out"
+            )
+            for table, entries in said.items()
+            if table not in kept
+            for e in entries
+        ]
     return ImportResult(
         payload=payload,
         left_out=tuple(sorted(left, key=lambda o: (o.kind, o.table or "", o.name))),
@@ -269,11 +291,14 @@ def import_schema(
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
     types, unsaid_types = convert_types(live_enums(conn, schema).values())
+    # Triggers are said by the blueprint now; those it cannot say are listed by the import.
+    outside = [o for o in read_outside(conn, schema, tables) if o.kind != "trigger"]
     return import_snapshot(
         snapshot,
-        [*read_outside(conn, schema, tables), *unsaid_types],
+        [*outside, *unsaid_types],
         fence=fence,
         check=_plannable(conn, schema),
         types=types,
         access=read_access(conn, schema, tables),
+        triggers=import_triggers(conn, schema, [t.name for t in snapshot.tables]),
     )

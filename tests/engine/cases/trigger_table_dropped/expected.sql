@@ -1,0 +1,2 @@
+SET LOCAL search_path TO public;
+DROP TABLE public.orders;
