@@ -53,7 +53,9 @@ from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
+from schemabuilder.engine.diff.functions import FunctionChange
 from schemabuilder.engine.diff.types import TypeState, source_of
+from schemabuilder.engine.functions import merge_by_phase, plan_functions
 from schemabuilder.engine.grants import (
     check_grant_roles,
     grant_statements,
@@ -85,6 +87,7 @@ class Plan:
     # The live tables the statements change, as introspected for this plan (what an apply
     # that finds them unchanged need not print again to verify them).
     base: Snapshot | None = None
+    functions: tuple[FunctionChange, ...] = ()
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
@@ -139,6 +142,7 @@ class Plan:
                 for p in dict.fromkeys(s.phase for s in self.statements)
             ],
             "changes": [c.to_json() for c in self.changes],
+            "functions": [f.to_json() for f in self.functions],
             "statements": [s.to_json() for s in self.statements],
             "hazards": [h.to_json() for h in self.hazards],
             "sql": self.sql,
@@ -156,6 +160,7 @@ def plan(
     cache: CanonicalCache | None = None,
     max_locked_relations: int | None = None,
     managed_types: Collection[str] = (),
+    managed_functions: Collection[str] = (),
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -164,7 +169,8 @@ def plan(
     dropped. ``cache`` holds canonical forms between plans (unchanged tables are then not
     materialized). ``max_locked_relations`` overrides the server's lock table size as the
     limit for TOO_MANY_LOCKS. ``managed_types`` names the enum types an earlier version
-    declared: one the blueprint no longer declares is dropped. Raises ``BlueprintInvalid``
+    declared: one the blueprint no longer declares is dropped; ``managed_functions`` the same
+    for functions (by name). Raises ``BlueprintInvalid``
     when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
     nothing on the server.
     """
@@ -184,6 +190,7 @@ def plan(
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         bp = keep_live_forms(bp, live)
         paths = BlueprintPaths(bp)
+        functions = plan_functions(conn, bp, schema, paths.prefix, managed_functions)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
@@ -205,8 +212,9 @@ def plan(
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
         statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
-    if result.issues:
-        raise BlueprintInvalid(result.issues)
+        statements = merge_by_phase(statements, functions.statements)
+    if result.issues or functions.issues:
+        raise BlueprintInvalid([*result.issues, *functions.issues])
     if statements:
         setup = [
             Statement(
@@ -243,6 +251,7 @@ def plan(
         locked_relations=result.locked_relations,
         server_version=conn.info.server_version,
         base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
+        functions=tuple(functions.changes),
     )
 
 

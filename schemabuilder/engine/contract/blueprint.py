@@ -35,6 +35,7 @@ from schemabuilder.engine.contract.privileges import (
     SequenceGrant,
     one_grant_per_role,
 )
+from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Function
 from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
 MAX_TABLES = 1_000
@@ -394,6 +395,7 @@ class Payload(_Model):
     auto_columns: bool = True
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
+    functions: Annotated[list[Function], Field(max_length=MAX_FUNCTIONS)] = []
     # None: default privileges are left alone; a list (even empty): exactly these.
     default_privileges: Annotated[list[DefaultPrivilege], Field(max_length=MAX_ITEMS)] | None = None
 

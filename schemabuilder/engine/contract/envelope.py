@@ -42,6 +42,7 @@ from schemabuilder.engine.contract.normalize import (
     normalize_payload,
     normalize_table,
 )
+from schemabuilder.engine.contract.functions import check_functions
 from schemabuilder.engine.contract.types import check_types
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
@@ -321,6 +322,7 @@ def _payload(data: object, prefix: str) -> NormalizedBlueprint:
     ]
     issues = rules.check_tables(pairs)
     issues += check_types(blueprint.types, {t.name for t in blueprint.tables}, prefix)
+    issues += check_functions(blueprint.functions, prefix)
     if issues:
         raise _finish(issues)
     return blueprint

@@ -27,6 +27,7 @@ from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.contract.types import create_enum_sql
 from schemabuilder.engine.desired.ddl import render_ddl
+from schemabuilder.engine.desired.functions import function_statements
 from schemabuilder.engine.safe_errors import safe_message
 
 SCRATCH_PREFIX = "sb_scratch_"
@@ -61,6 +62,17 @@ def materialize(
     statements[:0] = [
         create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t) for t in bp.types
     ]
+    # The blueprint's functions too, which policies may call; their bodies are neither run
+    # nor checked (check_function_bodies off): the plan never runs a submitter's code.
+    if bp.functions:
+        statements[len(bp.types) : len(bp.types)] = [
+            "SET LOCAL check_function_bodies = off",
+            *(
+                s
+                for f in bp.functions
+                for s in function_statements(f"{quote_ident(scratch)}.{quote_ident(f.name)}", f)
+            ),
+        ]
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))

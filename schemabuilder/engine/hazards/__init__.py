@@ -20,7 +20,10 @@ kind has a module that builds its hazards, called by the diff code that writes t
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
-  schema's default privileges changed).
+  schema's default privileges changed);
+- ``functions``: CHANGES_CODE (a body created or changed, with its diff), CHANGES_ACCESS (a
+  function a policy calls changes; EXECUTE granted or revoked), RENAMES_OBJECT and
+  BLOCKED_BY_DEPENDENTS (a dropped function something still uses).
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
@@ -69,6 +72,7 @@ class HazardKind(StrEnum):
     DROPS_IDENTITY = "DROPS_IDENTITY"
     REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
     DROPS_TYPE = "DROPS_TYPE"
+    CHANGES_CODE = "CHANGES_CODE"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -96,6 +100,7 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
     HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
     HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
+    HazardKind.CHANGES_CODE: "Code that runs later with the target's rights is created or changed.",
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 
@@ -110,16 +115,21 @@ class Hazard:
     table: str
     # Not hashed: a hazard (and the statement holding it) stays usable in sets.
     numbers: Mapping[str, Number] = field(default_factory=dict, hash=False)
+    # What the reviewer reads beside the message: a function body's unified diff, say.
+    detail: str = field(default="", hash=False)
 
     def to_json(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
+        """JSON-ready form (``detail`` only when there is one)."""
+        out: dict[str, object] = {
             "kind": str(self.kind),
             "severity": str(self.severity),
             "message": self.message,
             "table": self.table,
             "numbers": dict(self.numbers),
         }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
 
 def rows_text(rows: int | None, exact: bool = True) -> str:

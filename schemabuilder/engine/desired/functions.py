@@ -1,0 +1,84 @@
+"""The blueprint's functions as PostgreSQL prints them: created in a scratch schema with
+``check_function_bodies`` off (nothing in a body is run, or even resolved), read back from
+the catalog, and rolled back.
+
+A rejection (a type that does not exist, a default that does not fit) becomes
+``BlueprintInvalid`` at the function's path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from schemabuilder.engine.catalog.functions import LiveFunction, live_functions
+from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.functions import NFunction, create_function_sql
+from schemabuilder.engine.contract.idents import quote_ident, quote_literal
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.contract.types import create_enum_sql
+from schemabuilder.engine.safe_errors import safe_message
+
+SCRATCH_PREFIX = "sb_scratch_"
+
+
+def function_statements(qualified_name: str, f: NFunction) -> list[str]:
+    """CREATE FUNCTION and its COMMENT (the latter only when there is one)."""
+    out = [create_function_sql(qualified_name, f)]
+    if f.comment is not None:
+        out.append(f"COMMENT ON FUNCTION {qualified_name}{argument_types(f)} IS "
+                   f"{quote_literal(f.comment)}")
+    return out
+
+
+def argument_types(f: NFunction) -> str:
+    """``(uuid, integer)``: the argument types, what names a function with its overloads."""
+    return f"({', '.join(a.type for a in f.arguments)})"
+
+
+def create_in(cur: psycopg.Cursor[Any], bp: NormalizedBlueprint, schema: str, prefix: str) -> None:
+    """Create every function of ``bp`` in ``schema`` with bodies left unchecked (the caller's
+    transaction rolls it back); a rejection is raised at the function's path."""
+    if not bp.functions:
+        return
+    cur.execute("SET LOCAL check_function_bodies = off")
+    for i, f in enumerate(bp.functions):
+        for statement in function_statements(f"{quote_ident(schema)}.{quote_ident(f.name)}", f):
+            try:
+                with cur.connection.transaction():
+                    cur.execute(statement.encode())
+            except psycopg.errors.LockNotAvailable:
+                raise
+            except psycopg.Error as exc:
+                message = exc.diag.message_primary or safe_message(exc)
+                message = message.replace(schema, "the target schema")
+                where = "returns" if "return type" in message else "arguments"
+                if "does not exist" not in message and "type" not in message:
+                    where = "name"
+                raise BlueprintInvalid(
+                    [Issue(f"{prefix}.functions[{i}].{where}", f"PostgreSQL rejected it: {message}")]
+                ) from None
+
+
+def desired_functions(
+    conn: psycopg.Connection[Any], bp: NormalizedBlueprint, live_schema: str, prefix: str
+) -> dict[str, LiveFunction]:
+    """Name -> the blueprint's function as the catalog prints it, named as on the target."""
+    if not bp.functions:
+        return {}
+    scratch = SCRATCH_PREFIX + secrets.token_hex(6)
+    with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+        path = sql.SQL("{}, {}").format(sql.Identifier(scratch), sql.Identifier(live_schema))
+        cur.execute(
+            sql.SQL("SELECT set_config('search_path', {}, true)").format(
+                sql.Literal(path.as_string(conn))
+            )
+        )
+        for t in bp.types:
+            cur.execute(create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t).encode())
+        create_in(cur, bp, scratch, prefix)
+        return {f.name: f for f in live_functions(conn, scratch, [live_schema])}
