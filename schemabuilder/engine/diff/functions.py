@@ -29,7 +29,7 @@ from schemabuilder.engine.contract.functions import NFunction, create_function_s
 from schemabuilder.engine.contract.idents import quote_ident, quote_literal
 from schemabuilder.engine.desired.functions import argument_types
 from schemabuilder.engine.diff.grants import _role_statements
-from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.hazards import Hazard
 from schemabuilder.engine.hazards.functions import (
     changes_code,
@@ -222,8 +222,9 @@ def _grants(state: FunctionState, out: FunctionDiff, f: NFunction, have: Privile
         have,
         on="functions",
         server_version=state.server_version,
-        revoke_sql=lambda what, who: f"REVOKE {what} ON FUNCTION {qualified} FROM {who}",
-        grant_sql=lambda what, who: f"GRANT {what} ON FUNCTION {qualified} TO {who}",
+        # EXECUTE is a function's only privilege: written out, it reads as what it is.
+        revoke_sql=lambda _what, who: f"REVOKE EXECUTE ON FUNCTION {qualified} FROM {who}",
+        grant_sql=lambda _what, who: f"GRANT EXECUTE ON FUNCTION {qualified} TO {who}",
         phase=Phase.GRANTS,
         table="",
         hazard_of=lambda role, what, granted: execute_changed(
@@ -235,4 +236,3 @@ def _grants(state: FunctionState, out: FunctionDiff, f: NFunction, have: Privile
         out.changes.append(FunctionChange(f.name, "grants", signature=argument_types(f)[1:-1]))
 
 
-__all__ = ["FunctionChange", "FunctionDiff", "FunctionState", "diff_functions", "PHASE_REASONS"]
