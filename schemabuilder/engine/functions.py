@@ -49,12 +49,20 @@ def plan_functions(
         return FunctionDiff()
     printed = desired_functions(conn, bp, schema, prefix)
     live = catalog.live_functions(conn, schema)
-    named = {f.name for f in bp.functions} | {f.renamed_from for f in bp.functions if f.renamed_from}
+    named = {f.name for f in bp.functions} | {
+        f.renamed_from for f in bp.functions if f.renamed_from
+    }
     relevant = [lf.oid for lf in live if lf.name in named or lf.name in managed]
-    grants = catalog.function_grants(conn, relevant) if any(f.grants is not None for f in bp.functions) else {}
-    fresh = catalog.new_function_grants(conn, schema) if grants or any(
-        f.grants is not None for f in bp.functions
-    ) else {}
+    grants = (
+        catalog.function_grants(conn, relevant)
+        if any(f.grants is not None for f in bp.functions)
+        else {}
+    )
+    fresh = (
+        catalog.new_function_grants(conn, schema)
+        if grants or any(f.grants is not None for f in bp.functions)
+        else {}
+    )
     state = FunctionState(
         schema=schema,
         prefix=prefix,

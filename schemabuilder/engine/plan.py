@@ -51,9 +51,9 @@ from schemabuilder.engine.desired.members import (
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
+from schemabuilder.engine.diff.functions import FunctionChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
-from schemabuilder.engine.diff.functions import FunctionChange
 from schemabuilder.engine.diff.types import TypeState, source_of
 from schemabuilder.engine.functions import merge_by_phase, plan_functions
 from schemabuilder.engine.grants import (

@@ -14,8 +14,8 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.catalog.grants import _NEW_OBJECT_GRANTS, Privileges, _collect
+from schemabuilder.engine.contract.idents import quote_ident
 
 VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Function
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
     did_you_mean,
@@ -35,7 +36,6 @@ from schemabuilder.engine.contract.privileges import (
     SequenceGrant,
     one_grant_per_role,
 )
-from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Function
 from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
 MAX_TABLES = 1_000

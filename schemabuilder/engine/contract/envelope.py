@@ -33,6 +33,7 @@ from schemabuilder.engine.contract.blueprint import (
     known_keys,
 )
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.functions import check_functions
 from schemabuilder.engine.contract.normalize import (
     NormalizedBlueprint,
     NTable,
@@ -42,7 +43,6 @@ from schemabuilder.engine.contract.normalize import (
     normalize_payload,
     normalize_table,
 )
-from schemabuilder.engine.contract.functions import check_functions
 from schemabuilder.engine.contract.types import check_types
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024

@@ -92,9 +92,7 @@ def _facts(f: NFunction) -> BodyFacts:
         _collect(tree, calls, operators, kinds)
     else:
         try:
-            function = parser.parse_plpgsql_json(
-                create_function_sql(quote_ident(f.name), f)
-            )
+            function = parser.parse_plpgsql_json(create_function_sql(quote_ident(f.name), f))
         except Exception as exc:  # pglast raises its own error types
             return BodyFacts(f"is not valid PL/pgSQL ({_error(exc)}): fix the body")
         for kind, node in _walk(json.loads(function)):

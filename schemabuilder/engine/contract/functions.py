@@ -64,7 +64,7 @@ def _split_top(text: str) -> list[str]:
     """``text`` split at the commas outside brackets."""
     parts, depth, start = [], 0, 0
     for i, char in enumerate(text):
-        depth += char in "([" and 1 or char in ")]" and -1 or 0
+        depth += (char in "([" and 1) or (char in ")]" and -1) or 0
         if char == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
@@ -82,7 +82,7 @@ def _returns(value: object) -> object:
         return f"setof {_type(spelled[6:])}"
     if lower.startswith("table") and spelled.endswith(")") and "(" in spelled:
         inner = spelled[spelled.index("(") + 1 : -1]
-        if spelled[:5].lower() != "table" or spelled[5:spelled.index("(")].strip():
+        if spelled[:5].lower() != "table" or spelled[5 : spelled.index("(")].strip():
             raise ValueError(_RETURNS_HINT)
         columns = []
         for part in _split_top(inner):
@@ -204,9 +204,7 @@ class Function(_Model):
     renamed_from: FunctionName | None = None
     # None: EXECUTE on the function is not managed; a list (even empty): exactly these.
     grants: (
-        Annotated[
-            list[FunctionGrant], Field(max_length=200), AfterValidator(one_grant_per_role)
-        ]
+        Annotated[list[FunctionGrant], Field(max_length=200), AfterValidator(one_grant_per_role)]
         | None
     ) = None
 
@@ -291,7 +289,9 @@ def check_functions(functions: tuple[NFunction, ...], prefix: str) -> list[Issue
                 issues.append(Issue(f"{path}.renamed_from", "is its own name: remove it"))
             elif f.renamed_from in sources:
                 issues.append(
-                    Issue(f"{path}.renamed_from", f"two functions are renamed from {f.renamed_from}")
+                    Issue(
+                        f"{path}.renamed_from", f"two functions are renamed from {f.renamed_from}"
+                    )
                 )
             sources.setdefault(f.renamed_from, i)
         if f.security_definer and f.search_path is None:

@@ -26,6 +26,7 @@ from schemabuilder.engine.contract.blueprint import (
     Table,
     split_index_column,
 )
+from schemabuilder.engine.contract.functions import NFunction, normalize_function
 from schemabuilder.engine.contract.grants import (
     NDefaultPrivilege,
     NGrant,
@@ -38,7 +39,6 @@ from schemabuilder.engine.contract.idents import (
     quote_ident,
     snake_case,
 )
-from schemabuilder.engine.contract.functions import NFunction, normalize_function
 from schemabuilder.engine.contract.types import NType, normalize_type
 
 Direction = Literal["ASC", "DESC"]

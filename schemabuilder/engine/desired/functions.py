@@ -29,8 +29,9 @@ def function_statements(qualified_name: str, f: NFunction) -> list[str]:
     """CREATE FUNCTION and its COMMENT (the latter only when there is one)."""
     out = [create_function_sql(qualified_name, f)]
     if f.comment is not None:
-        out.append(f"COMMENT ON FUNCTION {qualified_name}{argument_types(f)} IS "
-                   f"{quote_literal(f.comment)}")
+        out.append(
+            f"COMMENT ON FUNCTION {qualified_name}{argument_types(f)} IS {quote_literal(f.comment)}"
+        )
     return out
 
 
@@ -59,7 +60,11 @@ def create_in(cur: psycopg.Cursor[Any], bp: NormalizedBlueprint, schema: str, pr
                 if "does not exist" not in message and "type" not in message:
                     where = "name"
                 raise BlueprintInvalid(
-                    [Issue(f"{prefix}.functions[{i}].{where}", f"PostgreSQL rejected it: {message}")]
+                    [
+                        Issue(
+                            f"{prefix}.functions[{i}].{where}", f"PostgreSQL rejected it: {message}"
+                        )
+                    ]
                 ) from None
 
 
@@ -79,6 +84,8 @@ def desired_functions(
             )
         )
         for t in bp.types:
-            cur.execute(create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t).encode())
+            cur.execute(
+                create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t).encode()
+            )
         create_in(cur, bp, scratch, prefix)
         return {f.name: f for f in live_functions(conn, scratch, [live_schema])}

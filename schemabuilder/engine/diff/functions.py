@@ -85,8 +85,9 @@ class FunctionDiff:
 
     def emit(self, sql: str, phase: Phase, reason: str, hazards: tuple[Hazard, ...] = ()) -> None:
         self.statements.append(
-            Statement(sql=sql, phase=phase, table="", reason=reason, lock=LockMode.NONE,
-                      hazards=hazards)
+            Statement(
+                sql=sql, phase=phase, table="", reason=reason, lock=LockMode.NONE, hazards=hazards
+            )
         )
 
 
@@ -188,7 +189,9 @@ def _one(
             f"function {f.name}({lf.identity}) gives way to its new signature",
         )
     old = same.body if same is not None else (forms[0].body if forms else None)
-    hazards = [changes_code(f, old, own, state.schema, what="changes signature" if forms else "is new")]
+    hazards = [
+        changes_code(f, old, own, state.schema, what="changes signature" if forms else "is new")
+    ]
     if callers and forms:
         hazards.append(policy_function_changed(f.name, callers))
     out.emit(
@@ -234,5 +237,3 @@ def _grants(state: FunctionState, out: FunctionDiff, f: NFunction, have: Privile
     out.statements.extend(statements)
     if statements:
         out.changes.append(FunctionChange(f.name, "grants", signature=argument_types(f)[1:-1]))
-
-

@@ -47,7 +47,9 @@ def danger_reasons(f: NFunction, own: set[str], schema: str) -> list[str]:
         reasons.append("is SECURITY DEFINER: it runs with its owner's rights, not the caller's")
     outside = outside_calls(f, own, schema)
     if outside:
-        shown = ", ".join(outside[:6]) + (f" and {len(outside) - 6} more" if len(outside) > 6 else "")
+        shown = ", ".join(outside[:6]) + (
+            f" and {len(outside) - 6} more" if len(outside) > 6 else ""
+        )
         reasons.append(
             f"calls or runs {shown}, beyond the policy allowlist and the blueprint's own functions"
         )

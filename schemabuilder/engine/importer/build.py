@@ -5,7 +5,8 @@ schema holds outside any table's managed members, ``read_outside``) it writes a 
 ``auto_columns`` off that, planned against the same schema with its tables managed, is an
 empty plan. A table any of whose managed members cannot be said is left out whole (the plan
 would drop the member it does not see); objects the plan never touches (triggers, views,
-functions, grants) are listed and do not stop their table. Nothing is dropped silently.
+grants) are listed and do not stop their table. The schema's SQL and PL/pgSQL functions are
+imported (``importer.functions``), the others listed. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from schemabuilder.engine.contract.errors import BlueprintInvalid
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
+from schemabuilder.engine.importer.functions import import_functions
 from schemabuilder.engine.importer.tables import convert_table
 
 AUTO = "auto"  # detect the conventional tenant_id fence
@@ -142,6 +144,7 @@ def import_snapshot(
     fence: str | None = AUTO,
     schema_version: str = "1",
     check: Callable[[dict[str, Any]], object] = validate_payload,
+    functions: Sequence[dict[str, Any]] = (),
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
 
@@ -174,6 +177,7 @@ def import_snapshot(
         **({"fence": spec} if spec is not None else {}),
         "auto_columns": False,
         "tables": tables,
+        **({"functions": list(functions)} if functions else {}),
     }
     left.extend(outside)
     return ImportResult(
@@ -234,6 +238,13 @@ def import_schema(
 ) -> ImportResult:
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
+    outside = read_outside(conn, schema, tables)
+    functions: list[dict[str, Any]] = []
+    if tables is None:
+        # The schema's functions come whole or not at all: a few tables need none of them.
+        functions, refused = import_functions(conn, schema)
+        outside = [o for o in outside if o.kind not in ("function", "procedure")]
+        outside += [LeftOut(kind, name, None, why) for kind, name, why in refused]
     return import_snapshot(
-        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+        snapshot, outside, fence=fence, check=_plannable(conn, schema), functions=functions
     )
