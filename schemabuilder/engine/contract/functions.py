@@ -57,6 +57,9 @@ def _default(value: str) -> str:
     problem = checked.problem or allowlist.judge(checked, "default")[0]
     if problem:
         raise ValueError(f"expression {problem}")
+    if allowlist.sequences_named(checked):
+        # A column's default may draw from its own sequence; an argument has none.
+        raise ValueError("calls nextval(): an argument's default may not draw from a sequence")
     return checked.text
 
 
@@ -332,7 +335,8 @@ def check_functions(functions: tuple[NFunction, ...], prefix: str) -> list[Issue
             issues.append(
                 Issue(f"{path}.language", "a trigger function must be written in plpgsql")
             )
-        problem = body_problem(f)
+        # A trigger function of the wrong shape does not parse as PL/pgSQL either: say it once.
+        problem = None if f.returns == "trigger" and f.arguments else body_problem(f)
         if problem:
             issues.append(Issue(f"{path}.body", problem))
     return issues
