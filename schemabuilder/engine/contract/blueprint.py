@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
-from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Function
+from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Argument, Function, FunctionGrant
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
     did_you_mean,
@@ -271,6 +271,10 @@ Identity = Annotated[
 IndexColumnText = Annotated[str, AfterValidator(_index_column)]
 TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
+
+
+# The models a function holds: part of the contract, as its reference and schema describe it.
+FUNCTION_PARTS = (Argument, FunctionGrant)
 
 
 class _Model(BaseModel):
