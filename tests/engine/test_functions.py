@@ -167,6 +167,7 @@ end""",
 def test_a_dollar_tag_never_occurs_in_the_body() -> None:
     assert dollar_tag("select 1") == "$fn$"
     assert dollar_tag("select '$fn$' || '$fn1$'") == "$fn2$"
+    assert dollar_tag("select 1 -- $fn") == "$fn1$"  # $fn + $fn$ would close early
 
 
 def test_a_policy_may_call_a_blueprint_function_without_a_live_target() -> None:

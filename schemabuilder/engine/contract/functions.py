@@ -343,9 +343,10 @@ def check_functions(functions: tuple[NFunction, ...], prefix: str) -> list[Issue
 
 
 def dollar_tag(body: str) -> str:
-    """A dollar-quote tag that does not occur in ``body``."""
+    """A dollar-quote tag that does not occur in ``body``, nor across its end (a body ending
+    in ``$fn`` would close ``$fn$`` early)."""
     tag, n = "$fn$", 0
-    while tag in body:
+    while (tag + body + tag).find(tag, len(tag)) != len(tag) + len(body):
         n += 1
         tag = f"$fn{n}$"
     return tag
