@@ -149,7 +149,10 @@ def _one(
 ) -> Privileges:
     """The statements of one blueprint function; returns the grants it will start from."""
     qualified = _qualified(state.schema, f.name)
-    callers = state.policy_calls.get(f.name, [])
+    # The blueprint's policies that call it, else the target's (policies outside the plan).
+    callers = state.policy_calls.get(f.name) or [
+        u for lf in forms for u in state.dependents.get(lf.oid, []) if u.startswith("policy ")
+    ]
     if same is not None and same.shape == printed.shape:
         return state.grants.get(same.oid, {})
     if same is not None and (same.arguments, same.result) == (printed.arguments, printed.result):
