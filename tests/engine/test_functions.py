@@ -298,3 +298,28 @@ def test_the_import_says_which_functions_it_leaves_out(url: str) -> None:
     # Each form is listed: two of over, two, proc and c_like.
     assert sum(1 for o in result.left_out if o.kind in ("function", "procedure")) == 5
     assert again.sql == ""
+
+
+def test_a_built_in_name_is_refused() -> None:
+    issues = _issues(_payload(_fn(name="lower")))
+    assert issues[0][0] == "payload.functions[0].name" and "built-in" in issues[0][1]
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        (
+            {"arguments": [{"name": "a", "type": "int"}, {"name": "b", "type": "no_such_type"}]},
+            "payload.functions[0].arguments[1].type",
+        ),
+        ({"returns": "setof no_such_table"}, "payload.functions[0].returns"),
+    ],
+)
+def test_a_type_the_server_does_not_know_is_refused_at_its_path(
+    url: str, fields: dict[str, Any], path: str
+) -> None:
+    bp = validate_payload(_payload(_fn(**fields)))
+    with psycopg.connect(url, autocommit=True) as conn, pytest.raises(BlueprintInvalid) as raised:
+        plan(conn, bp, schema="public", managed=set())
+    assert [i.path for i in raised.value.issues] == [path]
+    assert "does not exist" in raised.value.issues[0].message

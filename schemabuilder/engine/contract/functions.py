@@ -10,7 +10,7 @@ Names are unique in a blueprint (no overloading): a function is known by its nam
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -19,6 +19,9 @@ from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.grants import NGrant, grant_json
 from schemabuilder.engine.contract.idents import did_you_mean, name_problem, snake_case
 from schemabuilder.engine.contract.privileges import Grantee, one_grant_per_role
+
+if TYPE_CHECKING:
+    from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 
 MAX_FUNCTIONS = 500
 MAX_ARGUMENTS = 100
@@ -41,6 +44,12 @@ def _name(value: str) -> str:
         raise ValueError(
             f"write the function's name in snake_case ({snake_case(value)}): policies and "
             "triggers call it that way"
+        )
+    if value in allowlist.BUILTINS or value in allowlist.GENERATORS:
+        # An unqualified call finds pg_catalog first: policies would call the built-in.
+        raise ValueError(
+            f"{value} is the name of a built-in function, which an unqualified call finds "
+            "first: name the function otherwise"
         )
     return value
 
@@ -262,9 +271,9 @@ def normalize_function(spec: Function) -> NFunction:
     )
 
 
-def blueprint_function_names(bp: Any) -> set[str]:
+def blueprint_function_names(bp: NormalizedBlueprint) -> set[str]:
     """The names of the blueprint's own functions (what policies and triggers may call)."""
-    return {f.name for f in getattr(bp, "functions", ())}
+    return {f.name for f in bp.functions}
 
 
 def check_functions(functions: tuple[NFunction, ...], prefix: str) -> list[Issue]:

@@ -8,6 +8,7 @@ A rejection (a type that does not exist, a default that does not fit) becomes
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -23,6 +24,8 @@ from schemabuilder.engine.contract.types import create_enum_sql
 from schemabuilder.engine.safe_errors import safe_message
 
 SCRATCH_PREFIX = "sb_scratch_"
+# "type no_such_type does not exist", "type "Odd" does not exist".
+_MISSING = re.compile(r'type "?([^"\s]+)"? does not exist')
 
 
 def function_statements(qualified_name: str, f: NFunction) -> list[str]:
@@ -56,16 +59,26 @@ def create_in(cur: psycopg.Cursor[Any], bp: NormalizedBlueprint, schema: str, pr
             except psycopg.Error as exc:
                 message = exc.diag.message_primary or safe_message(exc)
                 message = message.replace(schema, "the target schema")
-                where = "returns" if "return type" in message else "arguments"
-                if "does not exist" not in message and "type" not in message:
-                    where = "name"
+                where = f"{prefix}.functions[{i}]{_blamed(f, message)}"
                 raise BlueprintInvalid(
-                    [
-                        Issue(
-                            f"{prefix}.functions[{i}].{where}", f"PostgreSQL rejected it: {message}"
-                        )
-                    ]
+                    [Issue(where, f"PostgreSQL rejected it: {message}")]
                 ) from None
+
+
+def _blamed(f: NFunction, message: str) -> str:
+    """The key of ``f`` a server's rejection is about: the argument or the return type that
+    names the missing type, else the function itself."""
+    match = _MISSING.search(message)
+    missing = match[1].lower() if match else ""
+    if missing:
+        for j, a in enumerate(f.arguments):
+            if missing in a.type.lower():
+                return f".arguments[{j}].type"
+            if a.default is not None and missing in a.default.lower():
+                return f".arguments[{j}].default"
+        if missing in f.returns.lower():
+            return ".returns"
+    return ""
 
 
 def desired_functions(
