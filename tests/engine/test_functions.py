@@ -323,3 +323,16 @@ def test_a_type_the_server_does_not_know_is_refused_at_its_path(
         plan(conn, bp, schema="public", managed=set())
     assert [i.path for i in raised.value.issues] == [path]
     assert "does not exist" in raised.value.issues[0].message
+
+
+def test_a_body_cannot_end_the_statement_it_is_pasted_into() -> None:
+    from pglast import parse_sql
+
+    from schemabuilder.engine.contract.functions import create_function_sql
+
+    body = "select '$fn$; drop table notes; --' || '$fn1$'"
+    bp = validate_payload(_payload(_fn(body=body, returns="text")))
+    (stmt,) = parse_sql(create_function_sql("public.f", bp.functions[0]))
+    assert type(stmt.stmt).__name__ == "CreateFunctionStmt"
+    as_clause = next(o for o in stmt.stmt.options if o.defname == "as")
+    assert [s.sval for s in as_clause.arg] == [body]
