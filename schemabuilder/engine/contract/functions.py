@@ -76,8 +76,11 @@ def _split_top(text: str) -> list[str]:
     """``text`` split at the commas outside brackets."""
     parts, depth, start = [], 0, 0
     for i, char in enumerate(text):
-        depth += (char in "([" and 1) or (char in ")]" and -1) or 0
-        if char == "," and depth == 0:
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     return [*parts, text[start:]]
@@ -174,20 +177,25 @@ def _function_privileges(value: object) -> object:
     return out
 
 
+def _argument_name(value: str) -> str:
+    if problem := name_problem(value):
+        raise ValueError(problem)
+    if snake_case(value) != value:
+        # The body names it as SQL does, folded to lower case.
+        raise ValueError(
+            f"write the argument's name in snake_case ({snake_case(value)}), as the body names it"
+        )
+    return value
+
+
 FunctionName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_name)]
 ArgumentType = Annotated[str, AfterValidator(_type)]
 
 
 class Argument(_Model):
-    name: Annotated[str, AfterValidator(lambda v: _plain(v))]
+    name: Annotated[str, AfterValidator(_argument_name)]
     type: ArgumentType
     default: Annotated[str, AfterValidator(_default)] | None = None
-
-
-def _plain(value: str) -> str:
-    if problem := name_problem(value):
-        raise ValueError(problem)
-    return value
 
 
 class FunctionGrant(_Model):
