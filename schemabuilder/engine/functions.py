@@ -9,9 +9,11 @@ from typing import Any
 import psycopg
 
 from schemabuilder.engine.catalog import functions as catalog
+from schemabuilder.engine.catalog.functions import LiveFunction
+from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract import fragments
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
-from schemabuilder.engine.desired.functions import desired_functions
+from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.diff.functions import FunctionDiff, FunctionState, diff_functions
 from schemabuilder.engine.diff.phases import PHASE_ORDER, Statement
 
@@ -36,18 +38,35 @@ def policy_calls(bp: NormalizedBlueprint) -> dict[str, list[str]]:
     return out
 
 
+def _still_calling(desired: Snapshot) -> set[tuple[str, str, str]]:
+    """(table, policy, function) for every call of a function in the desired policies."""
+    out: set[tuple[str, str, str]] = set()
+    for table in desired.tables:
+        for policy in table.policies:
+            for text in (policy.using, policy.with_check):
+                if text:
+                    checked = fragments.check_expression(text, allow_subqueries=True)
+                    out |= {
+                        (table.name, policy.name, c.name)
+                        for c in checked.calls
+                        if c.kind == "function"
+                    }
+    return out
+
+
 def plan_functions(
     conn: psycopg.Connection[Any],
     bp: NormalizedBlueprint,
     schema: str,
-    prefix: str,
     managed: Collection[str],
+    printed: dict[str, LiveFunction],
+    desired: Snapshot,
 ) -> FunctionDiff:
     """The functions' part of the plan (nothing for a blueprint without functions and with
-    none managed: the live functions are then none of this plan's business)."""
+    none managed: the live functions are then none of this plan's business). ``printed``:
+    the blueprint's functions as the catalog prints them (``desired_functions``)."""
     if not bp.functions and not managed:
         return FunctionDiff()
-    printed = desired_functions(conn, bp, schema, prefix)
     live = catalog.live_functions(conn, schema)
     named = {f.name for f in bp.functions} | {
         f.renamed_from for f in bp.functions if f.renamed_from
@@ -63,20 +82,44 @@ def plan_functions(
         if grants or any(f.grants is not None for f in bp.functions)
         else {}
     )
+    found = catalog.dependents(conn, relevant)
     state = FunctionState(
         schema=schema,
-        prefix=prefix,
+        prefix=BlueprintPaths(bp).prefix,
         desired=bp.functions,
         printed=printed,
         live=live,
         managed=frozenset(managed),
         grants=grants,
         fresh=fresh,
-        dependents=catalog.dependents(conn, relevant),
+        dependents=_remaining(found, live, desired, late=True),
+        blocking=_remaining(found, live, desired, late=False),
         policy_calls=policy_calls(bp),
         server_version=conn.info.server_version,
     )
     return diff_functions(state)
+
+
+def _remaining(
+    found: dict[int, list[catalog.Dependent]],
+    live: tuple[LiveFunction, ...],
+    desired: Snapshot,
+    *,
+    late: bool,
+) -> dict[int, list[str]]:
+    """What uses each function when the plan drops it. A policy the plan drops goes before
+    any function does; one it rewrites without the call has let go only by the late drops
+    (DROP_FUNCTIONS), since policies are rewritten after FUNCTIONS."""
+    calling = _still_calling(desired)
+    kept = {(t.name, p.name) for t in desired.tables for p in t.policies}
+    names = {f.oid: f.name for f in live}
+
+    def uses(oid: int, d: catalog.Dependent) -> bool:
+        if d.policy is None:
+            return True
+        return (*d.policy, names.get(oid, "")) in calling if late else d.policy in kept
+
+    return {oid: [d.what for d in users if uses(oid, d)] for oid, users in found.items()}
 
 
 def merge_by_phase(

@@ -40,6 +40,7 @@ from schemabuilder.engine.desired.cache import (
     canonical_key,
     referenced_tables,
 )
+from schemabuilder.engine.desired.functions import desired_functions
 from schemabuilder.engine.desired.materialize import materialize, tables_named_in_policies
 from schemabuilder.engine.desired.members import (
     assemble,
@@ -190,8 +191,9 @@ def plan(
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         bp = keep_live_forms(bp, live)
         paths = BlueprintPaths(bp)
-        functions = plan_functions(conn, bp, schema, paths.prefix, managed_functions)
+        printed = desired_functions(conn, bp, schema, paths.prefix)  # before policies call them
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
+        functions = plan_functions(conn, bp, schema, managed_functions, printed, desired)
         desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)

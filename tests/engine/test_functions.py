@@ -336,3 +336,39 @@ def test_a_body_cannot_end_the_statement_it_is_pasted_into() -> None:
     assert type(stmt.stmt).__name__ == "CreateFunctionStmt"
     as_clause = next(o for o in stmt.stmt.options if o.defname == "as")
     assert [s.sval for s in as_clause.arg] == [body]
+
+
+def test_a_function_dropped_with_the_policy_that_called_it_is_not_blocked(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE notes (id integer PRIMARY KEY, org_id uuid);"
+            "CREATE FUNCTION allowed(org uuid) RETURNS boolean LANGUAGE sql STABLE "
+            "  AS $$select true$$;"
+            "ALTER TABLE notes ENABLE ROW LEVEL SECURITY;"
+            "CREATE POLICY readers ON notes FOR SELECT USING (allowed(org_id));"
+        )
+        table = {**TABLE, "rls": True, "policies": [{"name": "readers", "using": "true"}]}
+        still = {
+            **TABLE,
+            "rls": True,
+            "policies": [{"name": "readers", "using": "allowed(org_id)"}],
+        }
+        rewritten = plan(
+            conn,
+            validate_payload(_payload(tables=[table])),
+            schema="public",
+            managed={"notes"},
+            managed_functions={"allowed"},
+        )
+        kept = plan(
+            conn,
+            validate_payload(_payload(tables=[still])),
+            schema="public",
+            managed={"notes"},
+            managed_functions={"allowed"},
+        )
+    (dropped,) = [h for h in rewritten.hazards if h.numbers.get("function") == "allowed"]
+    assert dropped.kind is HazardKind.CHANGES_CODE and dropped.severity is Severity.WARNING
+    (blocked,) = [h for h in kept.hazards if h.numbers.get("function") == "allowed"]
+    assert blocked.kind is HazardKind.BLOCKED_BY_DEPENDENTS
+    assert "policy readers on table notes" in blocked.message

@@ -52,9 +52,14 @@ SELECT p.oid::text, coalesce(r.rolname, a.grantee::text), a.privilege_type
 
 # What depends on a function outside itself: policies, triggers, defaults, views, others.
 _DEPENDENTS = """
-SELECT d.refobjid, pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid)
+SELECT d.refobjid, pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid),
+       c.relname, pol.polname
   FROM pg_catalog.pg_depend d
- WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid = ANY(%s) AND d.deptype = 'n'
+  LEFT JOIN pg_catalog.pg_policy pol
+    ON d.classid = 'pg_catalog.pg_policy'::regclass AND pol.oid = d.objid
+  LEFT JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
+ WHERE d.refclassid = 'pg_catalog.pg_proc'::regclass AND d.refobjid = ANY(%s)
+   AND d.deptype = 'n'
  ORDER BY 2
 """
 
@@ -164,11 +169,21 @@ def new_function_grants(conn: psycopg.Connection[Any], schema: str) -> Privilege
     return _collect([("", role, privilege) for role, privilege in rows]).get("", {})
 
 
-def dependents(conn: psycopg.Connection[Any], oids: list[int]) -> dict[int, list[str]]:
-    """oid -> what depends on the function (``policy p on table t``, ``trigger ...``)."""
+@dataclass(frozen=True)
+class Dependent:
+    """Something that uses a function: ``what`` as PostgreSQL describes it (``policy p on
+    table t``, ``trigger ...``), and (table, policy) when it is a policy."""
+
+    what: str
+    policy: tuple[str, str] | None = None
+
+
+def dependents(conn: psycopg.Connection[Any], oids: list[int]) -> dict[int, list[Dependent]]:
+    """oid -> what depends on the function."""
     if not oids:
         return {}
-    out: dict[int, list[str]] = {}
-    for oid, what in conn.execute(_DEPENDENTS, [oids]).fetchall():
-        out.setdefault(int(oid), []).append(str(what))
+    out: dict[int, list[Dependent]] = {}
+    for oid, what, table, policy in conn.execute(_DEPENDENTS, [oids]).fetchall():
+        where = (str(table), str(policy)) if policy is not None else None
+        out.setdefault(int(oid), []).append(Dependent(str(what), where))
     return out

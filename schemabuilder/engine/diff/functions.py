@@ -53,7 +53,10 @@ class FunctionState:
     managed: frozenset[str] = frozenset()
     grants: dict[int, Privileges] = field(default_factory=dict)
     fresh: Privileges = field(default_factory=dict)
+    # What still uses a live function when the plan drops it late (DROP_FUNCTIONS), and
+    # when it drops it early, to give way to a new signature (FUNCTIONS).
     dependents: dict[int, list[str]] = field(default_factory=dict)
+    blocking: dict[int, list[str]] = field(default_factory=dict)
     policy_calls: dict[str, list[str]] = field(default_factory=dict)
     server_version: int = 0
 
@@ -174,7 +177,7 @@ def _one(
                 out.changes.append(FunctionChange(f.name, "comment", signature=printed.identity))
         return state.grants.get(same.oid, {})
     # A new function, or one whose signature changes: the old forms go first.
-    users = [u for lf in forms for u in state.dependents.get(lf.oid, [])]
+    users = [u for lf in forms for u in state.blocking.get(lf.oid, [])]
     if users:
         out.issues.append(
             Issue(
