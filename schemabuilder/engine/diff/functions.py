@@ -161,7 +161,8 @@ def _one(
     if same is not None and (same.arguments, same.result) == (printed.arguments, printed.result):
         body_changed = same.shape[2:7] != printed.shape[2:7]
         if body_changed:
-            hazards = [changes_code(f, same.body, own, state.schema, what="changes")]
+            what = f"changes ({', '.join(_what_changed(same, printed))})"
+            hazards = [changes_code(f, same.body, own, state.schema, what=what)]
             if callers:
                 hazards.append(policy_function_changed(f.name, callers))
             out.emit(
@@ -212,6 +213,22 @@ def _one(
         FunctionChange(f.name, "recreated" if forms else "created", signature=printed.identity)
     )
     return state.fresh
+
+
+def _what_changed(was: LiveFunction, will: LiveFunction) -> list[str]:
+    """The parts of a function that CREATE OR REPLACE changes, in words."""
+    parts = []
+    if was.language != will.language:
+        parts.append(f"language {was.language} -> {will.language}")
+    if was.body != will.body:
+        parts.append("body")
+    if was.volatility != will.volatility:
+        parts.append(f"{was.volatility} -> {will.volatility}")
+    if was.security_definer != will.security_definer:
+        parts.append("SECURITY DEFINER " + ("on" if will.security_definer else "off"))
+    if was.config != will.config:
+        parts.append(f"search_path {was.search_path!r} -> {will.search_path!r}")
+    return parts
 
 
 def _comment(out: FunctionDiff, qualified: str, f: NFunction) -> None:
