@@ -135,7 +135,7 @@ def test_defaults_only_at_the_end_and_names_once() -> None:
 def test_bodies_are_parsed_for_calls_dynamic_sql_and_statements() -> None:
     bp = validate_payload(
         _payload(
-            _fn(name="helper", volatility="stable"),
+            _fn(name="lookup", volatility="stable"),
             _fn(
                 name="worker",
                 language="plpgsql",
@@ -143,8 +143,8 @@ def test_bodies_are_parsed_for_calls_dynamic_sql_and_statements() -> None:
                 body="""
 declare n int;
 begin
-  n := helper() + length('x');
-  if public.helper() > 0 then perform pg_sleep(1); end if;
+  n := lookup() + length('x');
+  if public.lookup() > 0 then perform pg_sleep(1); end if;
   execute 'select 1';
   perform dblink_exec('host=x', 'select 1');
   copy (select 1) to program 'true';
@@ -152,16 +152,16 @@ end""",
             ),
         )
     )
-    helper, worker = bp.functions
-    assert blueprint_function_names(bp) == {"helper", "worker"}
-    assert not body_facts(helper).dynamic and outside_calls(helper, {"helper"}, "public") == []
+    lookup, worker = bp.functions
+    assert blueprint_function_names(bp) == {"lookup", "worker"}
+    assert not body_facts(lookup).dynamic and outside_calls(lookup, {"lookup"}, "public") == []
     facts = body_facts(worker)
     assert facts.dynamic
-    assert (None, "helper") in facts.calls and ("public", "helper") in facts.calls
+    assert (None, "lookup") in facts.calls and ("public", "lookup") in facts.calls
     outside = outside_calls(worker, blueprint_function_names(bp), "public")
     assert sorted(outside) == ["a COPY statement", "dblink_exec()", "pg_sleep()"]
     # Qualified by another schema, the blueprint's own name is someone else's function.
-    assert "public.helper()" in outside_calls(worker, {"helper"}, "other")
+    assert "public.lookup()" in outside_calls(worker, {"lookup"}, "other")
 
 
 def test_a_dollar_tag_never_occurs_in_the_body() -> None:
@@ -176,16 +176,16 @@ def test_a_policy_may_call_a_blueprint_function_without_a_live_target() -> None:
         "rls": True,
         "policies": [{"name": "members", "using": "is_member_of(org_id)"}],
     }
-    helper = _fn(
+    lookup = _fn(
         name="is_member_of",
         arguments=[{"name": "org", "type": "uuid"}],
         returns="boolean",
         volatility="stable",
         body="select org is not null",
     )
-    bp = validate_payload(_payload(helper, tables=[table]))
+    bp = validate_payload(_payload(lookup, tables=[table]))
     check_calls(bp, "public", BlueprintPaths(bp), None)  # no live target: still allowed
-    volatile = validate_payload(_payload({**helper, "volatility": "volatile"}, tables=[table]))
+    volatile = validate_payload(_payload({**lookup, "volatility": "volatile"}, tables=[table]))
     with pytest.raises(BlueprintInvalid) as raised:
         check_calls(volatile, "public", BlueprintPaths(volatile), None)
     assert raised.value.issues[0].path == "payload.tables[0].policies[0].using"

@@ -1,5 +1,5 @@
--- Organizations, their members and projects; policies ask helper functions who belongs where.
--- The helpers are security definer with an empty search_path, as Supabase recommends, so a
+-- Organizations, their members and projects; policies ask functions who belongs where.
+-- Those functions are security definer with an empty search_path, as Supabase recommends, so a
 -- policy on members can ask about members without recursing into its own policy.
 create table public.organizations (
   id uuid primary key default gen_random_uuid(),
