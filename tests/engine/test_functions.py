@@ -372,3 +372,28 @@ def test_a_function_dropped_with_the_policy_that_called_it_is_not_blocked(url: s
     (blocked,) = [h for h in kept.hazards if h.numbers.get("function") == "allowed"]
     assert blocked.kind is HazardKind.BLOCKED_BY_DEPENDENTS
     assert "policy readers on table notes" in blocked.message
+
+
+def test_a_function_may_return_rows_of_a_table_the_same_plan_creates(url: str) -> None:
+    reader = _fn(
+        name="all_notes",
+        returns="setof notes",
+        volatility="stable",
+        body="select * from notes",
+    )
+    table = {**TABLE, "rls": True, "policies": [{"name": "readers", "using": "can_read(org_id)"}]}
+    can_read = _fn(
+        name="can_read",
+        arguments=[{"name": "org", "type": "uuid"}],
+        returns="boolean",
+        volatility="stable",
+        body="select org is not null",
+    )
+    bp = validate_payload(_payload(reader, can_read, tables=[table]))
+    with psycopg.connect(url, autocommit=True) as conn:
+        first = plan(conn, bp, schema="public", managed=set())
+        assert "RETURNS SETOF NOTES" in first.sql
+        with conn.transaction():
+            conn.execute(first.sql.encode())
+        again = plan(conn, bp, schema="public", managed={"notes"})
+    assert again.sql == ""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from schemabuilder.engine.catalog.functions import LiveFunction, live_functions
+from schemabuilder.engine.contract import fragments
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.functions import NFunction, create_function_sql
 from schemabuilder.engine.contract.idents import quote_ident, quote_literal
@@ -36,6 +38,46 @@ def function_statements(qualified_name: str, f: NFunction) -> list[str]:
             f"COMMENT ON FUNCTION {qualified_name}{argument_types(f)} IS {quote_literal(f.comment)}"
         )
     return out
+
+
+def called_functions(bp: NormalizedBlueprint, tables: Collection[str]) -> set[str]:
+    """The blueprint's functions that the policies of ``tables`` call."""
+    own = {f.name for f in bp.functions}
+    out: set[str] = set()
+    for table in bp.tables:
+        if table.name not in tables:
+            continue
+        for policy in table.policies:
+            for text in (policy.using, policy.with_check):
+                if text and own:
+                    calls = fragments.check_expression(text, allow_subqueries=True).calls
+                    out |= {c.name for c in calls if c.kind == "function" and c.name in own}
+    return out
+
+
+def _stand_ins(
+    cur: psycopg.Cursor[Any], bp: NormalizedBlueprint, scratch: str, live_schema: str
+) -> None:
+    """An empty table in ``scratch`` for each blueprint table a function's arguments or
+    result name and the live schema lacks yet: its row type is all the function needs (a
+    new table's ``setof notes``), and it prints under the same name."""
+    texts = " ".join(f.returns + " " + " ".join(a.type for a in f.arguments) for f in bp.functions)
+    named = [t.name for t in bp.tables if re.search(rf"\b{re.escape(t.name)}\b", texts, re.I)]
+    if not named:
+        return
+    rows = cur.execute(
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = ANY(%s)",
+        [live_schema, named],
+    ).fetchall()
+    present = {r[0] for r in rows}
+    for name in named:
+        if name not in present:
+            cur.execute(
+                sql.SQL("CREATE TABLE {}.{} ()").format(
+                    sql.Identifier(scratch), sql.Identifier(name)
+                )
+            )
 
 
 def argument_types(f: NFunction) -> str:
@@ -100,5 +142,6 @@ def desired_functions(
             cur.execute(
                 create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t).encode()
             )
+        _stand_ins(cur, bp, scratch, live_schema)
         create_in(cur, bp, scratch, prefix)
         return {f.name: f for f in live_functions(conn, scratch, [live_schema])}

@@ -27,7 +27,7 @@ from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.contract.types import create_enum_sql
 from schemabuilder.engine.desired.ddl import render_ddl
-from schemabuilder.engine.desired.functions import function_statements
+from schemabuilder.engine.desired.functions import called_functions, function_statements
 from schemabuilder.engine.safe_errors import safe_message
 
 SCRATCH_PREFIX = "sb_scratch_"
@@ -64,12 +64,16 @@ def materialize(
     ]
     # The blueprint's functions too, which policies may call; their bodies are neither run
     # nor checked (check_function_bodies off): the plan never runs a submitter's code.
-    if bp.functions:
+    # Only those the policies of these tables call: another may name the row type of a table
+    # that exists in neither schema yet (``setof notes``).
+    called = called_functions(bp, tables)
+    if called:
         statements[len(bp.types) : len(bp.types)] = [
             "SET LOCAL check_function_bodies = off",
             *(
                 s
                 for f in bp.functions
+                if f.name in called
                 for s in function_statements(f"{quote_ident(scratch)}.{quote_ident(f.name)}", f)
             ),
         ]
