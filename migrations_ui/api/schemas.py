@@ -130,6 +130,11 @@ class EngineHazard(Schema):
     message: str
     table: str
     numbers: dict[str, Any] = {}
+    detail: str = Field(
+        "",
+        description="What the reviewer reads beside the message: a "
+        "function body's unified diff, old against new.",
+    )
 
 
 class HazardOut(EngineHazard):

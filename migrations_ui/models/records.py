@@ -124,3 +124,16 @@ class MigrationRecord(models.Model):
         )
         types = (last or {}).get("types", []) if isinstance(last, dict) else []
         return {str(t["name"]) for t in types if isinstance(t, dict) and "name" in t}
+
+    @classmethod
+    def managed_functions_for(cls, target: Any) -> set[str]:
+        """The functions this tool manages on a target, by name: those its last successful
+        change's blueprint declared (one a later blueprint no longer declares is dropped)."""
+        last = (
+            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            .order_by("-created_at")
+            .values_list("proposal__blueprint", flat=True)
+            .first()
+        )
+        functions = (last or {}).get("functions", []) if isinstance(last, dict) else []
+        return {str(f["name"]) for f in functions if isinstance(f, dict) and "name" in f}

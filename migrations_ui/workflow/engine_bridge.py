@@ -199,6 +199,10 @@ def managed_types(target: Target) -> set[str]:
     return MigrationRecord.managed_types_for(target)
 
 
+def managed_functions(target: Target) -> set[str]:
+    return MigrationRecord.managed_functions_for(target)
+
+
 # ---- engine calls -------------------------------------------------------------------------
 
 
@@ -209,18 +213,26 @@ def plan_proposal(proposal: Proposal, *, adopt: Collection[str] = ()) -> PlanRes
     started = time.perf_counter()
     managed = managed_tables(proposal.target) | set(adopt)
     types = managed_types(proposal.target)
+    functions = managed_functions(proposal.target)
     schema = proposal.target.schema_name
     with connect(proposal.target) as conn:
         # Fingerprints first: a change between them and the plan only makes the worker plan
         # again; taken after, it could hide a change the plan did not see.
         prints = fingerprints(conn, schema, scope_of(bp, managed))
         p = plan(
-            conn, bp, schema=schema, managed=managed, managed_types=types, cache=DbCanonicalCache()
+            conn,
+            bp,
+            schema=schema,
+            managed=managed,
+            managed_types=types,
+            managed_functions=functions,
+            cache=DbCanonicalCache(),
         )
     result = plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
     result.plan_json["fingerprints"] = prints
     result.plan_json["managed"] = sorted(managed)
     result.plan_json["managed_types"] = sorted(types)
+    result.plan_json["managed_functions"] = sorted(functions)
     return result
 
 
@@ -233,6 +245,8 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
     if sorted(data.get("managed", [])) != sorted(managed_tables(proposal.target)):
         return None  # another change was applied since: plan again
     if sorted(data.get("managed_types", [])) != sorted(managed_types(proposal.target)):
+        return None
+    if sorted(data.get("managed_functions", [])) != sorted(managed_functions(proposal.target)):
         return None
     statements = tuple(
         Statement(
@@ -265,6 +279,7 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         schema=target.schema_name,
         managed=frozenset(managed_tables(target)),
         managed_types=frozenset(managed_types(target)),
+        managed_functions=frozenset(managed_functions(target)),
         reviewed_checksum=proposal.plan_checksum,
         reviewed_base_hash=proposal.base_snapshot_hash,
         reviewed_statements=tuple(st["sql"] for st in proposal.plan_statements()),
@@ -319,6 +334,7 @@ def plan_target(target: Target, bp: NormalizedBlueprint) -> PlanResult:
             schema=target.schema_name,
             managed=managed_tables(target),
             managed_types=managed_types(target),
+            managed_functions=managed_functions(target),
             cache=DbCanonicalCache(),
         )
     return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)

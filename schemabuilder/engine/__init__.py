@@ -56,6 +56,7 @@ from schemabuilder.engine.contract.envelope import (
 )
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.fragments import check_expression, check_type
+from schemabuilder.engine.contract.functions import NFunction, blueprint_function_names
 from schemabuilder.engine.contract.idents import qualified, quote_ident
 from schemabuilder.engine.contract.json_schema import envelope_json_schema, payload_json_schema
 from schemabuilder.engine.contract.live_calls import check_calls
@@ -130,6 +131,7 @@ __all__: list[str] = [
     "NColumn",
     "NFence",
     "NForeignKey",
+    "NFunction",
     "NIndex",
     "NIndexColumn",
     "NPolicy",
@@ -153,6 +155,7 @@ __all__: list[str] = [
     "VerificationFailed",
     "WillFail",
     "apply_plan",
+    "blueprint_function_names",
     "canonical_json",
     "canonical_key",
     "check_calls",

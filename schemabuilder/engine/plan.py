@@ -40,6 +40,7 @@ from schemabuilder.engine.desired.cache import (
     canonical_key,
     referenced_tables,
 )
+from schemabuilder.engine.desired.functions import desired_functions
 from schemabuilder.engine.desired.materialize import materialize, tables_named_in_policies
 from schemabuilder.engine.desired.members import (
     assemble,
@@ -51,6 +52,7 @@ from schemabuilder.engine.desired.members import (
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
+from schemabuilder.engine.diff.functions import FunctionChange
 from schemabuilder.engine.diff.phases import (
     PHASE_REASONS,
     LockMode,
@@ -60,6 +62,7 @@ from schemabuilder.engine.diff.phases import (
 )
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.diff.types import TypeState, source_of
+from schemabuilder.engine.functions import merge_by_phase, plan_functions
 from schemabuilder.engine.grants import (
     check_grant_roles,
     grant_statements,
@@ -96,6 +99,7 @@ class Plan:
     # The live tables the statements change, as introspected for this plan (what an apply
     # that finds them unchanged need not print again to verify them).
     base: Snapshot | None = None
+    functions: tuple[FunctionChange, ...] = ()
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
@@ -150,6 +154,7 @@ class Plan:
                 for p in dict.fromkeys(s.phase for s in self.statements)
             ],
             "changes": [c.to_json() for c in self.changes],
+            "functions": [f.to_json() for f in self.functions],
             "statements": [s.to_json() for s in self.statements],
             "hazards": [h.to_json() for h in self.hazards],
             "sql": self.sql,
@@ -167,6 +172,7 @@ def plan(
     cache: CanonicalCache | None = None,
     max_locked_relations: int | None = None,
     managed_types: Collection[str] = (),
+    managed_functions: Collection[str] = (),
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -175,7 +181,8 @@ def plan(
     dropped. ``cache`` holds canonical forms between plans (unchanged tables are then not
     materialized). ``max_locked_relations`` overrides the server's lock table size as the
     limit for TOO_MANY_LOCKS. ``managed_types`` names the enum types an earlier version
-    declared: one the blueprint no longer declares is dropped. Raises ``BlueprintInvalid``
+    declared: one the blueprint no longer declares is dropped; ``managed_functions`` the same
+    for functions (by name). Raises ``BlueprintInvalid``
     when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
     nothing on the server.
     """
@@ -196,7 +203,9 @@ def plan(
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         bp = keep_live_forms(bp, live)
         paths = BlueprintPaths(bp)
+        printed = desired_functions(conn, bp, schema, paths.prefix)  # before policies call them
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
+        functions = plan_functions(conn, bp, schema, managed_functions, printed, desired)
         desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
@@ -223,8 +232,9 @@ def plan(
         adopted = _adopted(bp, live, renames, managed)
         ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
         statements = _mark_adoptions(tuple(ordered), adopted, facts)
-    if result.issues:
-        raise BlueprintInvalid(result.issues)
+        statements = merge_by_phase(statements, functions.statements)
+    if result.issues or functions.issues:
+        raise BlueprintInvalid([*result.issues, *functions.issues])
     if statements:
         setup = [
             Statement(
@@ -261,6 +271,7 @@ def plan(
         locked_relations=result.locked_relations,
         server_version=conn.info.server_version,
         base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
+        functions=tuple(functions.changes),
     )
 
 

@@ -18,6 +18,8 @@ _MARK = {
     Action.RENAMED: ">",
 }
 
+_FUNCTION_MARK = {"created": "+", "dropped": "-", "renamed": ">"}
+
 
 def render_text(plan: Plan) -> str:
     """The plan for a terminal: what changes, what it risks, and the SQL with its phases."""
@@ -46,6 +48,12 @@ def render_text(plan: Plan) -> str:
         lines += ["", "Changes"]
         for change in plan.changes:
             lines += _table_change(change)
+    if plan.functions:
+        lines += ["", "Functions"]
+        for f in plan.functions:
+            renamed = f", renamed from {f.renamed_from}" if f.renamed_from else ""
+            mark = _FUNCTION_MARK.get(f.action, "~")
+            lines.append(f"  {mark} function {f.name}({f.signature}) ({f.action}{renamed})")
     if plan.hazards:
         lines += ["", "Hazards"]
         for hazard in sorted(
@@ -55,6 +63,8 @@ def render_text(plan: Plan) -> str:
             lines.append(f"  {hazard.severity.upper():7} {hazard.kind}: {hazard.message}")
             if numbers:
                 lines.append(f"          [{numbers}]")
+            # A body's diff: the reviewer reads the code that will run.
+            lines += [f"          | {line}" for line in hazard.detail.splitlines()]
     if statements:
         lines += ["", "SQL (one transaction)"]
         phase = None

@@ -23,9 +23,10 @@ from schemabuilder.engine.catalog.triggers import (
     trigger_functions,
 )
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.functions import blueprint_function_names
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.contract.paths import BlueprintPaths
-from schemabuilder.engine.contract.triggers import UPDATED_AT_FUNCTION, blueprint_function_names
+from schemabuilder.engine.contract.triggers import UPDATED_AT_FUNCTION
 from schemabuilder.engine.desired.triggers import desired_triggers, function_of
 from schemabuilder.engine.desired.updated_at import create_function_sql, is_convenience
 from schemabuilder.engine.diff.changes import MemberChange

@@ -7,10 +7,9 @@ trigger, enum types, grants to the API roles and default privileges. Imported, t
 against the same database is empty; built on a database that has only ``setup.sql`` from the
 import alone, migra finds no difference between the two ``public`` schemas, grants included.
 
-Functions cannot be said by a blueprint yet. Until they can, the import lists
-them as left out, and the test copies exactly those (as the server prints them) to the new
-database: ``NOT_YET_IMPORTED`` names their kinds. When a kind becomes importable, take it out
-of that set; the test then checks that the import says it.
+Nothing is left out: the helper functions, the ``updated_at`` triggers (the blueprint's
+word, which brings its function along), the types, grants and default privileges are all
+said by the blueprint.
 """
 
 from __future__ import annotations
@@ -21,17 +20,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench.round_trip import copy_left_out, import_and_replan, kinds, migra_lines, recreate
+from bench.round_trip import import_and_replan, migra_lines, recreate
 from tests.engine.conftest import database_url, fresh_database
 
 FIXTURE = Path(__file__).resolve().parent / "import" / "supabase"
 SCHEMA = "public"
-# What the import leaves out today, by kind; copied to the new database until it says them.
-# The triggers are said (the updated_at word, which brings its function along).
-NOT_YET_IMPORTED = {"function"}
-LEFT_OUT = {
-    ("function", "is_member_of(org uuid)", None),
-}
 
 
 def _run(url: str, *names: str) -> None:
@@ -56,8 +49,7 @@ def test_the_supabase_schema_is_imported_and_rebuilt_with_no_difference(
     _run(source_url, "setup.sql", "author.sql")
     imported = import_and_replan(source_url, SCHEMA)
     assert imported.replan_statements == 0, imported.replan_sql
-    left = {(o.kind, o.name, o.table) for o in imported.left_out}
-    assert left == {o for o in LEFT_OUT if o[0] in NOT_YET_IMPORTED}
+    assert imported.left_out == ()
     payload = imported.payload
     assert [t["name"] for t in payload["tables"]] == [
         "invitations",
@@ -73,18 +65,11 @@ def test_the_supabase_schema_is_imported_and_rebuilt_with_no_difference(
     }
     assert all("grants" in t for t in payload["tables"])
 
+    assert [f["name"] for f in payload["functions"]] == ["is_member_of"]
+    assert {t["name"]: t.get("triggers") for t in payload["tables"]}["profiles"] == ["updated_at"]
+
     _run(rebuilt_url, "setup.sql")
-    copied = {}
-    if "function" in kinds(imported.left_out):
-        copied["function"] = copy_left_out(
-            source_url, rebuilt_url, SCHEMA, imported.left_out, "function"
-        )
     assert recreate(rebuilt_url, payload, SCHEMA) > 0
-    if "trigger" in kinds(imported.left_out):
-        copied["trigger"] = copy_left_out(
-            source_url, rebuilt_url, SCHEMA, imported.left_out, "trigger"
-        )
-    assert set(copied) <= NOT_YET_IMPORTED
     assert migra_lines(source_url, rebuilt_url, SCHEMA) == []
     # The rebuilt schema imports to the same blueprint, and plans nothing against itself.
     again = import_and_replan(rebuilt_url, SCHEMA)

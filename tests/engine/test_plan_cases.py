@@ -7,7 +7,7 @@ A case folder holds:
 - ``managed.json`` (optional): the tables the tool already manages, default none;
 - ``options.json`` (optional): extra keyword arguments for ``plan()``;
 - ``expected.sql``: the plan's SQL, exactly; or ``expected_error.json``: the issues
-  (path and a fragment of the message) the plan must fail with;
+  (path and a fragment of the message) the plan, or validation before it, must fail with;
 - ``expected_hazards.json``: every hazard as [table, kind, severity], in statement order;
 - ``expected_plan.json`` (optional): other plan attributes, e.g. ``unmanaged_tables``;
 - ``expected_apply_error.txt`` (optional): for a plan whose hazards say it will fail, a
@@ -80,7 +80,17 @@ def _write_hazards(path: Path, rows: list[list[str]]) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
     folder = CASES_DIR / case
-    bp = load_blueprint(folder)
+    expected_error = _json(folder, "expected_error.json", None)
+    try:
+        bp = load_blueprint(folder)
+    except BlueprintInvalid as refused:
+        # Refused before any server is asked: the expected issues, exactly as for a plan.
+        assert expected_error is not None, refused
+        got = [(i.path, i.message) for i in refused.issues]
+        assert [p for p, _ in got] == [e["path"] for e in expected_error], got
+        for (_, message), wanted in zip(got, expected_error, strict=True):
+            assert wanted["message"] in message
+        return
     managed = set(_json(folder, "managed.json", []))
     options = _json(folder, "options.json", {})
     embedded = request.node.callspec.params.get("any_target_url") == "embedded"
@@ -88,7 +98,6 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
         live_sql = (folder / "live.sql").read_text()
         if live_sql.strip():
             conn.execute(live_sql.encode())
-        expected_error = _json(folder, "expected_error.json", None)
         if expected_error is not None:
             with pytest.raises(BlueprintInvalid) as raised:
                 plan(conn, bp, schema=SCHEMA, managed=managed, **options)

@@ -151,6 +151,7 @@ def apply_plan(
                     schema=request.schema,
                     managed=set(request.managed),
                     managed_types=request.managed_types,
+                    managed_functions=request.managed_functions,
                     cache=cache,
                 )
                 clock.lap("remeasure")
@@ -181,6 +182,7 @@ def apply_plan(
                         schema=request.schema,
                         managed=set(request.managed),
                         managed_types=request.managed_types,
+                        managed_functions=request.managed_functions,
                         cache=cache,
                     )
                     if current.checksum != request.reviewed_checksum and (

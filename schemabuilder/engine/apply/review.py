@@ -43,6 +43,8 @@ class ApplyRequest:
     exact: bool = False
     # Enum types an earlier version declared (see ``plan``'s ``managed_types``).
     managed_types: frozenset[str] = frozenset()
+    # Functions an earlier version declared, by name (see ``plan``'s ``managed_functions``).
+    managed_functions: frozenset[str] = frozenset()
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:

@@ -130,7 +130,8 @@ _WHAT: dict[Kind, str] = {
     ),
     "policy": (
         "a policy may call immutable or stable built-in functions, the configured functions "
-        "({configured}) and the target schema's own functions that are not volatile"
+        "({configured}), and the blueprint's and the target schema's own functions that are "
+        "not volatile"
     ),
 }
 SEE = " (README, 'What an expression may call')"

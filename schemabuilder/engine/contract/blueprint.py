@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Argument, Function, FunctionGrant
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
     did_you_mean,
@@ -273,6 +274,10 @@ TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
 
 
+# The models a function holds: part of the contract, as its reference and schema describe it.
+FUNCTION_PARTS = (Argument, FunctionGrant)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -397,6 +402,7 @@ class Payload(_Model):
     auto_columns: bool = True
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
+    functions: Annotated[list[Function], Field(max_length=MAX_FUNCTIONS)] = []
     # None: default privileges are left alone; a list (even empty): exactly these.
     default_privileges: Annotated[list[DefaultPrivilege], Field(max_length=MAX_ITEMS)] | None = None
 

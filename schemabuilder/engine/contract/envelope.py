@@ -33,6 +33,7 @@ from schemabuilder.engine.contract.blueprint import (
     known_keys,
 )
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.functions import check_functions
 from schemabuilder.engine.contract.normalize import (
     NormalizedBlueprint,
     NTable,
@@ -327,6 +328,7 @@ def _payload(data: object, prefix: str) -> NormalizedBlueprint:
     ]
     issues = rules.check_tables(pairs)
     issues += check_types(blueprint.types, {t.name for t in blueprint.tables}, prefix)
+    issues += check_functions(blueprint.functions, prefix)
     if issues:
         raise _finish(issues)
     return blueprint

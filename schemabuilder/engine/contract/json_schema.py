@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemabuilder.engine.contract import blueprint as bp
-from schemabuilder.engine.contract import privileges, triggers, types
+from schemabuilder.engine.contract import functions, privileges, triggers, types
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -59,6 +59,9 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "auto_columns": "Add id, the fence column, created_at, updated_at, deleted_at and the "
         "indexes idx_<table>_<fence column> and idx_<table>_created_at.",
         "tables": "The desired tables (at least one); a managed table left out is dropped.",
+        "functions": "SQL and PL/pgSQL functions in the target schema, created before the "
+        "policies that call them; absent or []: the blueprint manages none (one the last "
+        "applied version declared is dropped).",
     },
     bp.Fence: {
         "column": "The column every fenced table carries.",
@@ -172,6 +175,36 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "comment": "COMMENT ON TYPE.",
         "renamed_from": "The type's old name: ALTER TYPE ... RENAME TO.",
         "renamed_values": "Old value -> new value: ALTER TYPE ... RENAME VALUE.",
+    },
+    functions.Function: {
+        "name": "The function's name, in snake_case; unique in the blueprint (no overloading).",
+        "arguments": "Its input arguments, in order: CREATE FUNCTION name(arg type "
+        "[DEFAULT expr], ...).",
+        "returns": "RETURNS: a type, trigger, void, 'setof <type>' or "
+        "'table(<column> <type>, ...)'.",
+        "language": "LANGUAGE sql | plpgsql (any case).",
+        "body": "The body, between dollar quotes whose tag it does not contain; parsed with "
+        "PostgreSQL's parser, never run while planning.",
+        "volatility": "volatile | stable | immutable; default volatile, as PostgreSQL. A "
+        "policy may call only a stable or immutable one.",
+        "security_definer": "SECURITY DEFINER: runs with its owner's rights (needs "
+        "search_path; creating or changing one is danger).",
+        "search_path": 'SET search_path = ...: "" for none (qualify every name in the '
+        'body), or schema names such as "public, pg_temp".',
+        "comment": "COMMENT ON FUNCTION.",
+        "renamed_from": "The function's old name: ALTER FUNCTION ... RENAME TO.",
+        "grants": "EXECUTE per role (PUBLIC: every role); absent: left alone; a list, even "
+        "[]: exactly these, PostgreSQL's EXECUTE to PUBLIC revoked unless listed.",
+    },
+    functions.Argument: {
+        "name": "The argument's name (snake_case), as the body names it.",
+        "type": "Exactly one PostgreSQL type name, as for a column.",
+        "default": "DEFAULT <expression>, under the allowlist of column defaults; only "
+        "arguments at the end may have one.",
+    },
+    functions.FunctionGrant: {
+        "role": "The role, or PUBLIC; it must exist on the target.",
+        "privileges": "EXECUTE (ALL means the same).",
     },
     bp.Policy: {
         "name": "The policy name: a plain identifier is snake_cased, any other name (1-63 "

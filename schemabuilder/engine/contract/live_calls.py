@@ -9,7 +9,9 @@ target schema's own (``allowlist.judge`` returns it as deferred). Planning then 
 target's catalog, once per plan and only when such a call exists: the call is allowed when
 the target schema has a function of that name and no form of it is volatile, and pg_catalog
 has none (an unqualified name finds pg_catalog first, so ``setval`` stays ``setval``).
-Without a live target (``lookup`` None) every deferred call is refused.
+Without a live target (``lookup`` None) every deferred call is refused, except a call of one
+of the blueprint's own functions (``functions``) that is not volatile: the blueprint vouches
+for it, the plan creates it before the policies, and its body is reviewed as CHANGES_CODE.
 """
 
 from __future__ import annotations
@@ -104,6 +106,22 @@ def lookup(conn: psycopg.Connection[Any], schema: str, calls: list[Call]) -> Loo
     return {(str(nsp), str(name)): str(vol) for nsp, name, vol in rows}
 
 
+def _own_problem(call: Call, volatility: str, found: Lookup | None) -> str | None:
+    """A policy's call of a function the blueprint declares itself."""
+    label = f"{call.schema}.{call.name}()" if call.schema else f"{call.name}()"
+    if found is not None and call.schema is None and ("pg_catalog", call.name) in found:
+        return (
+            f"calls {label}, which names a built-in function before the blueprint's own: "
+            "name the function otherwise, or call it qualified with the target's schema"
+        )
+    if volatility == "volatile":
+        return (
+            f"calls {label}, a volatile function of the blueprint (it may write or read "
+            'anything): declare it "volatility": "stable" (or "immutable") if it only reads'
+        )
+    return None
+
+
 def _problem(call: Call, schema: str, found: Lookup | None) -> str | None:
     label = f"{call.schema}.{call.name}()" if call.schema else f"{call.name}()"
     allowed = allowlist.allowed_for("policy")
@@ -135,10 +153,15 @@ def check_calls(
     issues, deferred = _judged(bp, paths)
     if deferred:
         found = lookup(conn, schema, [c for _, c in deferred]) if conn is not None else None
+        own = {f.name: f.volatility for f in bp.functions}
         issues += [
             Issue(path, f"expression {problem}{allowlist.SEE}")
             for path, call in deferred
-            if (problem := _problem(call, schema, found))
+            if (
+                problem := _own_problem(call, own[call.name], found)
+                if call.name in own and call.schema in (None, schema)
+                else _problem(call, schema, found)
+            )
         ]
     if issues:
         raise BlueprintInvalid(list(dict.fromkeys(issues)))

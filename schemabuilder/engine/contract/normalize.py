@@ -26,6 +26,7 @@ from schemabuilder.engine.contract.blueprint import (
     Table,
     split_index_column,
 )
+from schemabuilder.engine.contract.functions import NFunction, normalize_function
 from schemabuilder.engine.contract.grants import (
     NDefaultPrivilege,
     NGrant,
@@ -178,6 +179,7 @@ class NormalizedBlueprint(_Frozen):
         default=None, exclude_if=lambda v: v is None
     )
     types: tuple[NType, ...] = ()
+    functions: tuple[NFunction, ...] = ()
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -417,14 +419,15 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
             else None
         ),
         types=tuple(normalize_type(t) for t in payload.types),
+        functions=tuple(normalize_function(f) for f in payload.functions),
     )
     return blueprint, [origin for _, origin in pairs]
 
 
 def canonical_json(bp: NormalizedBlueprint) -> str:
     """The blueprint as canonical JSON: sorted keys, no insignificant white space."""
-    # A blueprint without types hashes as it did before types existed.
-    exclude = None if bp.types else {"types"}
+    # A blueprint without types (functions) hashes as it did before they existed.
+    exclude = {k for k in ("types", "functions") if not getattr(bp, k)} or None
     return json.dumps(
         bp.model_dump(mode="json", exclude=exclude),
         sort_keys=True,

@@ -368,11 +368,6 @@ def check_triggers(
     return issues
 
 
-def blueprint_function_names(bp: Any) -> set[str]:
-    """The functions the blueprint itself declares (its ``functions``), by name."""
-    return {f.name for f in getattr(bp, "functions", ())}
-
-
 def triggers_payload(triggers: tuple[NTrigger, ...] | None) -> dict[str, Any]:
     """A table's triggers as the payload writes them (nothing when they are left alone)."""
     if triggers is None:

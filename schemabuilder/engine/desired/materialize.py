@@ -27,6 +27,7 @@ from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.contract.types import create_enum_sql
 from schemabuilder.engine.desired.ddl import render_ddl
+from schemabuilder.engine.desired.functions import called_functions, function_statements
 from schemabuilder.engine.safe_errors import safe_message
 
 SCRATCH_PREFIX = "sb_scratch_"
@@ -61,6 +62,21 @@ def materialize(
     statements[:0] = [
         create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t) for t in bp.types
     ]
+    # The blueprint's functions too, which policies may call; their bodies are neither run
+    # nor checked (check_function_bodies off): the plan never runs a submitter's code.
+    # Only those the policies of these tables call: another may name the row type of a table
+    # that exists in neither schema yet (``setof notes``).
+    called = called_functions(bp, tables)
+    if called:
+        statements[len(bp.types) : len(bp.types)] = [
+            "SET LOCAL check_function_bodies = off",
+            *(
+                s
+                for f in bp.functions
+                if f.name in called
+                for s in function_statements(f"{quote_ident(scratch)}.{quote_ident(f.name)}", f)
+            ),
+        ]
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))
@@ -94,15 +110,17 @@ def unqualified(bp: NormalizedBlueprint, live_schema: str) -> NormalizedBlueprin
     it will mean the new table once applied: unqualified, it resolves through the search_path
     (scratch first, then the live schema) exactly as the qualified name will on the target.
     Qualified, it would read the live table, or fail on a fresh schema where it does not exist.
+    The same holds for a call of one of the blueprint's functions (``public.is_member_of``).
     """
     names = {t.name for t in bp.tables}
+    functions = {f.name for f in bp.functions}
     tables = []
     for table in bp.tables:
         policies = tuple(
             p.model_copy(
                 update={
-                    "using": _unqualify(p.using, live_schema, names),
-                    "with_check": _unqualify(p.with_check, live_schema, names),
+                    "using": _unqualify(p.using, live_schema, names, functions),
+                    "with_check": _unqualify(p.with_check, live_schema, names, functions),
                 }
             )
             for p in table.policies
@@ -139,9 +157,15 @@ class _RangeVars(Visitor):
 
 
 class _Unqualify(Visitor):
-    def __init__(self, schema: str, names: set[str]) -> None:
+    def __init__(self, schema: str, names: set[str], functions: set[str]) -> None:
         super().__init__()
-        self.schema, self.names, self.changed = schema, names, False
+        self.schema, self.names, self.functions, self.changed = schema, names, functions, False
+
+    def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+        parts = [getattr(p, "sval", None) for p in node.funcname or ()]
+        if len(parts) == 2 and parts[0] == self.schema and parts[1] in self.functions:
+            node.funcname = (node.funcname or ())[1:]
+            self.changed = True
 
     def visit_RangeVar(self, ancestors: object, node: ast.RangeVar) -> None:
         if node.schemaname == self.schema and node.relname in self.names and not node.catalogname:
@@ -149,13 +173,15 @@ class _Unqualify(Visitor):
             self.changed = True
 
 
-def _unqualify(expression: str | None, schema: str, names: set[str]) -> str | None:
+def _unqualify(
+    expression: str | None, schema: str, names: set[str], functions: Collection[str] = ()
+) -> str | None:
     if expression is None or schema not in expression:
         return expression
     select = parse_sql(f"SELECT {expression}")[0].stmt
     assert isinstance(select, ast.SelectStmt) and select.targetList  # validated already
     node = select.targetList[0].val
-    visitor = _Unqualify(schema, names)
+    visitor = _Unqualify(schema, names, set(functions))
     visitor(node)
     return RawStream()(node) if visitor.changed else expression
 

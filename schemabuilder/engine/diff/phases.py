@@ -34,11 +34,13 @@ class Phase(StrEnum):
     CREATE_INDEXES = "create_indexes"
     ADD_FOREIGN_KEYS = "add_foreign_keys"
     COMMENTS = "comments"
+    FUNCTIONS = "functions"
     CREATE_POLICIES = "create_policies"
     TRIGGERS = "triggers"
     ROW_LEVEL_SECURITY = "row_level_security"
     GRANTS = "grants"
     DEFAULT_PRIVILEGES = "default_privileges"
+    DROP_FUNCTIONS = "drop_functions"
     DROP_TYPES = "drop_types"
 
 
@@ -85,6 +87,11 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (Phase.CREATE_INDEXES, "indexes, including unique ones a foreign key may reference"),
     (Phase.ADD_FOREIGN_KEYS, "foreign keys once every table and referenced key exists"),
     (Phase.COMMENTS, "comments once their objects exist"),
+    (
+        Phase.FUNCTIONS,
+        "functions are created, renamed and replaced once the tables and columns their bodies "
+        "may name exist, before the policies that call them",
+    ),
     (Phase.CREATE_POLICIES, "policies once the columns and functions they use exist"),
     (
         Phase.TRIGGERS,
@@ -101,6 +108,10 @@ PHASES: tuple[tuple[Phase, str], ...] = (
     (
         Phase.DEFAULT_PRIVILEGES,
         "default privileges: they apply to objects created later, not in this migration",
+    ),
+    (
+        Phase.DROP_FUNCTIONS,
+        "functions the blueprint no longer declares go once no policy of this plan calls them",
     ),
     (Phase.DROP_TYPES, "enum types go once no column, default or check uses them"),
 )

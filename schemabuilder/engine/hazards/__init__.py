@@ -21,6 +21,9 @@ kind has a module that builds its hazards, called by the diff code that writes t
   effective access);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
   schema's default privileges changed);
+- ``functions``: CHANGES_CODE (a body created or changed, with its diff), CHANGES_ACCESS (a
+  function a policy calls changes; EXECUTE granted or revoked), RENAMES_OBJECT and
+  BLOCKED_BY_DEPENDENTS (a dropped function something still uses).
 - ``triggers``: CHANGES_CODE (a trigger created, changed or dropped, the updated_at
   convenience's function created) and RENAMES_OBJECT (triggers).
 
@@ -114,16 +117,21 @@ class Hazard:
     table: str
     # Not hashed: a hazard (and the statement holding it) stays usable in sets.
     numbers: Mapping[str, Number] = field(default_factory=dict, hash=False)
+    # What the reviewer reads beside the message: a function body's unified diff, say.
+    detail: str = field(default="", hash=False)
 
     def to_json(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
+        """JSON-ready form (``detail`` only when there is one)."""
+        out: dict[str, object] = {
             "kind": str(self.kind),
             "severity": str(self.severity),
             "message": self.message,
             "table": self.table,
             "numbers": dict(self.numbers),
         }
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
 
 def rows_text(rows: int | None, exact: bool = True) -> str:

@@ -7,7 +7,8 @@ empty plan. A table any of whose managed members cannot be said is left out whol
 would drop the member it does not see); objects the plan never touches (triggers, views,
 functions) are listed and do not stop their table. Enum types, grants and default
 privileges are said where they can be (``types``, ``access``); triggers are said when every
-trigger of the table can be (``importer.triggers``). Nothing is dropped silently.
+trigger of the table can be (``importer.triggers``). The schema's SQL and PL/pgSQL functions
+are imported (``importer.functions``), the others listed. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from schemabuilder.engine.contract.outside_refs import check_outside_references,
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.contract.triggers import UPDATED_AT, UPDATED_AT_FUNCTION
 from schemabuilder.engine.importer.access import Access, read_access
+from schemabuilder.engine.importer.functions import import_functions
 from schemabuilder.engine.importer.left_out import LeftOut
 from schemabuilder.engine.importer.tables import convert_table
 from schemabuilder.engine.importer.triggers import ImportedTriggers, import_triggers
@@ -157,6 +159,7 @@ def import_snapshot(
     types: Sequence[dict[str, Any]] = (),
     access: Access | None = None,
     triggers: ImportedTriggers | None = None,
+    functions: Sequence[dict[str, Any]] = (),
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
     ``types`` are the payload's enum types, ``access`` the grants of the tables and the
@@ -193,12 +196,17 @@ def import_snapshot(
     if spec is not None and (mode := _fence_mode(tables, spec["column"])) is not None:
         spec["mode"] = mode
         note += f"; its form, {mode}, is the one every fenced table has"
+    if any(UPDATED_AT in t.get("triggers", ()) for t in tables):
+        # The updated_at word brings its own function (the importer said the word only
+        # for exactly that function): declaring it too would say it twice.
+        functions = [f for f in functions if f.get("name") != UPDATED_AT_FUNCTION]
     payload = {
         **head,
         **({"fence": spec} if spec is not None else {}),
         "auto_columns": False,
         **({"types": list(types)} if types else {}),
         "tables": tables,
+        **({"functions": list(functions)} if functions else {}),
     }
     if access is not None:
         if access.default_privileges is not None:
@@ -293,6 +301,12 @@ def import_schema(
     types, unsaid_types = convert_types(live_enums(conn, schema).values())
     # Triggers are said by the blueprint now; those it cannot say are listed by the import.
     outside = [o for o in read_outside(conn, schema, tables) if o.kind != "trigger"]
+    functions: list[dict[str, Any]] = []
+    if tables is None:
+        # The schema's functions come whole or not at all: a few tables need none of them.
+        functions, refused = import_functions(conn, schema)
+        outside = [o for o in outside if o.kind not in ("function", "procedure")]
+        outside += [LeftOut(kind, name, None, why) for kind, name, why in refused]
     return import_snapshot(
         snapshot,
         [*outside, *unsaid_types],
@@ -301,4 +315,5 @@ def import_schema(
         types=types,
         access=read_access(conn, schema, tables),
         triggers=import_triggers(conn, schema, [t.name for t in snapshot.tables]),
+        functions=functions,
     )

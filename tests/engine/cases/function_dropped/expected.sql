@@ -1,0 +1,2 @@
+SET LOCAL search_path TO public;
+DROP FUNCTION public.full_name(first text, last text);
