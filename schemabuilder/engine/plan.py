@@ -54,6 +54,7 @@ from schemabuilder.engine.diff.changes import TableChange
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.diff.types import TypeState, source_of
+from schemabuilder.engine.extensions import extension_statements, missing_extensions
 from schemabuilder.engine.grants import (
     check_grant_roles,
     grant_statements,
@@ -177,6 +178,7 @@ def plan(
         check_calls(bp, schema, paths, conn)
         check_outside_references(conn, bp, paths)
         check_grant_roles(conn, bp, paths)
+        extensions = extension_statements(missing_extensions(conn, bp, paths), schema)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
@@ -205,6 +207,7 @@ def plan(
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)
         statements = _mark_adoptions((*result.statements, *grants), adopted, facts)
+        statements = (*extensions, *statements)
     if result.issues:
         raise BlueprintInvalid(result.issues)
     if statements:

@@ -84,6 +84,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
             else {}
         ),
         **({"types": [_type_payload(t) for t in bp.types]} if bp.types else {}),
+        **({"extensions": list(bp.extensions)} if bp.extensions else {}),
     }
 
 

@@ -21,6 +21,11 @@ from pydantic import (
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.extensions import (
+    MAX_EXTENSIONS,
+    extension_name,
+    unique_extensions,
+)
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
     did_you_mean,
@@ -268,6 +273,7 @@ Identity = Annotated[
     Literal["always", "by default"], BeforeValidator(_identity, json_schema_input_type=str)
 ]
 IndexColumnText = Annotated[str, AfterValidator(_index_column)]
+ExtensionName = Annotated[str, Field(max_length=64), AfterValidator(extension_name)]
 TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
 
@@ -392,6 +398,10 @@ class Payload(_Model):
     ) = None
     fence: Fence | None = None
     auto_columns: bool = True
+    # CREATE EXTENSION IF NOT EXISTS, from the deployment's allowlist; never dropped.
+    extensions: Annotated[
+        list[ExtensionName], Field(max_length=MAX_EXTENSIONS), AfterValidator(unique_extensions)
+    ] = []
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
     # None: default privileges are left alone; a list (even empty): exactly these.

@@ -46,6 +46,9 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "validation_profile": 'Default "safe".',
     },
     bp.Payload: {
+        "extensions": "CREATE EXTENSION IF NOT EXISTS in the target schema for each name not "
+        "installed yet, from the deployment's allowlist (SB_EXTENSIONS; default btree_gin "
+        "btree_gist citext hstore ltree pg_trgm pgcrypto unaccent uuid-ossp); never dropped.",
         "types": "Enum types (CREATE TYPE ... AS ENUM), created before the tables that use "
         "them; absent or []: the blueprint manages no types.",
         "default_privileges": "ALTER DEFAULT PRIVILEGES IN SCHEMA: what new tables, "

@@ -175,6 +175,8 @@ class NormalizedBlueprint(_Frozen):
         default=None, exclude_if=lambda v: v is None
     )
     types: tuple[NType, ...] = ()
+    # In the order written; left out of the canonical JSON when empty (``canonical_json``).
+    extensions: tuple[str, ...] = ()
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -413,16 +415,17 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
             else None
         ),
         types=tuple(normalize_type(t) for t in payload.types),
+        extensions=tuple(payload.extensions),
     )
     return blueprint, [origin for _, origin in pairs]
 
 
 def canonical_json(bp: NormalizedBlueprint) -> str:
     """The blueprint as canonical JSON: sorted keys, no insignificant white space."""
-    # A blueprint without types hashes as it did before types existed.
-    exclude = None if bp.types else {"types"}
+    # A blueprint without types or extensions hashes as it did before either existed.
+    exclude = {name for name in ("types", "extensions") if not getattr(bp, name)}
     return json.dumps(
-        bp.model_dump(mode="json", exclude=exclude),
+        bp.model_dump(mode="json", exclude=exclude or None),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

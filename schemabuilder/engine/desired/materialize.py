@@ -22,6 +22,7 @@ from psycopg import sql
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.extensions import create_extension_sql
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
@@ -61,6 +62,10 @@ def materialize(
     statements[:0] = [
         create_enum_sql(f"{quote_ident(scratch)}.{quote_ident(t.name)}", t) for t in bp.types
     ]
+    # The blueprint's extensions, before all: one not installed yet lands in the scratch
+    # schema (rolled back with it), so its types and functions exist for the tables below
+    # and print unqualified, as they will once installed in the target schema.
+    statements[:0] = [create_extension_sql(name, scratch) for name in bp.extensions]
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))

@@ -19,6 +19,7 @@ kind has a module that builds its hazards, called by the diff code that writes t
   holding a value the swap removes), DROPS_TYPE;
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
+- ``extensions``: INSTALLS_EXTENSION (an extension of the deployment's allowlist installed);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
   schema's default privileges changed).
 
@@ -69,6 +70,7 @@ class HazardKind(StrEnum):
     DROPS_IDENTITY = "DROPS_IDENTITY"
     REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
     DROPS_TYPE = "DROPS_TYPE"
+    INSTALLS_EXTENSION = "INSTALLS_EXTENSION"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -96,6 +98,9 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.DROPS_IDENTITY: "A column stops generating its values: inserts without it fail.",
     HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
     HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
+    HazardKind.INSTALLS_EXTENSION: (
+        "An allowlisted extension is installed, for the whole database; it is never dropped."
+    ),
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 

@@ -22,6 +22,7 @@ from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
 from schemabuilder.engine.contract.envelope import validate_payload
 from schemabuilder.engine.contract.errors import BlueprintInvalid
+from schemabuilder.engine.contract.extensions import allowed_extensions
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
@@ -142,13 +143,23 @@ def import_snapshot(
     fence: str | None = AUTO,
     schema_version: str = "1",
     check: Callable[[dict[str, Any]], object] = validate_payload,
+    extensions: Collection[str] = (),
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
+
+    ``extensions`` are those installed in the schema: the ones the deployment allows are
+    listed in the payload (installed, the plan leaves them be), the others are left out.
 
     ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
     checks against the target): a table it refuses is left out with its words.
     """
-    left: list[LeftOut] = []
+    allowed = set(allowed_extensions())
+    listed = sorted(e for e in extensions if e in allowed)
+    left = [
+        LeftOut("extension", e, None, "not in the deployment's allowlist (SB_EXTENSIONS)")
+        for e in sorted(extensions)
+        if e not in allowed
+    ]
     tables: list[dict[str, Any]] = []
     for table in snapshot.tables:
         converted = convert_table(table)
@@ -156,9 +167,10 @@ def import_snapshot(
             left.append(LeftOut("table", table.name, table.name, "; ".join(converted.reasons)))
         else:
             tables.append(converted.table)
-    head = {
+    head: dict[str, Any] = {
         "schema_version": schema_version,
         "description": f"Imported from schema {snapshot.schema}",
+        **({"extensions": listed} if listed else {}),
     }
     # Whatever validation still refuses (an expression a blueprint may not call, a type in
     # another schema) leaves its table out, with validation's own words.
@@ -235,5 +247,20 @@ def import_schema(
     """Introspect ``schema`` (or some of its tables) and import it; reads only."""
     snapshot = introspect(conn, schema, tables=tables)
     return import_snapshot(
-        snapshot, read_outside(conn, schema, tables), fence=fence, check=_plannable(conn, schema)
+        snapshot,
+        read_outside(conn, schema, tables),
+        fence=fence,
+        check=_plannable(conn, schema),
+        extensions=installed_extensions(conn, schema),
     )
+
+
+def installed_extensions(conn: psycopg.Connection[Any], schema: str) -> list[str]:
+    """The extensions installed in ``schema`` (an extension elsewhere is another schema's)."""
+    rows = conn.execute(
+        "SELECT e.extname FROM pg_catalog.pg_extension e"
+        " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE n.nspname = %s ORDER BY 1",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
