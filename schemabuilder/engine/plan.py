@@ -203,6 +203,7 @@ def plan(
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
             types=types,
+            server_version=conn.info.server_version,
         )
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)

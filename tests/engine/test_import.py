@@ -1,8 +1,8 @@
 """Import of a schema with some of everything: what it says, what it leaves out, and why.
 
 ``import/everything.sql`` holds tables a blueprint can say (with a trigger, a grant, a
-comment on a constraint beside them) and tables it cannot (an expression index, an exclusion
-constraint, a generated column, a name that is not snake_case, a unique
+comment on a constraint beside them, a stored generated column) and tables it cannot (an
+expression index, an exclusion constraint, a name that is not snake_case, a unique
 constraint of another name, ON UPDATE CASCADE). The tables it can say are imported and plan
 nothing; every other object is listed, none dropped.
 """
@@ -64,10 +64,12 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
         "memberships",
         "notes",
         "numbered",
+        "totals",
     ]
     assert payload["fence"] == {"column": "tenant_id", "type": "uuid"}
     assert payload["auto_columns"] is False
-    accounts, _, locked, memberships, notes, _ = payload["tables"]
+    accounts, _, locked, memberships, notes, _, totals = payload["tables"]
+    assert totals["columns"][2] == {"name": "c", "type": "integer", "generated": "a + b"}
     assert locked["rls"] is True and locked["policies"] == []  # deny-all, as the live table
     assert [p["name"] for p in notes["policies"]] == ["Members read their notes."]
     assert accounts["checks"] == [
@@ -80,7 +82,6 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     assert left == {
         ("table", "events"),
         ("table", "bookings"),
-        ("table", "totals"),
         ("table", "CamelCase"),
         ("table", "mixed_policies"),
         ("table", "named_keys"),
@@ -103,7 +104,6 @@ def test_what_it_can_say_plans_nothing_and_the_rest_is_listed(everything_url: st
     why = {o.name: o.why for o in result.left_out}  # type: ignore[attr-defined]
     assert "lower(name)" in why["events"]
     assert "exclusion constraint" in why["bookings"]
-    assert "generated" in why["totals"]
     assert "'MixedCase'" in why["mixed_policies"]
     assert "uq_email" in why["named_keys"]
     assert "ON UPDATE CASCADE" in why["on_update"]

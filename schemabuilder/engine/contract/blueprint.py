@@ -312,6 +312,8 @@ class Column(_Model):
     renamed_from: Name | None = None
     # GENERATED ... AS IDENTITY: Supabase's default for keys (bigint by default as identity).
     identity: Identity | None = None
+    # GENERATED ALWAYS AS (<expression>) STORED: computed from the row, immutable calls only.
+    generated: CheckExpression | None = None
 
 
 class Index(_Model):

@@ -103,6 +103,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "references": 'FOREIGN KEY: "table.column" or {"table", "column", "on_delete"}.',
         "renamed_from": "The column's old name: RENAME COLUMN instead of drop and add.",
         "identity": 'GENERATED "always" | "by default" AS IDENTITY (any case).',
+        "generated": "GENERATED ALWAYS AS (<expression>) STORED: computed from the row, "
+        "immutable built-ins only; not with default, identity or a serial type.",
     },
     bp.ColumnReference: {
         "schema": "The referenced table's schema when it is not the target's (auth for "

@@ -86,6 +86,8 @@ class NColumn(_Frozen):
     # "ALWAYS" | "BY DEFAULT". Left out of the canonical JSON when unset, so that every
     # blueprint written before identity existed keeps its schema_hash.
     identity: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The expression of a stored generated column; left out when unset, likewise.
+    generated: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class NIndexColumn(_Frozen):
@@ -275,6 +277,7 @@ def _column(column: Column) -> NColumn:
         check=column.check,
         comment=column.comment,
         identity=column.identity.upper() if column.identity else None,
+        generated=column.generated,
         references=reference,
         renamed_from=snake_case(column.renamed_from) if column.renamed_from else None,
     )

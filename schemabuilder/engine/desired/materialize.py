@@ -260,6 +260,8 @@ def _in_create_table(
         for con in chosen.constraints or ():
             if int(con.location or 0) <= position and con.contype == ConstrType.CONSTR_DEFAULT:
                 key = "default"
+            elif int(con.location or 0) <= position and con.contype == ConstrType.CONSTR_GENERATED:
+                key = "generated"
         return paths.column(table, _name(chosen.colname), key)
     if isinstance(chosen, ast.Constraint) and chosen.conname:
         return paths.constraint(table, chosen.conname)

@@ -23,6 +23,7 @@ from schemabuilder.engine.contract.idents import (
     written_name_problem,
 )
 from schemabuilder.engine.contract.names import check_column_of
+from schemabuilder.engine.diff.generated import expression_of
 
 _SERIALS = {"integer": "SERIAL", "bigint": "BIGSERIAL", "smallint": "SMALLSERIAL"}
 _INDEX_ENTRY = re.compile(
@@ -59,7 +60,8 @@ def _unquote(text: str) -> str:
 def _column(column: Column, reasons: list[str]) -> dict[str, Any]:
     if not blueprint_name(column.name):
         reasons.append(f"column name {column.name!r} is not a snake_case name")
-    if column.generated is not None:
+    stored = column.generated is not None and column.generated.endswith(" STORED")
+    if column.generated is not None and not stored:
         reasons.append(f"column {column.name} is generated ({column.generated})")
     if column.collation is not None:
         reasons.append(f"column {column.name} has the collation {column.collation}")
@@ -77,6 +79,8 @@ def _column(column: Column, reasons: list[str]) -> dict[str, Any]:
         out["identity"] = column.identity.lower()
     if column.default is not None:
         out["default"] = column.default
+    if column.generated is not None and stored:
+        out["generated"] = readable(expression_of(column.generated))
     if column.comment is not None:
         out["comment"] = column.comment
     return out
