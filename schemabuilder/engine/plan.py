@@ -48,6 +48,7 @@ from schemabuilder.engine.desired.members import (
     split,
     table_members,
 )
+from schemabuilder.engine.desired.serials import serials_as_identity
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
@@ -184,7 +185,7 @@ def plan(
         ).fetchone()
         schema_exists = bool(row and row[0])
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
-        bp = keep_live_forms(bp, live)
+        bp = keep_live_forms(serials_as_identity(bp, live, renames), live)
         paths = BlueprintPaths(bp)
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
         desired = with_sources(desired, bp)
