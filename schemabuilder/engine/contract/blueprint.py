@@ -355,6 +355,9 @@ class Table(_Model):
     comment: CommentText | None = None
     renamed_from: Name | None = None
     columns: Annotated[list[Column], Field(max_length=MAX_COLUMNS)]
+    # The primary key's columns in the key's order, which may differ from the columns' order
+    # (instead of ``primary_key: true`` on each column, never both).
+    primary_key: Annotated[list[Name], Field(min_length=1, max_length=32)] | None = None
     indexes: Annotated[list[Index], Field(max_length=MAX_INDEXES)] = []
     unique: Annotated[
         list[Annotated[list[Name], Field(min_length=1, max_length=32)]],

@@ -82,6 +82,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "renamed_from": "The table's old name: ALTER TABLE ... RENAME TO instead of drop and "
         "create.",
         "columns": "The declared columns, in order (after the auto columns).",
+        "primary_key": "The primary key's columns in the key's order, in place of the "
+        "columns' primary_key: true (never both).",
         "indexes": "CREATE INDEX, after the default indexes.",
         "unique": "Table-level UNIQUE sets of columns.",
         "checks": "Table-level CHECK constraints.",

@@ -204,7 +204,28 @@ def _indexes(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
             )
 
 
+def _table_key(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
+    """A table-level primary key names columns of the table, each once, and is the only
+    way the table says its key."""
+    key = origin.table.primary_key
+    if key is None:
+        return
+    if any(c.primary_key for c in origin.table.columns):
+        ctx.add(
+            f"{path}.primary_key",
+            "the key is said twice, here and by a column's primary_key: true: keep the "
+            "table's primary_key (it sets the order) or the columns', not both",
+        )
+    order = table.key_order or ()
+    for k, name in enumerate(order):
+        if table.column(name) is None:
+            ctx.add(f"{path}.primary_key[{k}]", _column_missing(table, name))
+        elif name in order[:k]:
+            ctx.add(f"{path}.primary_key[{k}]", "names a column twice: list each column once")
+
+
 def _table_constraints(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
+    _table_key(table, origin, path, ctx)
     sets: dict[frozenset[str], int] = {}
     for k, cols in enumerate(table.unique):
         for m, column in enumerate(cols):
