@@ -14,27 +14,13 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.extensions import is_superuser, server_extensions
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
 from schemabuilder.engine.contract.extensions import create_extension_sql
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.contract.paths import BlueprintPaths
 from schemabuilder.engine.diff.phases import PHASE_REASONS, LockMode, Phase, Statement
 from schemabuilder.engine.hazards.extensions import installs_extension
-
-_AVAILABLE = """
-SELECT a.name, a.default_version, coalesce(v.trusted, false) AS trusted,
-       e.extname IS NOT NULL AS installed
-FROM pg_catalog.pg_available_extensions a
-LEFT JOIN pg_catalog.pg_available_extension_versions v
-  ON v.name = a.name AND v.version = a.default_version
-LEFT JOIN pg_catalog.pg_extension e ON e.extname = a.name
-WHERE a.name = ANY(%(names)s)
-UNION ALL
-SELECT e.extname, e.extversion, true, true
-FROM pg_catalog.pg_extension e
-WHERE e.extname = ANY(%(names)s)
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_available_extensions a WHERE a.name = e.extname)
-"""
 
 
 @dataclass(frozen=True)
@@ -56,12 +42,8 @@ def missing_extensions(
     """
     if not bp.extensions:
         return ()
-    rows = conn.execute(_AVAILABLE, {"names": list(bp.extensions)}).fetchall()
-    found = {name: (version, trusted, installed) for name, version, trusted, installed in rows}
-    superuser_row = conn.execute(
-        "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user"
-    ).fetchone()
-    superuser = bool(superuser_row and superuser_row[0])
+    found = server_extensions(conn, bp.extensions)
+    superuser = is_superuser(conn)
     issues: list[Issue] = []
     missing: list[Missing] = []
     for i, name in enumerate(bp.extensions):
@@ -75,10 +57,10 @@ def missing_extensions(
                 )
             )
             continue
-        version, trusted, installed = found[name]
-        if installed:
+        known = found[name]
+        if known.installed:
             continue
-        if not trusted and not superuser:
+        if not known.trusted and not superuser:
             issues.append(
                 Issue(
                     path,
@@ -87,7 +69,7 @@ def missing_extensions(
                 )
             )
             continue
-        missing.append(Missing(name, version))
+        missing.append(Missing(name, known.version))
     if issues:
         raise BlueprintInvalid(issues)
     return tuple(missing)

@@ -134,3 +134,25 @@ def test_the_import_lists_allowed_extensions_and_leaves_out_the_others(
     assert [(o.kind, o.name) for o in narrowed.left_out if o.kind == "extension"] == [
         ("extension", "pg_trgm")
     ]
+
+
+def test_an_untrusted_extension_is_refused_to_a_role_that_is_not_a_superuser(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(EXTENSIONS_SETTING, "moddatetime")
+    bp = validate_payload(_payload(["moddatetime"]))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "DO $$ BEGIN CREATE ROLE sb_ext_planner NOLOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        # As a superuser it would be installed; as the target's role it cannot be.
+        assert [s.sql for s in plan(conn, bp, schema="public", managed=set()).statements][1] == (
+            "CREATE EXTENSION IF NOT EXISTS moddatetime SCHEMA public"
+        )
+        conn.execute("SET ROLE sb_ext_planner")
+        with pytest.raises(BlueprintInvalid) as raised:
+            plan(conn, bp, schema="public", managed=set())
+    [issue] = raised.value.issues
+    assert issue.path == "payload.extensions[0]"
+    assert "only a superuser may install it" in issue.message

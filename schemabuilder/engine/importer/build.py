@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.catalog.extensions import installed_in
 from schemabuilder.engine.catalog.introspect import catalog_query, introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
@@ -251,16 +252,5 @@ def import_schema(
         read_outside(conn, schema, tables),
         fence=fence,
         check=_plannable(conn, schema),
-        extensions=installed_extensions(conn, schema),
+        extensions=installed_in(conn, schema),
     )
-
-
-def installed_extensions(conn: psycopg.Connection[Any], schema: str) -> list[str]:
-    """The extensions installed in ``schema`` (an extension elsewhere is another schema's)."""
-    rows = conn.execute(
-        "SELECT e.extname FROM pg_catalog.pg_extension e"
-        " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE n.nspname = %s ORDER BY 1",
-        [schema],
-    ).fetchall()
-    return [r[0] for r in rows]
