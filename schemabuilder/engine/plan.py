@@ -179,7 +179,8 @@ def plan(
         check_calls(bp, schema, paths, conn)
         check_outside_references(conn, bp, paths)
         check_grant_roles(conn, bp, paths)
-        extensions = extension_statements(missing_extensions(conn, bp, paths), schema)
+        missing = missing_extensions(conn, bp, paths)
+        extensions = extension_statements(missing, schema)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
@@ -205,6 +206,7 @@ def plan(
             max_locked_relations=max_locked_relations,
             types=types,
             server_version=conn.info.server_version,
+            installing=tuple(m.name for m in missing),
         )
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         adopted = _adopted(bp, live, renames, managed)

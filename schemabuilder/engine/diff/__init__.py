@@ -63,13 +63,15 @@ def diff(
     max_locked_relations: int | None = None,
     types: TypeState | None = None,
     server_version: int = 0,
+    installing: tuple[str, ...] = (),
 ) -> DiffResult:
     """Everything it takes to turn ``live`` into ``desired`` in ``schema``.
 
     ``max_locked_relations`` caps how many relations one migration may lock; by default the
     server's lock table (``facts.lock_capacity()``). ``fence_using`` is the fence predicate
     (by default the seed's, on ``fence_column``). ``server_version`` (``server_version_num``)
-    decides what can change in place; 0 assumes the oldest server supported.
+    decides what can change in place; 0 assumes the oldest server supported. ``installing``
+    names the extensions the plan installs (their types cannot be checked on live rows yet).
     """
     renames = renames or Renames()
     if fence_using is None and fence_column:
@@ -82,6 +84,7 @@ def diff(
         fence_using=fence_using,
         path_of=path_of,
         server_version=server_version,
+        installing=installing,
     )
     for old, new in sorted(renames.tables.items()):
         ctx.emit(

@@ -231,7 +231,17 @@ def _retype_column(
     name = after.name
     new_type = after.type + (f" COLLATE {after.collation}" if after.collation else "")
     cast = ctx.facts.cast_check(before.type, after.type)
-    if not cast.possible:
+    if not cast.possible and ctx.installing and "does not exist" in (cast.error or ""):
+        ctx.issues.append(
+            Issue(
+                ctx.path_of(table, name, "type"),
+                f"cannot change {table}.{name} from {before.type} to {after.type} in the plan "
+                f"that installs the extension {', '.join(ctx.installing)}: the conversion of "
+                "the live values cannot be checked before the type exists; apply a version "
+                "that lists the extension first, then change the type",
+            )
+        )
+    elif not cast.possible:
         ctx.issues.append(
             Issue(
                 ctx.path_of(table, name, "type"),
