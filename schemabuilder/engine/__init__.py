@@ -13,8 +13,10 @@ names re-exported here, never its sub-packages (an import-linter contract says s
   indexes, policies, renames, phases, the reviewer's changes);
 - ``hazards``: what can go wrong, one module per object kind, with the live numbers;
 - ``importer``: an existing schema written as a blueprint, and what it could not say;
-- ``apply``: the verified apply (review, scope and locks, execution, verification, marker);
-- ``plan``, ``render_text`` and ``safe_errors`` on top.
+- ``apply``: the verified apply (review, scope and locks, execution, verification of the
+  tables and of grants and enum types, marker);
+- ``plan`` (with ``grants`` and ``extensions``, its statements beside the diff's),
+  ``render_text`` and ``safe_errors`` on top.
 """
 
 from schemabuilder.engine.apply import (

@@ -49,6 +49,7 @@ from schemabuilder.engine.desired.members import (
     split,
     table_members,
 )
+from schemabuilder.engine.desired.serials import serials_as_identity
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
 from schemabuilder.engine.diff.changes import TableChange
@@ -62,6 +63,7 @@ from schemabuilder.engine.diff.phases import (
 )
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
 from schemabuilder.engine.diff.types import TypeState, source_of
+from schemabuilder.engine.extensions import extension_statements, missing_extensions
 from schemabuilder.engine.functions import merge_by_phase, plan_functions
 from schemabuilder.engine.grants import (
     check_grant_roles,
@@ -196,12 +198,14 @@ def plan(
         check_outside_references(conn, bp, paths)
         check_grant_roles(conn, bp, paths)
         trigger_functions = check_trigger_functions(conn, bp, schema, paths)
+        missing = missing_extensions(conn, bp, paths)
+        extensions = extension_statements(missing, schema)
         row = conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
         schema_exists = bool(row and row[0])
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
-        bp = keep_live_forms(bp, live)
+        bp = keep_live_forms(serials_as_identity(bp, live, renames), live)
         paths = BlueprintPaths(bp)
         printed = desired_functions(conn, bp, schema, paths.prefix)  # before policies call them
         desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
@@ -222,6 +226,8 @@ def plan(
             path_of=paths.key_of,
             max_locked_relations=max_locked_relations,
             types=types,
+            server_version=conn.info.server_version,
+            installing=tuple(m.name for m in missing),
         )
         grants, grant_members = grant_statements(conn, bp, schema, live, desired, renames, facts)
         triggers, trigger_members = trigger_plan(
@@ -232,7 +238,7 @@ def plan(
         adopted = _adopted(bp, live, renames, managed)
         ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
         statements = _mark_adoptions(tuple(ordered), adopted, facts)
-        statements = merge_by_phase(statements, functions.statements)
+        statements = (*extensions, *merge_by_phase(statements, functions.statements))
     if result.issues or functions.issues:
         raise BlueprintInvalid([*result.issues, *functions.issues])
     if statements:

@@ -44,6 +44,14 @@ def render_text(plan: Plan) -> str:
     )
     if plan.unmanaged_tables:
         lines.append(f"Unmanaged, left alone: {', '.join(plan.unmanaged_tables)}")
+    installed = [
+        str(h.numbers.get("extension"))
+        for s in plan.statements
+        if s.phase is Phase.EXTENSIONS
+        for h in s.hazards
+    ]
+    if installed:
+        lines.append(f"Extensions installed: {', '.join(installed)}")
     if plan.changes:
         lines += ["", "Changes"]
         for change in plan.changes:
@@ -115,6 +123,8 @@ def _describe(value: Any) -> str:
             parts.append(f"DEFAULT {value.default}")
         if value.identity:
             parts.append(f"GENERATED {value.identity} AS IDENTITY")
+        if value.generated:
+            parts.append(value.generated)
         return " ".join(parts)
     if isinstance(value, Constraint):
         return f"{value.name} {value.definition}"

@@ -12,9 +12,10 @@ Inside one transaction on the target:
    statement or a hazard that was not reviewed, stop (``PlanChanged``) so a person reviews
    the new plan, else it runs;
 5. verification (``verification.verify``): every table the statements, or anything they set
-   off, changed must equal the desired state (``VerificationFailed`` lists the residue and
-   the transaction rolls back); when the statements change triggers, the tables' triggers
-   must be the blueprint's too (``triggers.trigger_residue``);
+   off, changed must equal the desired state, and the grants and enum types must be the
+   blueprint's (``schema_objects``); when the statements change triggers, the tables'
+   triggers must be the blueprint's too (``triggers.trigger_residue``). ``VerificationFailed``
+   lists the residue and the transaction rolls back;
 6. the target's own ``schemabuilder.schema_migrations`` row (``marker``), so that after a
    crash the row (or its absence) says whether the change committed.
 
@@ -53,6 +54,7 @@ from schemabuilder.engine.apply.review import (
     moved_reason,
     within_review,
 )
+from schemabuilder.engine.apply.schema_objects import grants_residue, types_residue
 from schemabuilder.engine.apply.scope import (
     ScopeCheck,
     ScopeMoved,
@@ -205,6 +207,10 @@ def apply_plan(
             )
             if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
                 residue = trigger_residue(conn, bp, request.schema, work.desired)
+            # The desired snapshot holds tables only: grants and enum types are verified
+            # against the blueprint, as they were planned.
+            residue += grants_residue(conn, bp, request.schema, work.desired)
+            residue += types_residue(conn, bp, request.schema, request.managed_types)
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)

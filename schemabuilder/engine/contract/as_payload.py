@@ -31,6 +31,8 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         columns = []
         for column in table.columns:
             data = column.model_dump(exclude_defaults=True, exclude={"references"})
+            if table.key_order is not None:
+                data.pop("primary_key", None)  # said once, by the table
             if column.references is not None:
                 data["references"] = {
                     (k if k != "ref_schema" else "schema"): v
@@ -43,6 +45,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
                 **({"comment": table.comment} if table.comment is not None else {}),
                 **({"renamed_from": table.renamed_from} if table.renamed_from else {}),
                 "columns": columns,
+                **({"primary_key": list(table.key_order)} if table.key_order is not None else {}),
                 "indexes": [
                     {
                         **index.model_dump(exclude_defaults=True, exclude={"columns"}),
@@ -86,6 +89,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
             else {}
         ),
         **({"types": [_type_payload(t) for t in bp.types]} if bp.types else {}),
+        **({"extensions": list(bp.extensions)} if bp.extensions else {}),
     }
 
 

@@ -21,6 +21,11 @@ from pydantic import (
 )
 
 from schemabuilder.engine.contract import allowlist, fragments
+from schemabuilder.engine.contract.extensions import (
+    MAX_EXTENSIONS,
+    extension_name,
+    unique_extensions,
+)
 from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Argument, Function, FunctionGrant
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
@@ -270,6 +275,7 @@ Identity = Annotated[
     Literal["always", "by default"], BeforeValidator(_identity, json_schema_input_type=str)
 ]
 IndexColumnText = Annotated[str, AfterValidator(_index_column)]
+ExtensionName = Annotated[str, Field(max_length=64), AfterValidator(extension_name)]
 TenantId = Annotated[str, AfterValidator(_tenant)]
 Timestamp = Annotated[str, Field(max_length=64), AfterValidator(_timestamp)]
 
@@ -312,6 +318,8 @@ class Column(_Model):
     renamed_from: Name | None = None
     # GENERATED ... AS IDENTITY: Supabase's default for keys (bigint by default as identity).
     identity: Identity | None = None
+    # GENERATED ALWAYS AS (<expression>) STORED: computed from the row, immutable calls only.
+    generated: CheckExpression | None = None
 
 
 class Index(_Model):
@@ -353,6 +361,9 @@ class Table(_Model):
     comment: CommentText | None = None
     renamed_from: Name | None = None
     columns: Annotated[list[Column], Field(max_length=MAX_COLUMNS)]
+    # The primary key's columns in the key's order, which may differ from the columns' order
+    # (instead of ``primary_key: true`` on each column, never both).
+    primary_key: Annotated[list[Name], Field(min_length=1, max_length=32)] | None = None
     indexes: Annotated[list[Index], Field(max_length=MAX_INDEXES)] = []
     unique: Annotated[
         list[Annotated[list[Name], Field(min_length=1, max_length=32)]],
@@ -400,6 +411,10 @@ class Payload(_Model):
     ) = None
     fence: Fence | None = None
     auto_columns: bool = True
+    # CREATE EXTENSION IF NOT EXISTS, from the deployment's allowlist; never dropped.
+    extensions: Annotated[
+        list[ExtensionName], Field(max_length=MAX_EXTENSIONS), AfterValidator(unique_extensions)
+    ] = []
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
     functions: Annotated[list[Function], Field(max_length=MAX_FUNCTIONS)] = []

@@ -46,6 +46,9 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "validation_profile": 'Default "safe".',
     },
     bp.Payload: {
+        "extensions": "CREATE EXTENSION IF NOT EXISTS in the target schema for each name not "
+        "installed yet, from the deployment's allowlist (SB_EXTENSIONS; default btree_gin "
+        "btree_gist citext hstore ltree pg_trgm pgcrypto unaccent uuid-ossp); never dropped.",
         "types": "Enum types (CREATE TYPE ... AS ENUM), created before the tables that use "
         "them; absent or []: the blueprint manages no types.",
         "default_privileges": "ALTER DEFAULT PRIVILEGES IN SCHEMA: what new tables, "
@@ -82,6 +85,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "renamed_from": "The table's old name: ALTER TABLE ... RENAME TO instead of drop and "
         "create.",
         "columns": "The declared columns, in order (after the auto columns).",
+        "primary_key": "The primary key's columns in the key's order, in place of the "
+        "columns' primary_key: true (never both).",
         "indexes": "CREATE INDEX, after the default indexes.",
         "unique": "Table-level UNIQUE sets of columns.",
         "checks": "Table-level CHECK constraints.",
@@ -120,6 +125,8 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "references": 'FOREIGN KEY: "table.column" or {"table", "column", "on_delete"}.',
         "renamed_from": "The column's old name: RENAME COLUMN instead of drop and add.",
         "identity": 'GENERATED "always" | "by default" AS IDENTITY (any case).',
+        "generated": "GENERATED ALWAYS AS (<expression>) STORED: computed from the row, "
+        "immutable built-ins only; not with default, identity or a serial type.",
     },
     bp.ColumnReference: {
         "schema": "The referenced table's schema when it is not the target's (auth for "

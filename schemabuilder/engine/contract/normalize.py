@@ -88,6 +88,8 @@ class NColumn(_Frozen):
     # "ALWAYS" | "BY DEFAULT". Left out of the canonical JSON when unset, so that every
     # blueprint written before identity existed keeps its schema_hash.
     identity: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The expression of a stored generated column; left out when unset, likewise.
+    generated: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class NIndexColumn(_Frozen):
@@ -158,6 +160,9 @@ class NTable(_Frozen):
     sequence_grants: tuple[NGrant, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
     # None: the table's triggers are left alone (and out of the canonical JSON).
     triggers: tuple[NTrigger, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
+    # The table-level primary key, in its order (its columns are marked primary_key too);
+    # None for a key said on the columns. Left out of the canonical JSON when unset.
+    key_order: tuple[str, ...] | None = Field(default=None, exclude_if=lambda v: v is None)
 
     def column(self, name: str) -> NColumn | None:
         """The column called ``name``, if the table has one."""
@@ -165,7 +170,9 @@ class NTable(_Frozen):
 
     @property
     def primary_key(self) -> tuple[str, ...]:
-        """The primary key's columns (empty when the table has none)."""
+        """The primary key's columns, in the key's order (empty when the table has none)."""
+        if self.key_order is not None:
+            return self.key_order
         return tuple(c.name for c in self.columns if c.primary_key)
 
 
@@ -180,6 +187,8 @@ class NormalizedBlueprint(_Frozen):
     )
     types: tuple[NType, ...] = ()
     functions: tuple[NFunction, ...] = ()
+    # In the order written; left out of the canonical JSON when empty (``canonical_json``).
+    extensions: tuple[str, ...] = ()
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -278,6 +287,7 @@ def _column(column: Column) -> NColumn:
         check=column.check,
         comment=column.comment,
         identity=column.identity.upper() if column.identity else None,
+        generated=column.generated,
         references=reference,
         renamed_from=snake_case(column.renamed_from) if column.renamed_from else None,
     )
@@ -304,12 +314,14 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
     deny_all = "policies" in table.model_fields_set and not table.policies
     declared = [_column(c) for c in table.columns]
     declared_names = {c.name for c in declared}
-    declares_pk = any(c.primary_key for c in declared)
+    key_order = tuple(snake_case(c) for c in table.primary_key) if table.primary_key else None
+    declares_pk = any(c.primary_key for c in declared) or key_order is not None
     added: list[NColumn] = []
     if auto:
         for column in auto_columns(fence):
-            # A table with its own primary key keeps it; a second one would be invalid.
-            if column.name == "id" and declares_pk:
+            # A table with its own primary key keeps it; a second one would be invalid. A
+            # table-level key may name the auto id ("tenant_id", "id"): it is then added.
+            if column.name == "id" and declares_pk and "id" not in (key_order or ()):
                 continue
             if column.name not in declared_names:
                 added.append(column)
@@ -324,7 +336,11 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         # would silently re-bind an unqualified name in another table's policy sub-query.
         added.append(auto_columns(fence)[1])
     origin.columns = [None] * len(added) + list(range(len(declared)))
-    columns = (*added, *declared)
+    columns: tuple[NColumn, ...] = (*added, *declared)
+    if key_order is not None:
+        # The key's columns are marked as a per-column key marks them (NOT NULL and all);
+        # ``key_order`` keeps the order. Names that are not columns are reported by rules.
+        columns = tuple(c.model_copy(update={"primary_key": c.name in key_order}) for c in columns)
 
     indexes: list[NIndex] = []
     declared_index_names = {snake_case(i.name) for i in table.indexes}
@@ -396,6 +412,7 @@ def normalize_table(table: Table, fence: NFence, *, auto: bool) -> tuple[NTable,
         grants=normalize_grants(table.grants),
         sequence_grants=normalize_grants(table.sequence_grants),
         triggers=normalize_triggers(table.triggers),
+        key_order=key_order,
     )
     return normalized, origin
 
@@ -420,16 +437,17 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
         ),
         types=tuple(normalize_type(t) for t in payload.types),
         functions=tuple(normalize_function(f) for f in payload.functions),
+        extensions=tuple(payload.extensions),
     )
     return blueprint, [origin for _, origin in pairs]
 
 
 def canonical_json(bp: NormalizedBlueprint) -> str:
     """The blueprint as canonical JSON: sorted keys, no insignificant white space."""
-    # A blueprint without types (functions) hashes as it did before they existed.
-    exclude = {k for k in ("types", "functions") if not getattr(bp, k)} or None
+    # A blueprint without types, functions or extensions hashes as it did before they existed.
+    exclude = {name for name in ("types", "functions", "extensions") if not getattr(bp, name)}
     return json.dumps(
-        bp.model_dump(mode="json", exclude=exclude),
+        bp.model_dump(mode="json", exclude=exclude or None),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

@@ -129,6 +129,8 @@ class BlueprintPaths:
             return base
         if name == names.primary_key:
             pk = t.primary_key
+            if t.key_order is not None:
+                return f"{base}.primary_key"
             return self.column(table, pk[0], "primary_key") if len(pk) == 1 else base
         for kind, key in (
             (names.column_unique, "unique"),

@@ -14,7 +14,8 @@ from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.idents import policy_name
 from schemabuilder.engine.contract.names import constraint_names
-from schemabuilder.engine.contract.normalize import NTable, Origin
+from schemabuilder.engine.contract.normalize import NColumn, NTable, Origin
+from schemabuilder.engine.contract.serials import is_serial
 from schemabuilder.engine.contract.triggers import check_triggers
 
 
@@ -105,6 +106,8 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
                 "a column is either an identity or has a default, not both: remove the "
                 "default or the identity",
             )
+        if column.generated is not None:
+            _generated(column, f"{here}.generated", ctx)
         if column.renamed_from:
             if column.renamed_from == column.name:
                 ctx.add(f"{here}.renamed_from", "is the column's own name: remove renamed_from")
@@ -136,6 +139,25 @@ def _columns(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
             f"{path}.columns",
             f"the table would have {len(table.columns)} columns with its auto columns; "
             "PostgreSQL allows 1600: split the table",
+        )
+
+
+def _generated(column: NColumn, path: str, ctx: _Context) -> None:
+    """A generated column's value is its expression's: no default, identity or serial."""
+    other = (
+        "a default"
+        if column.default is not None
+        else "an identity"
+        if column.identity is not None
+        else "a serial type"
+        if is_serial(column.type)
+        else None
+    )
+    if other is not None:
+        ctx.add(
+            path,
+            f"a generated column computes its value from the row, so it cannot also have "
+            f"{other}: remove one of them",
         )
 
 
@@ -183,7 +205,28 @@ def _indexes(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
             )
 
 
+def _table_key(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
+    """A table-level primary key names columns of the table, each once, and is the only
+    way the table says its key."""
+    key = origin.table.primary_key
+    if key is None:
+        return
+    if any(c.primary_key for c in origin.table.columns):
+        ctx.add(
+            f"{path}.primary_key",
+            "the key is said twice, here and by a column's primary_key: true: keep the "
+            "table's primary_key (it sets the order) or the columns', not both",
+        )
+    order = table.key_order or ()
+    for k, name in enumerate(order):
+        if table.column(name) is None:
+            ctx.add(f"{path}.primary_key[{k}]", _column_missing(table, name))
+        elif name in order[:k]:
+            ctx.add(f"{path}.primary_key[{k}]", "names a column twice: list each column once")
+
+
 def _table_constraints(table: NTable, origin: Origin, path: str, ctx: _Context) -> None:
+    _table_key(table, origin, path, ctx)
     sets: dict[frozenset[str], int] = {}
     for k, cols in enumerate(table.unique):
         for m, column in enumerate(cols):

@@ -55,6 +55,8 @@ def _column_sql(column: NColumn) -> str:
     parts = [quote_ident(column.name), column.type]
     if column.identity is not None:
         parts.append(f"GENERATED {column.identity} AS IDENTITY")
+    if column.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({column.generated}) STORED")
     if column.default is not None:
         parts.append(f"DEFAULT {_default(column.default)}")
     if column.not_null:

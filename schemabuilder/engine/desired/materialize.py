@@ -22,6 +22,7 @@ from psycopg import sql
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
+from schemabuilder.engine.contract.extensions import create_extension_sql
 from schemabuilder.engine.contract.idents import quote_ident
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint, NTable
 from schemabuilder.engine.contract.paths import BlueprintPaths
@@ -77,6 +78,10 @@ def materialize(
                 for s in function_statements(f"{quote_ident(scratch)}.{quote_ident(f.name)}", f)
             ),
         ]
+    # The blueprint's extensions, before all: one not installed yet lands in the scratch
+    # schema (rolled back with it), so its types and functions exist for the tables below
+    # and print unqualified, as they will once installed in the target schema.
+    statements[:0] = [create_extension_sql(name, scratch) for name in bp.extensions]
     with conn.transaction(force_rollback=True), conn.cursor() as cur:
         cur.execute(
             sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(MATERIALIZE_LOCK_TIMEOUT))
@@ -281,6 +286,8 @@ def _in_create_table(
         for con in chosen.constraints or ():
             if int(con.location or 0) <= position and con.contype == ConstrType.CONSTR_DEFAULT:
                 key = "default"
+            elif int(con.location or 0) <= position and con.contype == ConstrType.CONSTR_GENERATED:
+                key = "generated"
         return paths.column(table, _name(chosen.colname), key)
     if isinstance(chosen, ast.Constraint) and chosen.conname:
         return paths.constraint(table, chosen.conname)

@@ -34,7 +34,7 @@ from schemabuilder.engine.contract.normalize import NCheck, NColumn, NormalizedB
 from schemabuilder.engine.desired.cache import CANONICAL_FORM_VERSION, CanonicalKey
 
 # Bump when a member's key material or the way forms are stored changes.
-MEMBER_FORM_VERSION = 1
+MEMBER_FORM_VERSION = 2  # 2: a column's identity and generation expression
 
 _Member = Column | Constraint | Index | Policy
 
@@ -120,6 +120,11 @@ def table_members(
 
     add("table", "", {"rls": table.rls, "comment": table.comment})
     for c in table.columns:
+        # A generated column prints its expression, whose form depends on the types of the
+        # columns it reads: they are part of its key, and of its reduced table.
+        reads = _mentioned(c.generated) if c.generated is not None else frozenset()
+        if reads is None:
+            return None
         add(
             "columns",
             c.name,
@@ -129,8 +134,15 @@ def table_members(
                 "not_null": c.not_null,
                 "primary_key": c.primary_key,
                 "comment": c.comment,
+                # Only when set, so that the keys of other columns stay what they were.
+                **({"identity": c.identity} if c.identity is not None else {}),
+                **(
+                    {"generated": c.generated, "types": types_of(reads)}
+                    if c.generated is not None
+                    else {}
+                ),
             },
-            mentions=(c.name,),
+            mentions=(c.name, *reads),
         )
     constraints = _constraint_material(table, names, types_of, ref_types)
     if constraints is None:
@@ -261,6 +273,8 @@ def reduced_table(
                 not_null=c.not_null or c.primary_key,
                 default=c.default,
                 comment=c.comment,
+                identity=c.identity,
+                generated=c.generated,
             )
             for c in table.columns
             if c.name in needed

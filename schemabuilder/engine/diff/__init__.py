@@ -24,6 +24,7 @@ from schemabuilder.engine.diff.changes import (
 )
 from schemabuilder.engine.diff.columns import diff_columns
 from schemabuilder.engine.diff.constraints import create_constraints, diff_constraints
+from schemabuilder.engine.diff.generated import regenerated_columns, without_dependents
 from schemabuilder.engine.diff.indexes import create_indexes, diff_indexes
 from schemabuilder.engine.diff.phases import LockMode, Phase, Statement, in_phase_order
 from schemabuilder.engine.diff.policies import create_table_security, diff_policies
@@ -61,12 +62,16 @@ def diff(
     path_of: PathOf = default_path_of,
     max_locked_relations: int | None = None,
     types: TypeState | None = None,
+    server_version: int = 0,
+    installing: tuple[str, ...] = (),
 ) -> DiffResult:
     """Everything it takes to turn ``live`` into ``desired`` in ``schema``.
 
     ``max_locked_relations`` caps how many relations one migration may lock; by default the
     server's lock table (``facts.lock_capacity()``). ``fence_using`` is the fence predicate
-    (by default the seed's, on ``fence_column``).
+    (by default the seed's, on ``fence_column``). ``server_version`` (``server_version_num``)
+    decides what can change in place; 0 assumes the oldest server supported. ``installing``
+    names the extensions the plan installs (their types cannot be checked on live rows yet).
     """
     renames = renames or Renames()
     if fence_using is None and fence_column:
@@ -78,6 +83,8 @@ def diff(
         fence_column=fence_column,
         fence_using=fence_using,
         path_of=path_of,
+        server_version=server_version,
+        installing=installing,
     )
     for old, new in sorted(renames.tables.items()):
         ctx.emit(
@@ -130,7 +137,10 @@ def _diff_table(ctx: DiffContext, live: Table, desired: Table) -> tuple[MemberCh
     # column rename compares equal: its RENAME COLUMN must still be emitted.
     if live == desired and not ctx.renames.columns.get(desired.name):
         return ()
-    touched = {
+    regenerated = regenerated_columns(ctx, live, desired)
+    if regenerated:
+        live = without_dependents(ctx, live, regenerated)
+    touched = regenerated | {
         c.name
         for c in live.columns
         if c.name not in desired.column_map

@@ -111,6 +111,10 @@ class DiffContext:
     fence_column: str | None = None
     fence_using: str | None = None
     path_of: PathOf = default_path_of
+    # The target's server_version_num: what ALTER can do in place (0: assume the oldest).
+    server_version: int = 0
+    # The extensions this plan installs: their types do not exist yet for the live checks.
+    installing: tuple[str, ...] = ()
     statements: list[Statement] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
 

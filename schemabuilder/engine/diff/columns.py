@@ -1,12 +1,20 @@
 """Diff of columns: ADD, DROP, RENAME and ALTER COLUMN (type, default, NOT NULL, identity,
-serial), and column comments. Their hazards are decided in ``hazards.columns``."""
+serial, generation expression), and column comments. Their hazards are decided in
+``hazards.columns``."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from schemabuilder.engine.catalog.snapshot import Column, Table
 from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.idents import quote_ident, quote_literal
 from schemabuilder.engine.diff.changes import SCAN_TIMEOUT_MS, Action, DiffContext, MemberChange
+from schemabuilder.engine.diff.generated import (
+    expression_changes,
+    expression_of,
+    sets_expression_in_place,
+)
 from schemabuilder.engine.diff.phases import LockMode, Phase
 from schemabuilder.engine.hazards import columns as hazards
 from schemabuilder.engine.hazards.facts import TableStats
@@ -95,12 +103,33 @@ def _alter_column(
     ctx: DiffContext, table: str, before: Column, after: Column, stats: TableStats | None
 ) -> None:
     alter = f"ALTER TABLE {ctx.qualified(table)} ALTER COLUMN {quote_ident(after.name)}"
-    if before.generated != after.generated:
-        # A generation expression cannot be changed in place on every supported server.
-        _drop_column(ctx, table, before, stats)
-        _add_column(ctx, table, after, stats)
-        return
     name = after.name
+    if before.generated != after.generated:
+        if after.generated and expression_changes(before, after):
+            if not sets_expression_in_place(ctx.server_version):
+                _regenerate_column(ctx, table, before, after, stats)
+                return
+            ctx.emit(
+                f"{alter} SET EXPRESSION AS ({expression_of(after.generated)})",
+                Phase.ALTER_COLUMNS,
+                table,
+                f"the expression of generated column {name} changes",
+                hazards=hazards.set_expression(table, name, stats),
+                timeout_ms=SCAN_TIMEOUT_MS if stats and stats.populated else None,
+            )
+        elif before.generated and not after.generated:
+            ctx.emit(
+                f"{alter} DROP EXPRESSION",
+                Phase.ALTER_COLUMNS,
+                table,
+                f"{name} stops being generated: it keeps its values, and writes set it from now on",
+            )
+        else:
+            # A column cannot become generated in place: its values would be replaced anyway.
+            _drop_column(ctx, table, before, stats)
+            _add_column(ctx, table, after, stats)
+            return
+        before = dataclasses.replace(before, generated=after.generated)
     if after.serial and not before.serial:
         ctx.issues.append(
             Issue(
@@ -174,6 +203,23 @@ def _alter_column(
         comment_column(ctx, table, name, after.comment, new=False)
 
 
+def _regenerate_column(
+    ctx: DiffContext, table: str, before: Column, after: Column, stats: TableStats | None
+) -> None:
+    """Before PostgreSQL 17: the column dropped and added again with its new expression
+    (``diff.generated`` has set its indexes, constraints and policies aside)."""
+    ctx.emit(
+        f"ALTER TABLE {ctx.qualified(table)} DROP COLUMN {quote_ident(before.name)}",
+        Phase.DROP_COLUMNS,
+        table,
+        f"the expression of generated column {before.name} changes, which PostgreSQL before "
+        "17 cannot do in place: the column is dropped and added again, its values computed "
+        "again from the new expression",
+        hazards=hazards.regenerate_column(ctx.facts, table, before.name),
+    )
+    _add_column(ctx, table, after, stats)
+
+
 def _retype_column(
     ctx: DiffContext,
     table: str,
@@ -185,7 +231,17 @@ def _retype_column(
     name = after.name
     new_type = after.type + (f" COLLATE {after.collation}" if after.collation else "")
     cast = ctx.facts.cast_check(before.type, after.type)
-    if not cast.possible:
+    if not cast.possible and ctx.installing and "does not exist" in (cast.error or ""):
+        ctx.issues.append(
+            Issue(
+                ctx.path_of(table, name, "type"),
+                f"cannot change {table}.{name} from {before.type} to {after.type} in the plan "
+                f"that installs the extension {', '.join(ctx.installing)}: the conversion of "
+                "the live values cannot be checked before the type exists; apply a version "
+                "that lists the extension first, then change the type",
+            )
+        )
+    elif not cast.possible:
         ctx.issues.append(
             Issue(
                 ctx.path_of(table, name, "type"),

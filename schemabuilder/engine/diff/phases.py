@@ -16,6 +16,7 @@ class Phase(StrEnum):
     """One step of a migration; ``PHASES`` gives their order and reasons."""
 
     SETUP = "setup"
+    EXTENSIONS = "extensions"
     RENAME_TABLES = "rename_tables"
     RENAME_COLUMNS = "rename_columns"
     RENAME_CONSTRAINTS = "rename_constraints"
@@ -49,6 +50,10 @@ PHASES: tuple[tuple[Phase, str], ...] = (
         Phase.SETUP,
         "names in the types, expressions and foreign key targets below resolve relative to the "
         "target schema, as when the blueprint was checked: resolve them the same way",
+    ),
+    (
+        Phase.EXTENSIONS,
+        "extensions are installed before anything that may use their types or functions",
     ),
     (Phase.RENAME_TABLES, "renames first, so every later statement uses the new names"),
     (Phase.RENAME_COLUMNS, "column renames next, on the tables' new names"),

@@ -19,6 +19,7 @@ kind has a module that builds its hazards, called by the diff code that writes t
   holding a value the swap removes), DROPS_TYPE;
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
+- ``extensions``: INSTALLS_EXTENSION (an extension of the deployment's allowlist installed);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
   schema's default privileges changed);
 - ``functions``: CHANGES_CODE (a body created or changed, with its diff), CHANGES_ACCESS (a
@@ -75,6 +76,7 @@ class HazardKind(StrEnum):
     REMOVES_ENUM_VALUE = "REMOVES_ENUM_VALUE"
     DROPS_TYPE = "DROPS_TYPE"
     CHANGES_CODE = "CHANGES_CODE"
+    INSTALLS_EXTENSION = "INSTALLS_EXTENSION"
     WILL_FAIL = "WILL_FAIL"
 
 
@@ -103,6 +105,9 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.REMOVES_ENUM_VALUE: "Values leave an enum type: the type is swapped for a new one.",
     HazardKind.DROPS_TYPE: "An enum type is dropped: SQL that names it breaks.",
     HazardKind.CHANGES_CODE: "Code that runs later with the target's rights is created or changed.",
+    HazardKind.INSTALLS_EXTENSION: (
+        "An allowlisted extension is installed, for the whole database; it is never dropped."
+    ),
     HazardKind.WILL_FAIL: "A statement fails on the live data: fix the data; no approval passes.",
 }
 

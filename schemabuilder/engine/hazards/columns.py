@@ -1,5 +1,5 @@
 """Hazards of columns: added, dropped, renamed, retyped, made NOT NULL or nullable, losing or
-gaining a generator (identity, serial)."""
+gaining a generator (identity, serial), a generation expression changed."""
 
 from __future__ import annotations
 
@@ -166,6 +166,19 @@ def drops_generator(table: str, column: str, what: str, stats: TableStats | None
         table,
         stats.numbers() if stats else {},
     )
+
+
+def set_expression(table: str, column: str, stats: TableStats | None) -> list[Hazard]:
+    """SET EXPRESSION computes the column again in every row (and rebuilds its indexes)."""
+    if stats and stats.populated:
+        return [rewrites_table(table, stats, f"{column} is computed again for every row")]
+    return []
+
+
+def regenerate_column(facts: LiveFacts, table: str, column: str) -> list[Hazard]:
+    """A generated column dropped to be added again (before PostgreSQL 17): its values come
+    back, computed, so no DROPS_COLUMN; what outside the plan uses it stops the DROP."""
+    return blocked_by_dependents(facts, table, column, "DROP COLUMN")
 
 
 _TYPMOD = re.compile(r"^(?P<base>[^()\[\]]+?)(?:\((?P<a>\d+)(?:,(?P<b>\d+))?\))?(?P<arr>(\[\])*)$")

@@ -21,11 +21,13 @@ from typing import Any
 import psycopg
 
 from schemabuilder.engine.catalog.enums import live_enums
+from schemabuilder.engine.catalog.extensions import installed_in
 from schemabuilder.engine.catalog.introspect import catalog_query, introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.contract.blueprint import DEFAULT_FENCE_COLUMN
 from schemabuilder.engine.contract.envelope import validate_payload
 from schemabuilder.engine.contract.errors import BlueprintInvalid
+from schemabuilder.engine.contract.extensions import allowed_extensions
 from schemabuilder.engine.contract.live_calls import check_calls
 from schemabuilder.engine.contract.outside_refs import check_outside_references, in_target_schema
 from schemabuilder.engine.contract.paths import BlueprintPaths
@@ -160,16 +162,26 @@ def import_snapshot(
     access: Access | None = None,
     triggers: ImportedTriggers | None = None,
     functions: Sequence[dict[str, Any]] = (),
+    extensions: Collection[str] = (),
 ) -> ImportResult:
     """The blueprint of ``snapshot``'s tables; ``fence`` is a column, None, or ``AUTO``.
     ``types`` are the payload's enum types, ``access`` the grants of the tables and the
     schema's default privileges (with what they could not say).
 
+    ``extensions`` are those installed in the schema: the ones the deployment allows are
+    listed in the payload (installed, the plan leaves them be), the others are left out.
+
     ``check`` is what the payload must pass (validation; ``import_schema`` adds the plan's
     checks against the target): a table it refuses is left out with its words.
     ``triggers`` (``import_triggers``) are the tables' triggers in the blueprint's words.
     """
-    left: list[LeftOut] = []
+    allowed = set(allowed_extensions())
+    listed = sorted(e for e in extensions if e in allowed)
+    left = [
+        LeftOut("extension", e, None, "not in the deployment's allowlist (SB_EXTENSIONS)")
+        for e in sorted(extensions)
+        if e not in allowed
+    ]
     tables: list[dict[str, Any]] = []
     said = triggers.entries if triggers is not None else {}
     for table in snapshot.tables:
@@ -180,9 +192,10 @@ def import_snapshot(
             if table.name in said:
                 converted.table["triggers"] = said[table.name]
             tables.append(_with_grants(converted.table, access))
-    head = {
+    head: dict[str, Any] = {
         "schema_version": schema_version,
         "description": f"Imported from schema {snapshot.schema}",
+        **({"extensions": listed} if listed else {}),
     }
     # Whatever validation still refuses (an expression a blueprint may not call, a type in
     # another schema) leaves its table out, with validation's own words.
@@ -316,4 +329,5 @@ def import_schema(
         access=read_access(conn, schema, tables),
         triggers=import_triggers(conn, schema, [t.name for t in snapshot.tables]),
         functions=functions,
+        extensions=installed_in(conn, schema),
     )

@@ -23,6 +23,7 @@ from schemabuilder.engine.contract.idents import (
     written_name_problem,
 )
 from schemabuilder.engine.contract.names import check_column_of
+from schemabuilder.engine.diff.generated import expression_of
 
 _SERIALS = {"integer": "SERIAL", "bigint": "BIGSERIAL", "smallint": "SMALLSERIAL"}
 _INDEX_ENTRY = re.compile(
@@ -59,7 +60,8 @@ def _unquote(text: str) -> str:
 def _column(column: Column, reasons: list[str]) -> dict[str, Any]:
     if not blueprint_name(column.name):
         reasons.append(f"column name {column.name!r} is not a snake_case name")
-    if column.generated is not None:
+    stored = column.generated is not None and column.generated.endswith(" STORED")
+    if column.generated is not None and not stored:
         reasons.append(f"column {column.name} is generated ({column.generated})")
     if column.collation is not None:
         reasons.append(f"column {column.name} has the collation {column.collation}")
@@ -77,6 +79,8 @@ def _column(column: Column, reasons: list[str]) -> dict[str, Any]:
         out["identity"] = column.identity.lower()
     if column.default is not None:
         out["default"] = column.default
+    if column.generated is not None and stored:
+        out["generated"] = readable(expression_of(column.generated))
     if column.comment is not None:
         out["comment"] = column.comment
     return out
@@ -253,14 +257,17 @@ def _policies(table: Table, reasons: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _ordered(table: Table, primary_key: tuple[str, ...]) -> list[Column]:
-    """Columns in their physical order, except that a primary key's columns take each
-    other's places so that they come in the key's order (positions are not compared)."""
-    columns = list(table.ordered_columns)
-    slots = [i for i, c in enumerate(columns) if c.name in primary_key]
-    for slot, name in zip(slots, primary_key, strict=True):
-        columns[slot] = table.column_map[name]
-    return columns
+def _key_apart(
+    table: Table, primary_key: tuple[str, ...], columns: dict[str, dict[str, Any]]
+) -> list[str] | None:
+    """The table-level ``primary_key`` when the key's order is not the columns' order
+    (its columns then lose their own ``primary_key``), else None: the columns say it."""
+    in_table_order = [c.name for c in table.ordered_columns if c.name in primary_key]
+    if list(primary_key) == in_table_order:
+        return None
+    for name in primary_key:
+        columns[name].pop("primary_key", None)
+    return list(primary_key)
 
 
 def convert_table(table: Table) -> Converted:
@@ -270,7 +277,7 @@ def convert_table(table: Table) -> Converted:
         return Converted(None, [f"table name {table.name!r} is not a snake_case name"])
     columns = {c.name: _column(c, reasons) for c in table.columns}
     constraints = _constraints(table, columns, reasons)
-    order = _ordered(table, tuple(constraints.pop("primary_key", ())))
+    key = _key_apart(table, tuple(constraints.pop("primary_key", ())), columns)
     indexes = [i for i in (_index(index, table, reasons) for index in table.indexes) if i]
     policies = _policies(table, reasons)
     if not table.rls and table.rls_forced:
@@ -280,7 +287,9 @@ def convert_table(table: Table) -> Converted:
     out: dict[str, Any] = {"name": table.name}
     if table.comment is not None:
         out["comment"] = table.comment
-    out["columns"] = [columns[c.name] for c in order]
+    out["columns"] = [columns[c.name] for c in table.ordered_columns]
+    if key is not None:
+        out["primary_key"] = key
     if indexes:
         out["indexes"] = indexes
     out.update({k: v for k, v in constraints.items() if v})

@@ -1,7 +1,8 @@
 -- One md5 per table over the row versions (xmin) of every catalog row that describes it: the
--- table itself, its columns and defaults, constraints, indexes (and their names), policies,
--- comments and triggers. Any DDL on the table writes a new version of at least one of those
--- rows, so
+-- table itself (its grants too, in relacl), its columns and defaults, constraints, indexes
+-- (and their names), policies, comments, triggers, and the sequences its serial and identity
+-- columns own (their grants, in the sequence's relacl). Any DDL on the table writes a new
+-- version of at least one of those rows, so
 -- an unchanged fingerprint means an unchanged table; a changed one may be a false alarm
 -- (then the caller looks closer), never a miss. No deparsing: about a millisecond per
 -- hundred tables, where a full introspection costs a second per few hundred.
@@ -24,7 +25,13 @@ SELECT c.relname AS name,
             FROM pg_catalog.pg_description ds
            WHERE ds.objoid = c.oid AND ds.classoid = 'pg_catalog.pg_class'::regclass),
          (SELECT string_agg(tg.xmin::text || ':' || tg.oid, ',' ORDER BY tg.oid)
-            FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = c.oid)
+            FROM pg_catalog.pg_trigger tg WHERE tg.tgrelid = c.oid),
+         (SELECT string_agg(sc.xmin::text || ':' || sc.oid, ',' ORDER BY sc.oid)
+            FROM pg_catalog.pg_depend dp
+            JOIN pg_catalog.pg_class sc ON sc.oid = dp.objid AND sc.relkind = 'S'
+           WHERE dp.classid = 'pg_catalog.pg_class'::regclass
+             AND dp.refclassid = 'pg_catalog.pg_class'::regclass
+             AND dp.refobjid = c.oid AND dp.deptype IN ('a', 'i'))
        )) AS fingerprint
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -1,0 +1,1 @@
+-- Nothing yet: the blueprint's first version brings citext and a table that uses it.
