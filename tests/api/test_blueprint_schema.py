@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 
 from migrations_ui.examples import EXAMPLES
-from schemabuilder.engine import validate_envelope, validate_payload
+from schemabuilder.engine import BlueprintInvalid, validate_envelope, validate_payload
 from tests.api.conftest import seed_request
 
 ENGINE_TESTS = Path(__file__).resolve().parents[1] / "engine"
@@ -80,12 +80,15 @@ def test_the_form_examples_are_valid(payload_schema):
 )
 def test_every_case_and_corpus_blueprint_is_valid(path, payload_schema, envelope_schema):
     document = json.loads(path.read_text())
-    if "payload" in document:
-        validate_envelope(document)
-        assert problems(envelope_schema, document) == []
-    else:
-        validate_payload(document)
-        assert problems(payload_schema, document) == []
+    envelope = "payload" in document
+    try:
+        (validate_envelope if envelope else validate_payload)(document)
+    except BlueprintInvalid:
+        # A case refused by a rule across fields (a definer function without search_path)
+        # is still of the schema's shape: the JSON Schema says shapes, the engine the rules.
+        if not (path.parent / "expected_error.json").is_file():
+            raise
+    assert problems(envelope_schema if envelope else payload_schema, document) == []
 
 
 def test_the_seed_envelope_is_valid_and_its_parts_may_be_null(envelope_schema):
