@@ -13,7 +13,6 @@ Everything runs in one transaction that is rolled back: planning changes nothing
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -73,7 +72,7 @@ from schemabuilder.engine.grants import (
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
-from schemabuilder.engine.hazards.tables import adopts_table
+from schemabuilder.engine.hazards.tables import adopted_tables, mark_adoptions
 from schemabuilder.engine.triggers import (
     check_trigger_functions,
     trigger_plan,
@@ -235,9 +234,9 @@ def plan(
         )
         for name, extra in trigger_members.items():
             grant_members[name] = [*extra, *grant_members.get(name, [])]
-        adopted = _adopted(bp, live, renames, managed)
+        adopted = adopted_tables(bp, live, renames, managed)
         ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
-        statements = _mark_adoptions(tuple(ordered), adopted, facts)
+        statements = mark_adoptions(tuple(ordered), adopted, facts)
         statements = (*extensions, *merge_by_phase(statements, functions.statements))
     if result.issues or functions.issues:
         raise BlueprintInvalid([*result.issues, *functions.issues])
@@ -279,38 +278,6 @@ def plan(
         base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
         functions=tuple(functions.changes),
     )
-
-
-def _adopted(
-    bp: NormalizedBlueprint, live: Snapshot, renames: Renames, managed: Collection[str]
-) -> dict[str, str]:
-    """Blueprint tables (desired name -> live name) that exist live but are not managed."""
-    sources = {new: old for old, new in renames.tables.items()}
-    out: dict[str, str] = {}
-    for table in bp.tables:
-        source = sources.get(table.name, table.name)
-        if live.table(source) is not None and source not in managed:
-            out[table.name] = source
-    return out
-
-
-def _mark_adoptions(
-    statements: tuple[Statement, ...], adopted: dict[str, str], facts: PgFacts
-) -> tuple[Statement, ...]:
-    """ADOPTS_TABLE on the first statement of each adopted table that changes.
-
-    A table the tool did not create may be used in ways its blueprint does not show (other
-    roles, other applications): the first change to it gets a second person's review.
-    """
-    out = list(statements)
-    for name, source in sorted(adopted.items()):
-        at = next((i for i, s in enumerate(out) if s.table == name), None)
-        if at is None:
-            continue  # nothing changes on it: nothing to adopt yet
-        stats = facts.table_stats(name)
-        hazard = adopts_table(name, source, stats)
-        out[at] = dataclasses.replace(out[at], hazards=(hazard, *out[at].hazards))
-    return tuple(out)
 
 
 def _live_state(

@@ -3,8 +3,18 @@ locks at once."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
 from schemabuilder.engine.hazards import Hazard, HazardKind, Severity, rows_text
 from schemabuilder.engine.hazards.facts import LiveFacts, TableStats
+
+if TYPE_CHECKING:  # the plan's types, named here only for the adoption helpers below
+    from schemabuilder.engine.catalog.snapshot import Snapshot
+    from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+    from schemabuilder.engine.diff.phases import Statement
+    from schemabuilder.engine.diff.renames import Renames
 
 
 def drops_table(table: str, stats: TableStats | None) -> Hazard:
@@ -108,3 +118,35 @@ def adopts_table(name: str, source: str, stats: TableStats | None) -> Hazard:
         name,
         stats.numbers() if stats else {},
     )
+
+
+def adopted_tables(
+    bp: NormalizedBlueprint, live: Snapshot, renames: Renames, managed: Collection[str]
+) -> dict[str, str]:
+    """Blueprint tables (desired name -> live name) that exist live but are not managed."""
+    sources = {new: old for old, new in renames.tables.items()}
+    out: dict[str, str] = {}
+    for table in bp.tables:
+        source = sources.get(table.name, table.name)
+        if live.table(source) is not None and source not in managed:
+            out[table.name] = source
+    return out
+
+
+def mark_adoptions(
+    statements: tuple[Statement, ...], adopted: dict[str, str], facts: LiveFacts
+) -> tuple[Statement, ...]:
+    """ADOPTS_TABLE on the first statement of each adopted table that changes.
+
+    A table the tool did not create may be used in ways its blueprint does not show (other
+    roles, other applications): the first change to it gets a second person's review.
+    """
+    out = list(statements)
+    for name, source in sorted(adopted.items()):
+        at = next((i for i, s in enumerate(out) if s.table == name), None)
+        if at is None:
+            continue  # nothing changes on it: nothing to adopt yet
+        stats = facts.table_stats(name)
+        hazard = adopts_table(name, source, stats)
+        out[at] = dataclasses.replace(out[at], hazards=(hazard, *out[at].hazards))
+    return tuple(out)
