@@ -84,6 +84,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
             else {}
         ),
         **({"types": [_type_payload(t) for t in bp.types]} if bp.types else {}),
+        **({"apply_mode": bp.apply_mode} if bp.apply_mode is not None else {}),
     }
 
 

@@ -392,6 +392,9 @@ class Payload(_Model):
     ) = None
     fence: Fence | None = None
     auto_columns: bool = True
+    # How existing tables change: "online" (slow steps run after the transaction, without
+    # blocking writes) or "atomic" (one transaction); None leaves it to the target.
+    apply_mode: Literal["online", "atomic"] | None = None
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
     # None: default privileges are left alone; a list (even empty): exactly these.

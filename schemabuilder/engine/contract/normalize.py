@@ -175,6 +175,11 @@ class NormalizedBlueprint(_Frozen):
         default=None, exclude_if=lambda v: v is None
     )
     types: tuple[NType, ...] = ()
+    # None: the caller's (the target's) mode; hashed only when given, so a blueprint without
+    # it keeps the hash it had.
+    apply_mode: Literal["online", "atomic"] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -413,6 +418,7 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
             else None
         ),
         types=tuple(normalize_type(t) for t in payload.types),
+        apply_mode=payload.apply_mode,
     )
     return blueprint, [origin for _, origin in pairs]
 
