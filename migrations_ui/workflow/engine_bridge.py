@@ -242,6 +242,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
             reason=st.get("reason", ""),
             lock=LockMode(st.get("lock", LockMode.ACCESS_EXCLUSIVE)),
             statement_timeout_ms=st.get("statement_timeout_ms"),
+            stage=int(st.get("stage", 1)),
         )
         for st in data.get("statements", [])
     )

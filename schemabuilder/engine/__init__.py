@@ -25,6 +25,8 @@ from schemabuilder.engine.apply import (
     LockTimeout,
     PlanChanged,
     Reviewed,
+    StageTwoFailed,
+    StageTwoStep,
     StatementFailed,
     StatementTiming,
     VerificationFailed,
@@ -32,6 +34,7 @@ from schemabuilder.engine.apply import (
     apply_plan,
     plan_signature,
     read_marker,
+    resume_apply,
     scope_of,
 )
 from schemabuilder.engine.catalog.fingerprints import fingerprints
@@ -143,6 +146,8 @@ __all__: list[str] = [
     "Reviewed",
     "Severity",
     "Snapshot",
+    "StageTwoFailed",
+    "StageTwoStep",
     "Statement",
     "StatementFailed",
     "StatementTiming",
@@ -177,6 +182,7 @@ __all__: list[str] = [
     "read_outside",
     "render_ddl",
     "render_text",
+    "resume_apply",
     "safe_message",
     "schema_hash",
     "scope_of",

@@ -11,14 +11,17 @@ from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
     PlanChanged,
+    StageTwoFailed,
     StatementFailed,
     VerificationFailed,
     WillFail,
 )
 from schemabuilder.engine.apply.execute import ApplyOutcome, StatementTiming, apply_plan
 from schemabuilder.engine.apply.marker import read_marker
+from schemabuilder.engine.apply.resume import resume_apply
 from schemabuilder.engine.apply.review import ApplyRequest, Reviewed, plan_signature, within_review
 from schemabuilder.engine.apply.scope import lock_tables, scope_of
+from schemabuilder.engine.apply.stage_two import StageTwoStep
 from schemabuilder.engine.catalog.fingerprints import fingerprints
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "LockTimeout",
     "PlanChanged",
     "Reviewed",
+    "StageTwoFailed",
+    "StageTwoStep",
     "StatementFailed",
     "StatementTiming",
     "VerificationFailed",
@@ -38,6 +43,7 @@ __all__ = [
     "lock_tables",
     "plan_signature",
     "read_marker",
+    "resume_apply",
     "scope_of",
     "within_review",
 ]
