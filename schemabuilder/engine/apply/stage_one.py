@@ -50,12 +50,13 @@ def _stage_one(table: Table, steps: list[Step], now: Table | None) -> Table:
     constraints = dict(table.constraint_map)
     columns = dict(table.column_map)
     seen = now or Table(name=table.name)
-    for step in steps:
+    for step in steps:  # first what is not there yet...
         if step.kind is StepKind.BUILD_INDEX:
             indexes.pop(step.name, None)
         elif step.kind is StepKind.ADD_CONSTRAINT:
             constraints.pop(step.name, None)
-        elif step.kind is StepKind.DROP_INDEX and step.name in seen.index_map:
+    for step in steps:  # ...then what still is: an index redefined is dropped, then built
+        if step.kind is StepKind.DROP_INDEX and step.name in seen.index_map:
             indexes[step.name] = seen.index_map[step.name]
         elif step.kind is StepKind.VALIDATE:
             got = seen.constraint_map.get(step.name)

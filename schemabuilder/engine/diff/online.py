@@ -156,7 +156,8 @@ def _split(
         return [], [_step(st, sql, "built concurrently: writes continue", hazards)]
     if st.phase is Phase.DROP_INDEXES and st.sql.startswith("DROP INDEX "):
         sql = "DROP INDEX CONCURRENTLY " + st.sql.removeprefix("DROP INDEX ")
-        return [], [_step(st, sql, "dropped concurrently: queries and writes continue")]
+        why = "dropped concurrently: queries and writes continue"
+        return [], [_step(st, sql, why, (*table_wide, *own))]
     if st.phase is Phase.ALTER_COLUMNS and st.sql.endswith(" SET NOT NULL"):
         column = step_of(st.sql).name
         helper = quote_ident(not_null_helper(st.table, column))
