@@ -34,7 +34,11 @@ from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.diff.steps import StepKind, step_of
 from schemabuilder.engine.hazards import Hazard, HazardKind
 from schemabuilder.engine.hazards.facts import TableStats
-from schemabuilder.engine.hazards.online import builds_concurrently, validates_online
+from schemabuilder.engine.hazards.online import (
+    builds_concurrently,
+    rewrite_still_locks,
+    validates_online,
+)
 
 StatsOf = Callable[[str], TableStats | None]
 
@@ -191,7 +195,8 @@ def _split(
             ),
         ]
     if con is None:
-        return [st], []
+        rewrites = tuple(rewrite_still_locks(h, stats) for h in st.hazards)
+        return [dataclasses.replace(st, hazards=rewrites) if rewrites != st.hazards else st], []
     name = quote_ident(con.name)
     if con.kind in (ConstraintKind.CHECK, ConstraintKind.FOREIGN_KEY):
         return [

@@ -17,6 +17,9 @@ from schemabuilder.engine.hazards.facts import TableStats
 # 200,000 rows or 20 MB of table a second, whichever takes longer.
 BUILD_ROWS_PER_S = 200_000
 BUILD_BYTES_PER_S = 20_000_000
+# A rewrite copies every row and rebuilds every index of the table.
+REWRITE_ROWS_PER_S = 100_000
+REWRITE_BYTES_PER_S = 20_000_000
 # A validation is one sequential scan with no sort.
 SCAN_ROWS_PER_S = 1_000_000
 SCAN_BYTES_PER_S = 100_000_000
@@ -64,5 +67,20 @@ def validates_online(hazard: Hazard, stats: TableStats | None) -> Hazard:
         hazard,
         message=f"{message}; validated after the commit: writes continue, takes about "
         f"{seconds:,} s for {rows_text(stats.rows, stats.exact)}",
+        numbers={**hazard.numbers, "estimated_seconds": seconds},
+    )
+
+
+def rewrite_still_locks(hazard: Hazard, stats: TableStats | None) -> Hazard:
+    """REWRITES_TABLE in an online plan: the rewrite has no online form, so it stays in the
+    first stage's transaction under its ACCESS EXCLUSIVE lock, as serious as it was, now with
+    how long readers and writers wait."""
+    if stats is None or hazard.kind is not HazardKind.REWRITES_TABLE:
+        return hazard
+    seconds = estimated_seconds(stats, REWRITE_ROWS_PER_S, REWRITE_BYTES_PER_S)
+    return dataclasses.replace(
+        hazard,
+        message=f"{hazard.message}; no online form: readers and writers wait about "
+        f"{seconds:,} s (at {REWRITE_ROWS_PER_S:,} rows/s)",
         numbers={**hazard.numbers, "estimated_seconds": seconds},
     )
