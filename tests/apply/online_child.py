@@ -15,16 +15,19 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.apply import apply_plan, stage_two
+from schemabuilder.engine.apply import apply_plan, runner, stage_two
 from tests.apply.online_setup import blueprint, request_for, reviewed_plan
 
 
 def main(url: str, crash: int) -> None:
     ran = 0
-    real = stage_two.run_statement
+    real = runner.run_statement
 
     def run_then_maybe_die(conn: psycopg.Connection[Any], statement: str) -> None:
         nonlocal ran
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            real(conn, statement)  # a statement of the first stage's transaction
+            return
         if crash == 0:
             os.kill(os.getpid(), signal.SIGKILL)
         real(conn, statement)
@@ -32,7 +35,8 @@ def main(url: str, crash: int) -> None:
         if ran == crash:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    stage_two.run_statement = run_then_maybe_die
+    runner.run_statement = run_then_maybe_die
+    assert stage_two.runner is runner
     bp = blueprint()
     with psycopg.connect(url, autocommit=True) as conn:
         p, reviewed = reviewed_plan(conn, bp)

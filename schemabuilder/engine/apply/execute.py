@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply import runner
 from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
@@ -428,7 +429,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            conn.execute(statement.sql.encode())
+            runner.run_statement(conn, statement.sql)
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:

@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from schemabuilder.engine.apply import runner
 from schemabuilder.engine.apply.errors import StageTwoFailed
 from schemabuilder.engine.apply.marker import FAILED, update_steps
 from schemabuilder.engine.diff.phases import Statement
@@ -71,12 +72,6 @@ def steps_of(statements: Iterable[Statement]) -> list[StageTwoStep]:
         for i, st in enumerate(statements)
         if st.stage == 2
     ]
-
-
-def run_statement(conn: psycopg.Connection[Any], statement: str) -> None:
-    """Run one second-stage statement: the one place they reach the server, so that a runner
-    that retries on lock timeouts and deadlocks can take its place."""
-    conn.execute(statement.encode())
 
 
 StepProgress = Callable[[StageTwoStep], None]
@@ -139,7 +134,7 @@ def _run_step(
         _drop_invalid(conn, schema, what.name)  # an earlier build's remains
     began = time.perf_counter()
     try:
-        run_statement(conn, step.sql)
+        runner.run_statement(conn, step.sql)
     except psycopg.Error as exc:
         if what.kind is StepKind.BUILD_INDEX and index_state(conn, schema, what.name) is False:
             _drop_invalid(conn, schema, what.name)
