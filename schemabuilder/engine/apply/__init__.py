@@ -3,7 +3,11 @@
 ``execute`` runs it (``apply_plan``; that module lists the steps); ``review`` is what was
 reviewed and what may run instead; ``scope`` the tables in play and their locks;
 ``verification`` whether the schema is now the desired one; ``marker`` the target's commit row;
-``errors`` why an apply stopped.
+``errors`` why an apply stopped; ``runner`` the one place a statement reaches the server.
+
+An online plan (``diff.online``) is applied in two stages: ``stage_one`` is what its
+transaction must leave, ``stage_two`` runs the slow steps after the commit, ``finish`` verifies
+the end, and ``resume`` continues a second stage a crash interrupted (``resume_apply``).
 """
 
 from schemabuilder.engine.apply.errors import (

@@ -78,7 +78,8 @@ def online_statements(
             and con.kind is ConstraintKind.FOREIGN_KEY
             and (con.ref_table or "", frozenset(con.ref_columns)) in deferred_keys
         ):
-            second.extend(_late_foreign_key(st, con, new=st.table in new_tables))
+            new = st.table in new_tables
+            second.extend(_late_foreign_key(st, con, new=new, stats=stats_of(st.table)))
             continue
         if st.table in new_tables or not st.table:
             first.append(st)
@@ -240,7 +241,9 @@ def _split(
     return [st], []
 
 
-def _late_foreign_key(st: Statement, con: Constraint, *, new: bool) -> list[Statement]:
+def _late_foreign_key(
+    st: Statement, con: Constraint, *, new: bool, stats: TableStats | None
+) -> list[Statement]:
     """A foreign key whose referenced key is built in stage 2, added after it there."""
     if new:  # an empty new table: nothing to validate
         return [dataclasses.replace(st, reason=st.reason + ", after the key it references")]
@@ -257,7 +260,7 @@ def _late_foreign_key(st: Statement, con: Constraint, *, new: bool) -> list[Stat
             st,
             f"{head} VALIDATE CONSTRAINT {quote_ident(con.name)}",
             "validates the constraint while writes continue",
-            st.hazards,
+            _online(st.hazards, st.table, stats),
             LockMode.SHARE_UPDATE_EXCLUSIVE,
         ),
     ]
