@@ -14,6 +14,7 @@ from schemabuilder.engine.apply import (
     StageTwoFailed,
     apply_plan,
     read_marker,
+    resume_apply,
 )
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.diff.steps import StepKind, step_of
@@ -177,3 +178,39 @@ def test_a_duplicate_inserted_after_the_plan_fails_the_unique_build(
     again = plan(conn, bp, schema=SCHEMA, managed=MANAGED | {"notes"})
     assert any("customers_email_key" in sql for sql in _stage_two(again))
     assert any(h.kind is HazardKind.WILL_FAIL for h in again.hazards)
+
+
+def test_the_target_stays_locked_for_other_changes_across_both_stages(
+    conn: psycopg.Connection,
+) -> None:
+    bp = blueprint()
+    p, reviewed = reviewed_plan(conn, bp)
+    key = request_for(p).lock_key
+    dsn = conn.info.dsn
+    seen: list[bool] = []
+
+    def try_lock(_: int, __: int, timing: Any) -> None:
+        if timing.sql.startswith("CREATE INDEX CONCURRENTLY"):
+            # Mid second stage: the session lock is held, and no transaction is open on the
+            # applying connection (a concurrent build waits for every older transaction).
+            assert conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE
+            with psycopg.connect(dsn, autocommit=True) as other:
+                row = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+                seen.append(bool(row and row[0]))
+
+    apply_plan(conn, bp, request_for(p), reviewed=reviewed, on_progress=try_lock)
+    assert seen == [False]
+    with psycopg.connect(dsn, autocommit=True) as other:
+        row = other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
+        assert row is not None and row[0] is True
+
+
+def test_resuming_a_finished_change_changes_nothing(conn: psycopg.Connection) -> None:
+    bp = blueprint()
+    p, reviewed = reviewed_plan(conn, bp)
+    done = apply_plan(conn, bp, request_for(p), reviewed=reviewed)
+    again = resume_apply(conn, request_for(p), bp=bp)
+    assert again.marker_id == done.marker_id
+    assert [s.to_json() for s in again.phase2_steps] == [s.to_json() for s in done.phase2_steps]
+    marker = read_marker(conn, PROPOSAL)
+    assert marker is not None and marker["status"] == "success"
