@@ -49,8 +49,11 @@ _MAX_NAME_BYTES = 63
 
 
 def not_null_helper(table: str, column: str) -> str:
-    """The name of the helper check of a coming NOT NULL, cut to PostgreSQL's 63 bytes."""
-    name = f"{table}_{column}_not_null"
+    """The name of the helper check of a coming NOT NULL, cut to PostgreSQL's 63 bytes.
+
+    Not ``<table>_<column>_not_null``: PostgreSQL 18 names the NOT NULL constraint itself so,
+    and with the helper still there when SET NOT NULL runs it would pick ``..._not_null1``."""
+    name = f"{table}_{column}_not_null_check"
     while len(name.encode()) > _MAX_NAME_BYTES:
         name = name[:-1]
     return name
