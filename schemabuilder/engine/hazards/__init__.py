@@ -20,7 +20,10 @@ kind has a module that builds its hazards, called by the diff code that writes t
 - ``policies``: CHANGES_ACCESS and TENANT_FENCE_WEAKENED (using ``fence``, the fence's
   effective access);
 - ``grants``: CHANGES_ACCESS (a role granted or revoked privileges on a table, or the
-  schema's default privileges changed).
+  schema's default privileges changed);
+- ``online``: the same hazards in an online plan's words: a concurrent build or a
+  validation after the commit lets writes through and says how long it takes; a rewrite
+  with no online form says how long readers and writers wait.
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
@@ -81,7 +84,10 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.ADDS_UNIQUE: "A uniqueness rule is added: existing duplicates make it fail.",
     HazardKind.ADDS_FOREIGN_KEY: "A foreign key is validated against every existing row.",
     HazardKind.ADDS_CHECK: "A check constraint is validated against every existing row.",
-    HazardKind.BUILDS_INDEX: "An index is built on a populated table; writes wait meanwhile.",
+    HazardKind.BUILDS_INDEX: (
+        "An index is built on a populated table: writes wait meanwhile, unless it is built "
+        "concurrently (online)."
+    ),
     HazardKind.DROPS_INDEX: "An index is dropped: queries that used it may get slower.",
     HazardKind.DROPS_CONSTRAINT: "A constraint is dropped: the database stops enforcing it.",
     HazardKind.RENAMES_OBJECT: "A table or column is renamed: clients using the old name break.",
