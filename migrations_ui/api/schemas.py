@@ -149,6 +149,9 @@ class StatementOut(Schema):
     lock: LockMode
     hazards: list[EngineHazard]
     statement_timeout_ms: int | None = None
+    stage: int = Field(
+        1, description="1: in the change's transaction; 2: after it commits, on its own (online)."
+    )
 
 
 class ApprovalOut(Schema):

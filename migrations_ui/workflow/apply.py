@@ -29,6 +29,7 @@ from migrations_ui.models import (
 from migrations_ui.workflow import engine_bridge as bridge
 from migrations_ui.workflow import events, jobs, transitions, version_rule
 from schemabuilder.engine import (
+    ApplyError,
     ApplyOutcome,
     Deadlock,
     LockTimeout,
@@ -117,6 +118,19 @@ def resume_after_crash(proposal: Proposal) -> bool:
     )
     if marker is None:
         return False  # rolled back with the dead worker's connection: apply again
+    if marker.get("status") == "phase1":
+        # An online change whose worker died in its second stage: finish it from the marker
+        # before recording it (the first stage alone is not the reviewed schema).
+        try:
+            outcome = bridge.resume(proposal)
+        except ApplyError as exc:
+            transitions.mark_failed(proposal, str(exc))
+            return True
+        _record_outcome(proposal, outcome)
+        return True
+    if marker.get("status") == "failed":
+        transitions.mark_failed(proposal, str(marker.get("error_message") or "failed"))
+        return True
     _record_committed(proposal, marker)
     return True
 

@@ -39,6 +39,7 @@ from schemabuilder.engine import (
     introspect,
     plan,
     plan_signature,
+    resume_apply,
     safe_message,
     scope_of,
     table_from_json,
@@ -256,6 +257,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
             reason=st.get("reason", ""),
             lock=LockMode(st.get("lock", LockMode.ACCESS_EXCLUSIVE)),
             statement_timeout_ms=st.get("statement_timeout_ms"),
+            stage=int(st.get("stage", 1)),
         )
         for st in data.get("statements", [])
     )
@@ -271,9 +273,9 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
     )
 
 
-def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
+def _apply_request(proposal: Proposal) -> ApplyRequest:
     target = proposal.target
-    request = ApplyRequest(
+    return ApplyRequest(
         proposal_id=str(proposal.pk),
         tenant_id=proposal.tenant.slug,
         schema=target.schema_name,
@@ -302,7 +304,11 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
             "audit_head": AuditCheckpoint.head(proposal.tenant_id),
         },
     )
-    with connect(target) as conn:
+
+
+def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
+    request = _apply_request(proposal)
+    with connect(proposal.target) as conn:
         return apply_plan(
             conn,
             blueprint_from_json(proposal.blueprint),
@@ -310,6 +316,17 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
             reviewed=reviewed_plan(proposal),
             cache=DbCanonicalCache(),
             on_progress=on_progress,
+        )
+
+
+def resume(proposal: Proposal) -> ApplyOutcome:
+    """Finish an online change whose second stage a dead worker left (the marker in phase1)."""
+    with connect(proposal.target) as conn:
+        return resume_apply(
+            conn,
+            _apply_request(proposal),
+            bp=blueprint_from_json(proposal.blueprint),
+            cache=DbCanonicalCache(),
         )
 
 

@@ -27,6 +27,8 @@ from schemabuilder.engine.apply import (
     LockTimeout,
     PlanChanged,
     Reviewed,
+    StageTwoFailed,
+    StageTwoStep,
     StatementFailed,
     StatementTiming,
     VerificationFailed,
@@ -34,6 +36,7 @@ from schemabuilder.engine.apply import (
     apply_plan,
     plan_signature,
     read_marker,
+    resume_apply,
     scope_of,
 )
 from schemabuilder.engine.catalog.fingerprints import fingerprints
@@ -147,6 +150,8 @@ __all__: list[str] = [
     "Reviewed",
     "Severity",
     "Snapshot",
+    "StageTwoFailed",
+    "StageTwoStep",
     "Statement",
     "StatementFailed",
     "StatementTiming",
@@ -182,6 +187,7 @@ __all__: list[str] = [
     "read_outside",
     "render_ddl",
     "render_text",
+    "resume_apply",
     "safe_message",
     "schema_hash",
     "scope_of",

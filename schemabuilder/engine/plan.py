@@ -20,7 +20,6 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.catalog.enums import enum_uses, live_enums
 from schemabuilder.engine.catalog.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
@@ -32,7 +31,7 @@ from schemabuilder.engine.contract.outside_refs import (
     in_target_schema,
 )
 from schemabuilder.engine.contract.paths import BlueprintPaths
-from schemabuilder.engine.contract.types import create_enum_sql, types_digest
+from schemabuilder.engine.contract.types import types_digest
 from schemabuilder.engine.desired.cache import (
     CanonicalCache,
     CanonicalKey,
@@ -51,8 +50,9 @@ from schemabuilder.engine.desired.members import (
 from schemabuilder.engine.desired.serials import serials_as_identity
 from schemabuilder.engine.desired.source_texts import with_sources
 from schemabuilder.engine.diff import diff
-from schemabuilder.engine.diff.changes import TableChange
+from schemabuilder.engine.diff.changes import Action, TableChange
 from schemabuilder.engine.diff.functions import FunctionChange
+from schemabuilder.engine.diff.online import online_statements
 from schemabuilder.engine.diff.phases import (
     PHASE_REASONS,
     LockMode,
@@ -61,7 +61,6 @@ from schemabuilder.engine.diff.phases import (
     in_phase_order,
 )
 from schemabuilder.engine.diff.renames import Renames, apply_renames, resolve_renames
-from schemabuilder.engine.diff.types import TypeState, source_of
 from schemabuilder.engine.extensions import extension_statements, missing_extensions
 from schemabuilder.engine.functions import merge_by_phase, plan_functions
 from schemabuilder.engine.grants import (
@@ -78,8 +77,15 @@ from schemabuilder.engine.triggers import (
     trigger_plan,
     with_lock_hazards,
 )
+from schemabuilder.engine.type_state import type_state
 
 __all__ = ["CanonicalCache", "Plan", "plan"]
+
+# Where an online plan's script leaves the transaction (a comment: the script stays runnable
+# by hand up to it).
+STAGE_TWO_LINE = "-- stage 2: after COMMIT, each statement on its own, outside a transaction\n"
+
+APPLY_MODES = ("online", "atomic")
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ class Plan:
     # that finds them unchanged need not print again to verify them).
     base: Snapshot | None = None
     functions: tuple[FunctionChange, ...] = ()
+    # "online": statements of ``stage`` 2 run after the transaction, one by one; "atomic": one
+    # transaction (a plan with no stage 2 statement runs as one either way).
+    apply_mode: str = "atomic"
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
@@ -125,10 +134,19 @@ class Plan:
 
     @property
     def sql(self) -> str:
-        """The whole migration as one script (deterministic; run it in one transaction)."""
+        """The whole migration as one script (deterministic). Stage 1 runs in one transaction;
+        an online plan's stage 2 follows a marked line: each statement on its own, outside a
+        transaction."""
         if self.is_empty:
             return ""
-        return "".join(f"{s.sql};\n" for s in self.statements)
+        out: list[str] = []
+        stage = 1
+        for st in self.statements:
+            if st.stage != stage:
+                out.append(STAGE_TWO_LINE)
+                stage = st.stage
+            out.append(f"{st.sql};\n")
+        return "".join(out)
 
     @property
     def checksum(self) -> str:
@@ -146,6 +164,7 @@ class Plan:
             "base_snapshot_hash": self.base_snapshot_hash,
             "desired_snapshot_hash": self.desired.hash,
             "server_version": self.server_version,
+            "apply_mode": self.apply_mode,
             "locked_relations": self.locked_relations,
             "unmanaged_tables": list(self.unmanaged_tables),
             "materialized_tables": list(self.materialized_tables),
@@ -174,6 +193,7 @@ def plan(
     max_locked_relations: int | None = None,
     managed_types: Collection[str] = (),
     managed_functions: Collection[str] = (),
+    apply_mode: str = "online",
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -183,7 +203,9 @@ def plan(
     materialized). ``max_locked_relations`` overrides the server's lock table size as the
     limit for TOO_MANY_LOCKS. ``managed_types`` names the enum types an earlier version
     declared: one the blueprint no longer declares is dropped; ``managed_functions`` the same
-    for functions (by name). Raises ``BlueprintInvalid``
+    for functions (by name). ``apply_mode`` (the target's: "online" or "atomic"; the
+    blueprint's ``apply_mode`` overrides it when it says one) decides whether slow steps on
+    existing tables move to a second stage (``diff.online``). Raises ``BlueprintInvalid``
     when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
     nothing on the server.
     """
@@ -213,7 +235,7 @@ def plan(
         _check_references(bp, live, desired, paths)
         facts = PgFacts(conn, schema, renames, live.table_map)
         facts.prefetch(_touched(live, desired, renames))
-        types = _type_state(conn, bp, schema, paths.prefix, managed_types)
+        types = type_state(conn, bp, schema, paths.prefix, managed_types)
         result = diff(
             live,
             desired,
@@ -238,6 +260,18 @@ def plan(
         ordered = with_lock_hazards(in_phase_order([*result.statements, *triggers, *grants]), facts)
         statements = mark_adoptions(tuple(ordered), adopted, facts)
         statements = (*extensions, *merge_by_phase(statements, functions.statements))
+        mode = bp.apply_mode or apply_mode
+        if mode not in APPLY_MODES:
+            raise ValueError(f"apply_mode must be one of {APPLY_MODES}, not {mode!r}")
+        if mode == "online":
+            created = {c.table for c in result.changes if c.action is Action.CREATED}
+            statements = online_statements(
+                statements,
+                schema=schema,
+                desired=desired,
+                new_tables=created,
+                stats_of=facts.table_stats,
+            )
     if result.issues or functions.issues:
         raise BlueprintInvalid([*result.issues, *functions.issues])
     if statements:
@@ -277,6 +311,7 @@ def plan(
         server_version=conn.info.server_version,
         base=Snapshot(schema=schema, tables=tuple(t for t in live.tables if t.name in changed)),
         functions=tuple(functions.changes),
+        apply_mode=mode,
     )
 
 
@@ -419,36 +454,6 @@ def _touched(live: Snapshot, desired: Snapshot, renames: Renames) -> list[str]:
         for name, table in before.table_map.items()
         if name in moved or desired.table(name) != table
     ]
-
-
-def _type_state(
-    conn: psycopg.Connection[Any],
-    bp: NormalizedBlueprint,
-    schema: str,
-    prefix: str,
-    managed_types: Collection[str],
-) -> TypeState | None:
-    """The blueprint's enum types beside the live ones (None for a blueprint without types:
-    the live enums are then none of this plan's business)."""
-    if not bp.types and not managed_types:
-        return None
-    live = live_enums(conn, schema)
-    swapped = [s.name for t in bp.types if (s := source_of(t, live)) is not None]
-    swapped += [name for name in managed_types if name in live and name not in swapped]
-    # A type this plan creates does not exist for the facts' questions (can this text column
-    # become order_status, which values fail): a temporary stand-in, gone with the planning
-    # transaction, answers them (the temporary schema comes first for type names).
-    for t in bp.types:
-        if source_of(t, live) is None:
-            conn.execute(create_enum_sql(f"pg_temp.{quote_ident(t.name)}", t).encode())
-    return TypeState(
-        desired=bp.types,
-        live=live,
-        uses=enum_uses(conn, schema, swapped),
-        server_version=conn.info.server_version,
-        prefix=prefix,
-        managed=frozenset(managed_types),
-    )
 
 
 def _check_references(

@@ -74,9 +74,15 @@ def render_text(plan: Plan) -> str:
             # A body's diff: the reviewer reads the code that will run.
             lines += [f"          | {line}" for line in hazard.detail.splitlines()]
     if statements:
-        lines += ["", "SQL (one transaction)"]
+        staged = any(st.stage == 2 for st in plan.statements)
+        lines += ["", "SQL (stage 1: one transaction)" if staged else "SQL (one transaction)"]
         phase = None
+        stage = 1
         for statement in plan.statements:
+            if statement.stage != stage:
+                stage = statement.stage
+                phase = None
+                lines += ["", "SQL (stage 2: after the commit, each statement on its own)"]
             if statement.phase != phase:
                 phase = statement.phase
                 lines.append(f"-- {phase}: {PHASE_REASONS[phase]}")

@@ -55,9 +55,11 @@ def conn(target_db_url: str) -> Iterator[psycopg.Connection]:
             )
 
 
-def _reviewed(conn: psycopg.Connection, bp: NormalizedBlueprint) -> tuple[Plan, Reviewed]:
+def _reviewed(
+    conn: psycopg.Connection, bp: NormalizedBlueprint, apply_mode: str = "online"
+) -> tuple[Plan, Reviewed]:
     prints = fingerprints(conn, SCHEMA, scope_of(bp, {"a", "b"}))
-    p = plan(conn, bp, schema=SCHEMA, managed={"a", "b"})
+    p = plan(conn, bp, schema=SCHEMA, managed={"a", "b"}, apply_mode=apply_mode)
     return p, Reviewed.of(p, prints)
 
 

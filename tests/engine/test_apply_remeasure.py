@@ -94,7 +94,8 @@ def test_a_key_to_another_schemas_table_is_not_counted_at_apply_either(
 ) -> None:
     """The rows of a table outside the blueprint are never read by a plan, the apply's
     re-measure included: an orphan that arrived after review is not caught there, and the
-    server's own check fails the statement, with nothing changed."""
+    server's own check fails the statement, with nothing changed (in one transaction: online,
+    the key stays NOT VALID and its validation fails after the commit)."""
     conn.execute(
         "CREATE SCHEMA ext; CREATE TABLE ext.users (id integer PRIMARY KEY);"
         "INSERT INTO ext.users VALUES (1); INSERT INTO app.a VALUES (1)"
@@ -103,7 +104,7 @@ def test_a_key_to_another_schemas_table_is_not_counted_at_apply_either(
         table = _table("a")
         table["columns"][0]["references"] = "ext.users(id)"
         bp = _blueprint(table, _table("b"))
-        p, reviewed = _reviewed(conn, bp)
+        p, reviewed = _reviewed(conn, bp, apply_mode="atomic")
         assert _severity(p, HazardKind.ADDS_FOREIGN_KEY) is Severity.WARNING
         assert data_sensitive(p.statements)
         conn.execute("INSERT INTO app.a VALUES (2)")  # no user 2

@@ -5,7 +5,8 @@ A case folder holds:
 - ``live.sql``: the live schema (and data) before planning, run in a fresh database;
 - ``blueprint.json``: a payload or a whole envelope;
 - ``managed.json`` (optional): the tables the tool already manages, default none;
-- ``options.json`` (optional): extra keyword arguments for ``plan()``;
+- ``options.json`` (optional): extra keyword arguments for ``plan()``; a case plans in
+  ``apply_mode`` "atomic" unless it says ``{"apply_mode": "online"}`` (or its blueprint does);
 - ``expected.sql``: the plan's SQL, exactly; or ``expected_error.json``: the issues
   (path and a fragment of the message) the plan, or validation before it, must fail with;
 - ``expected_hazards.json``: every hazard as [table, kind, severity], in statement order;
@@ -92,7 +93,7 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
             assert wanted["message"] in message
         return
     managed = set(_json(folder, "managed.json", []))
-    options = _json(folder, "options.json", {})
+    options = {"apply_mode": "atomic", **_json(folder, "options.json", {})}
     embedded = request.node.callspec.params.get("any_target_url") == "embedded"
     with psycopg.connect(case_url, autocommit=True) as conn:
         live_sql = (folder / "live.sql").read_text()
@@ -129,7 +130,8 @@ def test_case(case: str, case_url: str, request: pytest.FixtureRequest) -> None:
             assert again.base_snapshot_hash == first.base_snapshot_hash
             return
 
-        if first.sql and not any(st.phase in RENAMES for st in first.statements):
+        staged = any(st.stage == 2 for st in first.statements)
+        if first.sql and not staged and not any(st.phase in RENAMES for st in first.statements):
             changed = {st.table for st in first.statements if st.table}
             assert first.base is not None
             with conn.transaction(force_rollback=True):

@@ -153,8 +153,9 @@ def test_a_new_reference_to_an_assembled_table_sees_its_new_column(
         first = plan(conn, v1, schema=SCHEMA, managed=set(), cache=cache)
         with conn.transaction():
             conn.execute(first.sql.encode())
-        got = plan(conn, v2, schema=SCHEMA, managed=managed, cache=cache)
-        expected = plan(conn, v2, schema=SCHEMA, managed=managed)
+        # Atomic: the script runs below in one transaction.
+        got = plan(conn, v2, schema=SCHEMA, managed=managed, cache=cache, apply_mode="atomic")
+        expected = plan(conn, v2, schema=SCHEMA, managed=managed, apply_mode="atomic")
         _same_plan(got, expected)
         assert set(got.materialized_tables) == {"clinics", "patients"}
         with conn.transaction():

@@ -3,7 +3,11 @@
 ``execute`` runs it (``apply_plan``; that module lists the steps); ``review`` is what was
 reviewed and what may run instead; ``scope`` the tables in play and their locks;
 ``verification`` whether the schema is now the desired one; ``marker`` the target's commit row;
-``errors`` why an apply stopped.
+``errors`` why an apply stopped; ``runner`` the one place a statement reaches the server.
+
+An online plan (``diff.online``) is applied in two stages: ``stage_one`` is what its
+transaction must leave, ``stage_two`` runs the slow steps after the commit, ``finish`` verifies
+the end, and ``resume`` continues a second stage a crash interrupted (``resume_apply``).
 """
 
 from schemabuilder.engine.apply.errors import (
@@ -11,14 +15,17 @@ from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
     PlanChanged,
+    StageTwoFailed,
     StatementFailed,
     VerificationFailed,
     WillFail,
 )
 from schemabuilder.engine.apply.execute import ApplyOutcome, StatementTiming, apply_plan
 from schemabuilder.engine.apply.marker import read_marker
+from schemabuilder.engine.apply.resume import resume_apply
 from schemabuilder.engine.apply.review import ApplyRequest, Reviewed, plan_signature, within_review
 from schemabuilder.engine.apply.scope import lock_tables, scope_of
+from schemabuilder.engine.apply.stage_two import StageTwoStep
 from schemabuilder.engine.catalog.fingerprints import fingerprints
 
 __all__ = [
@@ -29,6 +36,8 @@ __all__ = [
     "LockTimeout",
     "PlanChanged",
     "Reviewed",
+    "StageTwoFailed",
+    "StageTwoStep",
     "StatementFailed",
     "StatementTiming",
     "VerificationFailed",
@@ -38,6 +47,7 @@ __all__ = [
     "lock_tables",
     "plan_signature",
     "read_marker",
+    "resume_apply",
     "scope_of",
     "within_review",
 ]

@@ -1,4 +1,6 @@
-"""Why an apply stopped: every one of these means nothing of the change remains on the target."""
+"""Why an apply stopped: every one of these means nothing of the change remains on the target,
+except ``StageTwoFailed`` and a ``VerificationFailed`` after an online change's second stage,
+where its committed first stage stays (the marker says so)."""
 
 from __future__ import annotations
 
@@ -23,11 +25,15 @@ class PlanChanged(ApplyError):
 class VerificationFailed(ApplyError):
     """After the statements, the schema is not the desired one (the residue is listed)."""
 
-    def __init__(self, residue: list[str]) -> None:
-        super().__init__(
-            "Verification failed, the change was rolled back. Left over: " + "; ".join(residue)
+    def __init__(self, residue: list[str], *, rolled_back: bool = True) -> None:
+        what = (
+            "the change was rolled back"
+            if rolled_back
+            else "after the second stage (the first stage stays committed)"
         )
+        super().__init__(f"Verification failed, {what}. Left over: " + "; ".join(residue))
         self.residue = residue
+        self.rolled_back = rolled_back
 
 
 class LockTimeout(ApplyError):
@@ -53,3 +59,9 @@ class StatementFailed(ApplyError):
         super().__init__(message)
         self.index = index
         self.statement = statement
+
+
+class StageTwoFailed(StatementFailed):
+    """A step of an online change's second stage failed: the first stage stays committed, a
+    concurrent build's INVALID index is dropped, and the marker says ``failed`` with the step.
+    The next plan against the target makes what is missing."""

@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply import runner
 from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
@@ -46,6 +47,7 @@ from schemabuilder.engine.apply.errors import (
     VerificationFailed,
     WillFail,
 )
+from schemabuilder.engine.apply.finish import finish_online
 from schemabuilder.engine.apply.marker import write_marker
 from schemabuilder.engine.apply.review import (
     ApplyRequest,
@@ -63,6 +65,8 @@ from schemabuilder.engine.apply.scope import (
     renamed_from,
     scope_of,
 )
+from schemabuilder.engine.apply.stage_one import stage_one_desired
+from schemabuilder.engine.apply.stage_two import StageTwoStep, steps_of
 from schemabuilder.engine.apply.verification import verify
 from schemabuilder.engine.catalog.fingerprints import fingerprints
 from schemabuilder.engine.catalog.live_forms import live_keys, remember
@@ -100,6 +104,8 @@ class ApplyOutcome:
     marker_id: int
     replanned_schema_moved: bool
     phases_ms: dict[str, float] = field(default_factory=dict)  # where the time went
+    # An online change's second stage, step by step (sql, status, ms); () for one transaction.
+    phase2_steps: tuple[StageTwoStep, ...] = ()
 
 
 Progress = Callable[[int, int, StatementTiming], None]
@@ -122,7 +128,32 @@ def apply_plan(
     Raises PlanChanged, VerificationFailed, LockTimeout, Deadlock or StatementFailed; in every
     case the transaction is rolled back and the target is as it was.
     ``before_commit`` runs last inside the transaction (tests use it to hold it open).
+
+    A plan with second-stage statements (online) runs its first stage so, verified against
+    what that stage must leave, with the marker in ``phase1`` listing the steps to do; then,
+    under a session advisory lock for the target taken in that transaction and held to the
+    end, the second stage step by step (``stage_two``), and the full re-plan, which must be
+    empty (``finish``): only then does the marker say ``success``. A failure there raises
+    StageTwoFailed or VerificationFailed with the first stage committed; ``resume_apply``
+    continues a second stage a crash interrupted.
     """
+    session = _SessionLock(conn, request.lock_key)
+    try:
+        return _apply(conn, bp, request, reviewed, cache, on_progress, before_commit, session)
+    finally:
+        session.release()  # it outlives the transaction that took it: freed on every way out
+
+
+def _apply(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    request: ApplyRequest,
+    reviewed: Reviewed | None,
+    cache: CanonicalCache | None,
+    on_progress: Progress | None,
+    before_commit: Callable[[psycopg.Connection[Any]], None] | None,
+    session: _SessionLock,
+) -> ApplyOutcome:
     refused = certain_failures(reviewed.statements) if reviewed is not None else []
     if refused:
         # No approval passes a certain failure: the worker would only take the locks to fail.
@@ -131,6 +162,7 @@ def apply_plan(
     clock = _Laps()
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
+    stage_two: list[StageTwoStep] = []
     try:
         with _no_gc_pauses(), conn.transaction():
             conn.execute(
@@ -141,7 +173,10 @@ def apply_plan(
             )
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
             locked = reviewed is not None and lock_tables(
-                conn, request.schema, reviewed.statements, renamed_from=renamed_from(bp)
+                conn,
+                request.schema,
+                [st for st in reviewed.statements if st.stage == 1],
+                renamed_from=renamed_from(bp),
             )
             clock.lap("lock")
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
@@ -155,6 +190,7 @@ def apply_plan(
                     managed_types=request.managed_types,
                     managed_functions=request.managed_functions,
                     cache=cache,
+                    apply_mode=request.mode,
                 )
                 clock.lap("remeasure")
                 raised = raised_hazards(recounted.hazards, request.reviewed_hazards)
@@ -186,6 +222,7 @@ def apply_plan(
                         managed_types=request.managed_types,
                         managed_functions=request.managed_functions,
                         cache=cache,
+                        apply_mode=request.mode,
                     )
                     if current.checksum != request.reviewed_checksum and (
                         request.exact or not within_review(current, request)
@@ -195,10 +232,15 @@ def apply_plan(
                 clock.lap("plan")
                 timings = _execute(conn, work, request, on_progress)
                 clock.lap("execute")
+            stage_two = steps_of(work.statements)
             residue, checked = verify(
                 conn,
                 request.schema,
-                desired=work.desired,
+                desired=(
+                    stage_one_desired(conn, request.schema, work.desired, work.statements)
+                    if stage_two
+                    else work.desired
+                ),
                 statements=work.statements,
                 dropped=work.dropped_tables,
                 scope=scope,
@@ -214,12 +256,17 @@ def apply_plan(
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)
-            marker_id = write_marker(conn, request, work)
+            if stage_two:
+                session.take()  # immediate: this transaction holds the same key
+            marker_id = write_marker(conn, request, work, [s.to_json() for s in stage_two])
             clock.lap("marker")
             # The verified tables are what the next plan would introspect: keyed now, inside
             # the transaction (see live_forms), stored once it has committed.
+            # (Not after a first stage: the second changes those tables again.)
             verified_keys = (
-                live_keys(conn, request.schema, checked.table_map) if cache is not None else {}
+                live_keys(conn, request.schema, checked.table_map)
+                if cache is not None and not stage_two
+                else {}
             )
             if cache is not None:
                 clock.lap("keys")
@@ -237,6 +284,18 @@ def apply_plan(
             remember(cache, verified_keys, checked)
         except Exception:  # the change is committed: a cache that cannot store only slows plans
             log.warning("could not remember the verified tables", exc_info=True)
+    if stage_two:
+        stage_two, _ = finish_online(
+            conn,
+            bp,
+            request,
+            marker_id=marker_id,
+            steps=stage_two,
+            desired=work.desired,
+            cache=cache,
+            on_step=_step_progress(on_progress, len(work.statements)),
+        )
+        clock.lap("stage2")
     return ApplyOutcome(
         plan=work.plan,
         sql=work.sql,
@@ -247,6 +306,7 @@ def apply_plan(
         marker_id=marker_id,
         replanned_schema_moved=moved,
         phases_ms=clock.laps,
+        phase2_steps=tuple(stage_two),
     )
 
 
@@ -319,6 +379,34 @@ def _no_gc_pauses() -> Iterator[None]:
                 gc.unfreeze()
 
 
+class _SessionLock:
+    """The target's advisory lock at session level, held from an online change's first stage
+    to the end of its second: never a transaction's lock across a concurrent build, which
+    waits for every transaction older than itself (that one included)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], key: int) -> None:
+        self._conn = conn
+        self._key = key
+        self.held = False
+
+    def take(self) -> None:
+        self._conn.execute("SELECT pg_advisory_lock(%s)", [self._key])
+        self.held = True
+
+    def release(self) -> None:
+        if self.held and not self._conn.closed:
+            self._conn.execute("SELECT pg_advisory_unlock(%s)", [self._key])
+        self.held = False
+
+
+def _step_progress(on_progress: Progress | None, total: int) -> Callable[[StageTwoStep], None]:
+    def report(step: StageTwoStep) -> None:
+        if on_progress is not None:
+            on_progress(step.index + 1, total, StatementTiming(step.index, step.sql, step.ms or 0))
+
+    return report
+
+
 class _Laps:
     """Milliseconds per step of one apply."""
 
@@ -341,6 +429,8 @@ def _execute(
     timings: list[StatementTiming] = []
     total = len(current.statements)
     for index, statement in enumerate(current.statements):
+        if statement.stage != 1:
+            continue  # after the commit (``stage_two``)
         if statement.statement_timeout_ms:
             conn.execute(
                 sql.SQL("SET LOCAL statement_timeout = {}").format(
@@ -351,7 +441,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            conn.execute(statement.sql.encode())
+            runner.run_statement(conn, statement.sql)
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:

@@ -1,10 +1,17 @@
 """The target's own commit marker: a ``schemabuilder.schema_migrations`` row per applied
 proposal, written last inside the change's transaction, so that after a crash the row (or its
 absence) says whether the change committed.
+
+An online change's row is written with ``status`` ``phase1`` and the second stage's steps in
+``phase2_steps`` (``[{index, sql, status: pending | done, ms}]``); each step is marked done as
+soon as it has run, and the row says ``success`` only once the schema is verified after the
+last one (``failed``, with the step, when one fails). A worker that takes over after a crash
+reads what is left from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -39,15 +46,51 @@ MARKER_DDL = (
 )
 
 
-def write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current: Work) -> int:
+# Added to markers made before online applies existed; IF NOT EXISTS makes it idempotent.
+STEPS_DDL = (
+    f"ALTER TABLE {MARKER_SCHEMA}.{MARKER_TABLE} ADD COLUMN IF NOT EXISTS phase2_steps jsonb"
+)
+
+# Marker statuses of an online change.
+PHASE1 = "phase1"
+SUCCESS = "success"
+FAILED = "failed"
+
+
+def write_marker(
+    conn: psycopg.Connection[Any],
+    request: ApplyRequest,
+    current: Work,
+    steps: Sequence[dict[str, Any]] = (),
+) -> int:
+    """The change's row; with ``steps`` (an online change's second stage), in ``phase1``."""
     if not _marker_exists(conn):  # the first apply on this target creates it
         for ddl in MARKER_DDL:
             conn.execute(ddl.encode())
+    if not steps:
+        return _insert(conn, request, current, (), SUCCESS)
+    if not _has_steps_column(conn):
+        # Checked first: the ALTER takes an ACCESS EXCLUSIVE lock on the marker table, which
+        # every target of this database shares, until the commit.
+        conn.execute(STEPS_DDL.encode())
+    return _insert(conn, request, current, steps, PHASE1)
+
+
+def _insert(
+    conn: psycopg.Connection[Any],
+    request: ApplyRequest,
+    current: Work,
+    steps: Sequence[dict[str, Any]],
+    status: str,
+) -> int:
+    columns = "" if not steps else ", status, phase2_steps"
+    values = "" if not steps else ", %s, %s"
+    extra: list[Any] = [] if not steps else [status, Jsonb(list(steps))]
     row = conn.execute(
         f"""INSERT INTO {MARKER_SCHEMA}.{MARKER_TABLE}
             (tenant_id, target_schema, version, description, applied_by, checksum, sql_script,
-             metadata, proposal_id, schema_hash)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+             metadata, proposal_id, schema_hash{columns})
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s{values}) RETURNING id""",
         [
             request.tenant_id,
             request.schema,
@@ -59,10 +102,36 @@ def write_marker(conn: psycopg.Connection[Any], request: ApplyRequest, current: 
             Jsonb({**request.metadata, "snapshot_hash": current.desired_hash}),
             request.proposal_id,
             request.schema_hash,
+            *extra,
         ],
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def update_steps(
+    conn: psycopg.Connection[Any],
+    marker_id: int,
+    steps: Sequence[dict[str, Any]],
+    *,
+    status: str = PHASE1,
+    error: str | None = None,
+) -> None:
+    """Record the second stage's progress (autocommit: each mark is durable at once)."""
+    conn.execute(
+        f"UPDATE {MARKER_SCHEMA}.{MARKER_TABLE} SET phase2_steps = %s, status = %s, "
+        "error_message = %s WHERE id = %s",
+        [Jsonb(list(steps)), status, error, marker_id],
+    )
+
+
+def _has_steps_column(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+           WHERE attrelid = to_regclass(%s) AND attname = 'phase2_steps' AND NOT attisdropped)""",
+        [f"{MARKER_SCHEMA}.{MARKER_TABLE}"],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _marker_exists(conn: psycopg.Connection[Any]) -> bool:
@@ -73,12 +142,16 @@ def _marker_exists(conn: psycopg.Connection[Any]) -> bool:
 
 
 def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, Any] | None:
-    """The target's commit marker for a proposal, or None (never applied, or rolled back)."""
+    """The target's commit marker for a proposal, or None (never applied, or rolled back):
+    its ``status`` (``success``; an online change's ``phase1`` until its second stage is done
+    and verified, or ``failed``), and ``phase2_steps``, the second stage's steps ([] for a
+    change that had none)."""
     if not _marker_exists(conn):
         return None
+    steps = "phase2_steps" if _has_steps_column(conn) else "NULL::jsonb"
     cur = conn.execute(
-        f"SELECT id, version, checksum, applied_at, metadata FROM {MARKER_SCHEMA}.{MARKER_TABLE}"
-        " WHERE proposal_id = %s",
+        f"SELECT id, version, checksum, applied_at, metadata, status, {steps}, error_message,"
+        f" sql_script FROM {MARKER_SCHEMA}.{MARKER_TABLE} WHERE proposal_id = %s",
         [proposal_id],
     )
     row = cur.fetchone()
@@ -90,4 +163,8 @@ def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, An
         "checksum": row[2],
         "applied_at": row[3],
         "metadata": row[4],
+        "status": row[5],
+        "phase2_steps": list(row[6] or []),
+        "error_message": row[7],
+        "sql_script": row[8],
     }

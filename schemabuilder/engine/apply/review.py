@@ -45,6 +45,14 @@ class ApplyRequest:
     managed_types: frozenset[str] = frozenset()
     # Functions an earlier version declared, by name (see ``plan``'s ``managed_functions``).
     managed_functions: frozenset[str] = frozenset()
+    # The target's apply mode, for the plans an apply makes again ("online" or "atomic");
+    # None: ``plan``'s default. The blueprint's own ``apply_mode`` wins either way.
+    apply_mode: str | None = None
+
+    @property
+    def mode(self) -> str:
+        """The apply mode a re-plan uses."""
+        return self.apply_mode or "online"
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:
@@ -55,7 +63,7 @@ class ApplyRequest:
             reviewed_base_hash=p.base_snapshot_hash,
             reviewed_statements=tuple(st.sql for st in p.statements),
             reviewed_hazards=plan_signature(p),
-            **fields,
+            **{"apply_mode": p.apply_mode, **fields},
         )
 
 

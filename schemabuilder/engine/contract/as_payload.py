@@ -90,6 +90,7 @@ def as_payload(bp: NormalizedBlueprint) -> dict[str, Any]:
         ),
         **({"types": [_type_payload(t) for t in bp.types]} if bp.types else {}),
         **({"extensions": list(bp.extensions)} if bp.extensions else {}),
+        **({"apply_mode": bp.apply_mode} if bp.apply_mode is not None else {}),
     }
 
 

@@ -415,6 +415,9 @@ class Payload(_Model):
     extensions: Annotated[
         list[ExtensionName], Field(max_length=MAX_EXTENSIONS), AfterValidator(unique_extensions)
     ] = []
+    # How existing tables change: "online" (slow steps run after the transaction, without
+    # blocking writes) or "atomic" (one transaction); None leaves it to the target.
+    apply_mode: Literal["online", "atomic"] | None = None
     types: Annotated[list[EnumType], Field(max_length=MAX_TYPES)] = []
     tables: Annotated[list[Table], Field(min_length=1, max_length=MAX_TABLES)]
     functions: Annotated[list[Function], Field(max_length=MAX_FUNCTIONS)] = []

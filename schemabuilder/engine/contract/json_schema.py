@@ -59,6 +59,10 @@ DESCRIPTIONS: dict[type[BaseModel], dict[str, str]] = {
         "force_apply": "Dangerous changes need this and a second person's approval.",
         "revert_of": "The earlier applied version whose schema this higher version brings back.",
         "fence": "The multi-tenant fence every table with rls carries.",
+        "apply_mode": '"online": on existing tables, indexes are built concurrently and '
+        "constraints validated after a quick first transaction, without blocking writes; "
+        '"atomic": the whole change in one transaction; absent: the target\'s setting '
+        "(online by default).",
         "auto_columns": "Add id, the fence column, created_at, updated_at, deleted_at and the "
         "indexes idx_<table>_<fence column> and idx_<table>_created_at.",
         "tables": "The desired tables (at least one); a managed table left out is dropped.",

@@ -189,6 +189,11 @@ class NormalizedBlueprint(_Frozen):
     functions: tuple[NFunction, ...] = ()
     # In the order written; left out of the canonical JSON when empty (``canonical_json``).
     extensions: tuple[str, ...] = ()
+    # None: the caller's (the target's) mode; hashed only when given, so a blueprint without
+    # it keeps the hash it had.
+    apply_mode: Literal["online", "atomic"] | None = Field(
+        default=None, exclude_if=lambda v: v is None
+    )
 
     def table(self, name: str) -> NTable | None:
         """The table called ``name``, if the blueprint has one."""
@@ -438,6 +443,7 @@ def normalize_payload(payload: Payload) -> tuple[NormalizedBlueprint, list[Origi
         types=tuple(normalize_type(t) for t in payload.types),
         functions=tuple(normalize_function(f) for f in payload.functions),
         extensions=tuple(payload.extensions),
+        apply_mode=payload.apply_mode,
     )
     return blueprint, [origin for _, origin in pairs]
 

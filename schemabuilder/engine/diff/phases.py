@@ -141,6 +141,8 @@ class Statement:
 
     ``statement_timeout_ms`` is set on statements that scan or rewrite a populated table
     (the executor applies it with ``SET LOCAL``); None leaves the executor's default.
+    ``stage`` is 1 for the change's transaction, 2 for the steps an online apply runs one by
+    one after it commits, outside a transaction (``diff.online``).
     """
 
     sql: str
@@ -150,6 +152,7 @@ class Statement:
     lock: LockMode = LockMode.ACCESS_EXCLUSIVE
     hazards: tuple[Hazard, ...] = ()
     statement_timeout_ms: int | None = None
+    stage: int = 1
 
     @property
     def is_dangerous(self) -> bool:
@@ -165,6 +168,7 @@ class Statement:
             "lock": str(self.lock),
             "hazards": [h.to_json() for h in self.hazards],
             "statement_timeout_ms": self.statement_timeout_ms,
+            "stage": self.stage,
         }
 
 

@@ -27,6 +27,9 @@ kind has a module that builds its hazards, called by the diff code that writes t
   BLOCKED_BY_DEPENDENTS (a dropped function something still uses).
 - ``triggers``: CHANGES_CODE (a trigger created, changed or dropped, the updated_at
   convenience's function created) and RENAMES_OBJECT (triggers).
+- ``online``: the same hazards in an online plan's words: a concurrent build or a
+  validation after the commit lets writes through and says how long it takes; a rewrite
+  with no online form says how long readers and writers wait.
 
 The numbers come from ``facts`` (the questions) answered by ``pg_facts`` (the live database).
 No hazard is found by reading the SQL text of a statement. ``remeasure`` is what an apply
@@ -89,7 +92,10 @@ DESCRIPTIONS: dict[HazardKind, str] = {
     HazardKind.ADDS_UNIQUE: "A uniqueness rule is added: existing duplicates make it fail.",
     HazardKind.ADDS_FOREIGN_KEY: "A foreign key is validated against every existing row.",
     HazardKind.ADDS_CHECK: "A check constraint is validated against every existing row.",
-    HazardKind.BUILDS_INDEX: "An index is built on a populated table; writes wait meanwhile.",
+    HazardKind.BUILDS_INDEX: (
+        "An index is built on a populated table: writes wait meanwhile, unless it is built "
+        "concurrently (online)."
+    ),
     HazardKind.DROPS_INDEX: "An index is dropped: queries that used it may get slower.",
     HazardKind.DROPS_CONSTRAINT: "A constraint is dropped: the database stops enforcing it.",
     HazardKind.RENAMES_OBJECT: "A table or column is renamed: clients using the old name break.",

@@ -1,0 +1,76 @@
+"""The end of an online change: its second stage, then the full re-plan, which must be empty
+before the marker says ``success``. Shared by ``apply_plan`` (right after the first stage
+commits) and ``resume_apply`` (a worker taking over after a crash)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from schemabuilder.engine.apply.errors import VerificationFailed
+from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
+from schemabuilder.engine.apply.review import ApplyRequest
+from schemabuilder.engine.apply.stage_two import StageTwoStep, run_stage_two
+from schemabuilder.engine.catalog.snapshot import Snapshot
+from schemabuilder.engine.contract.normalize import NormalizedBlueprint
+from schemabuilder.engine.desired.cache import CanonicalCache
+from schemabuilder.engine.diff.phases import Phase
+from schemabuilder.engine.plan import Plan, plan
+
+
+def finish_online(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    request: ApplyRequest,
+    *,
+    marker_id: int,
+    steps: Sequence[StageTwoStep],
+    desired: Snapshot | None,
+    cache: CanonicalCache | None,
+    on_step: Callable[[StageTwoStep], None] | None = None,
+) -> tuple[list[StageTwoStep], Plan]:
+    """Run what is left of the second stage, verify, mark ``success``; the steps as they
+    ended, and the (empty) re-plan. Raises StageTwoFailed or VerificationFailed (the marker
+    says ``failed``)."""
+    done = run_stage_two(
+        conn,
+        schema=request.schema,
+        marker_id=marker_id,
+        steps=steps,
+        lock_timeout_ms=request.lock_timeout_ms,
+        statement_timeout_ms=request.statement_timeout_ms,
+        on_step=on_step,
+    )
+    after = replan(conn, bp, request, desired, cache)
+    marks = [s.to_json() for s in done]
+    if not after.is_empty:
+        residue = [st.sql for st in after.statements if st.phase is not Phase.SETUP]
+        failed = VerificationFailed(residue, rolled_back=False)
+        update_steps(conn, marker_id, marks, status=FAILED, error=str(failed))
+        raise failed
+    update_steps(conn, marker_id, marks, status=SUCCESS)
+    return done, after
+
+
+def replan(
+    conn: psycopg.Connection[Any],
+    bp: NormalizedBlueprint,
+    request: ApplyRequest,
+    desired: Snapshot | None,
+    cache: CanonicalCache | None,
+) -> Plan:
+    """A fresh plan of ``bp`` with the change's tables managed: empty when it is all done."""
+    managed = set(request.managed) | {t.name for t in bp.tables}
+    if desired is not None:
+        managed |= set(desired.table_map)
+    return plan(
+        conn,
+        bp,
+        schema=request.schema,
+        managed=managed,
+        managed_types=request.managed_types | {t.name for t in bp.types},
+        cache=cache,
+        apply_mode=request.mode,
+    )

@@ -1,0 +1,2 @@
+SET LOCAL search_path TO public;
+ALTER TABLE public.items ADD COLUMN note text;

@@ -1,0 +1,3 @@
+SET LOCAL search_path TO public;
+-- stage 2: after COMMIT, each statement on its own, outside a transaction
+DROP INDEX CONCURRENTLY public.idx_events_email;
