@@ -3,7 +3,8 @@
 ``execute`` runs it (``apply_plan``; that module lists the steps); ``review`` is what was
 reviewed and what may run instead; ``scope`` the tables in play and their locks;
 ``verification`` whether the schema is now the desired one; ``marker`` the target's commit row;
-``errors`` why an apply stopped.
+``errors`` why an apply stopped; ``lock_retry`` each statement's short lock timeout and its
+bounded retries, ``lock_watch`` who blocked it.
 """
 
 from schemabuilder.engine.apply.errors import (
@@ -16,6 +17,7 @@ from schemabuilder.engine.apply.errors import (
     WillFail,
 )
 from schemabuilder.engine.apply.execute import ApplyOutcome, StatementTiming, apply_plan
+from schemabuilder.engine.apply.lock_retry import LockRetry, LockRetryPolicy, run_with_lock_retries
 from schemabuilder.engine.apply.marker import read_marker
 from schemabuilder.engine.apply.review import ApplyRequest, Reviewed, plan_signature, within_review
 from schemabuilder.engine.apply.scope import lock_tables, scope_of
@@ -26,6 +28,8 @@ __all__ = [
     "ApplyOutcome",
     "ApplyRequest",
     "Deadlock",
+    "LockRetry",
+    "LockRetryPolicy",
     "LockTimeout",
     "PlanChanged",
     "Reviewed",
@@ -38,6 +42,7 @@ __all__ = [
     "lock_tables",
     "plan_signature",
     "read_marker",
+    "run_with_lock_retries",
     "scope_of",
     "within_review",
 ]

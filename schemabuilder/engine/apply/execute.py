@@ -44,6 +44,7 @@ from schemabuilder.engine.apply.errors import (
     VerificationFailed,
     WillFail,
 )
+from schemabuilder.engine.apply.lock_retry import LockRetries, LockRetry, OnRetry
 from schemabuilder.engine.apply.marker import write_marker
 from schemabuilder.engine.apply.review import (
     ApplyRequest,
@@ -96,6 +97,7 @@ class ApplyOutcome:
     marker_id: int
     replanned_schema_moved: bool
     phases_ms: dict[str, float] = field(default_factory=dict)  # where the time went
+    lock_retries: tuple[LockRetry, ...] = ()  # statements that gave way to a lock, and retried
 
 
 Progress = Callable[[int, int, StatementTiming], None]
@@ -110,6 +112,7 @@ def apply_plan(
     cache: CanonicalCache | None = None,
     on_progress: Progress | None = None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> ApplyOutcome:
     """Apply ``bp`` to ``request.schema`` in one verified transaction (see the module doc).
 
@@ -118,6 +121,8 @@ def apply_plan(
     Raises PlanChanged, VerificationFailed, LockTimeout, Deadlock or StatementFailed; in every
     case the transaction is rolled back and the target is as it was.
     ``before_commit`` runs last inside the transaction (tests use it to hold it open).
+    Every lock the statements take is waited for briefly and retried (``lock_retry``, with
+    ``request.lock_policy()``); ``on_lock_retry`` hears of each retry as it happens.
     """
     refused = certain_failures(reviewed.statements) if reviewed is not None else []
     if refused:
@@ -128,7 +133,11 @@ def apply_plan(
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
     try:
-        with _no_gc_pauses(), conn.transaction():
+        with (
+            _no_gc_pauses(),
+            LockRetries(conn, request.lock_policy(), on_lock_retry) as retries,
+            conn.transaction(),
+        ):
             conn.execute(
                 sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
                     sql.Literal(f"{request.lock_timeout_ms}ms"),
@@ -137,7 +146,11 @@ def apply_plan(
             )
             conn.execute("SELECT pg_advisory_xact_lock(%s)", [request.lock_key])
             locked = reviewed is not None and lock_tables(
-                conn, request.schema, reviewed.statements, renamed_from=renamed_from(bp)
+                conn,
+                request.schema,
+                reviewed.statements,
+                renamed_from=renamed_from(bp),
+                run=retries.run,
             )
             clock.lap("lock")
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
@@ -156,7 +169,7 @@ def apply_plan(
                 if raised:
                     raise PlanChanged(recounted, data_reason(raised))
             ran = (
-                _run_reviewed(conn, reviewed, request, scope, on_progress)
+                _run_reviewed(conn, reviewed, request, scope, on_progress, retries)
                 if reviewed is not None and locked
                 else None
             )
@@ -187,7 +200,7 @@ def apply_plan(
                         raise PlanChanged(current, moved_reason(current))
                     work = Work.of(current)
                 clock.lap("plan")
-                timings = _execute(conn, work, request, on_progress)
+                timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             residue, checked = verify(
                 conn,
@@ -235,6 +248,7 @@ def apply_plan(
         marker_id=marker_id,
         replanned_schema_moved=moved,
         phases_ms=clock.laps,
+        lock_retries=tuple(retries.recorded),
     )
 
 
@@ -244,6 +258,7 @@ def _run_reviewed(
     request: ApplyRequest,
     scope: set[str],
     on_progress: Progress | None,
+    retries: LockRetries,
 ) -> tuple[Work, dict[str, str], list[StatementTiming]] | None:
     """Run the reviewed statements while a second connection checks that the scope has not
     moved since review; None, with the statements undone, when it has (or the check could
@@ -264,7 +279,7 @@ def _run_reviewed(
     try:
         with conn.transaction():  # a savepoint: rolled back when the scope moved
             try:
-                timings = _execute(conn, work, request, on_progress)
+                timings = _execute(conn, work, request, on_progress, retries)
             except StatementFailed:
                 if check.result() == reviewed.fingerprints:
                     raise
@@ -325,6 +340,7 @@ def _execute(
     current: Work,
     request: ApplyRequest,
     on_progress: Progress | None,
+    retries: LockRetries,
 ) -> list[StatementTiming]:
     timings: list[StatementTiming] = []
     total = len(current.statements)
@@ -339,7 +355,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            conn.execute(statement.sql.encode())
+            retries.run(statement.sql, where=f"Statement {index + 1} of {total} failed")
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:

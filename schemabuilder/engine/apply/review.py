@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemabuilder.engine.apply.lock_retry import LockRetryPolicy
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.hazards.remeasure import hazard_signature
@@ -43,6 +44,12 @@ class ApplyRequest:
     exact: bool = False
     # Enum types an earlier version declared (see ``plan``'s ``managed_types``).
     managed_types: frozenset[str] = frozenset()
+    # How each statement waits for its locks and retries (``lock_retry``); None: the default
+    # policy with ``lock_timeout_ms`` per statement.
+    lock_retry: LockRetryPolicy | None = None
+
+    def lock_policy(self) -> LockRetryPolicy:
+        return self.lock_retry or LockRetryPolicy(lock_timeout_ms=self.lock_timeout_ms)
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:

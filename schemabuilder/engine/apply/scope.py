@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import psycopg
@@ -45,6 +45,7 @@ def lock_tables(
     statements: Collection[Statement],
     *,
     renamed_from: Mapping[str, str] | None = None,
+    run: Callable[[str], None] | None = None,
 ) -> bool:
     """Lock every existing table the statements change, each in the strongest mode its
     statements take (so no table is locked harder than the statements would lock it), in
@@ -53,7 +54,8 @@ def lock_tables(
     introspected for every member the statements did not write. A renamed table's statements
     name it by its new name, so it is locked by the name it has now (``renamed_from``).
     False when a table vanished meanwhile (nothing is locked then: the fingerprints will show
-    the schema moved)."""
+    the schema moved). ``run`` runs each LOCK TABLE (the apply's lock retries, see
+    ``lock_retry``); by default it runs once, under the transaction's lock timeout."""
     modes: dict[str, LockMode] = {}
     for st in statements:
         if st.table and st.lock in _LOCK_STRENGTH:
@@ -78,7 +80,11 @@ def lock_tables(
         with conn.transaction():
             for mode in sorted(by_mode, key=_LOCK_STRENGTH.__getitem__, reverse=True):
                 names = sql.SQL(", ").join(sql.Identifier(schema, n) for n in sorted(by_mode[mode]))
-                conn.execute(sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode)))
+                statement = sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode))
+                if run is None:
+                    conn.execute(statement)
+                else:
+                    run(statement.as_string(conn))
     except errors.UndefinedTable:
         return False
     return True
