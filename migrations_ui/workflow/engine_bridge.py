@@ -27,6 +27,8 @@ from schemabuilder.engine import (
     CanonicalKey,
     Issue,
     LockMode,
+    LockRetry,
+    LockRetryPolicy,
     NormalizedBlueprint,
     Phase,
     Plan,
@@ -257,7 +259,12 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
     )
 
 
-def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
+def apply(
+    proposal: Proposal,
+    *,
+    on_progress: Callable[..., None] | None = None,
+    on_lock_retry: Callable[[LockRetry], None] | None = None,
+) -> ApplyOutcome:
     target = proposal.target
     request = ApplyRequest(
         proposal_id=str(proposal.pk),
@@ -279,6 +286,10 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
         lock_key=target_lock_key(target),
         lock_timeout_ms=target.lock_timeout_ms,
         statement_timeout_ms=target.statement_timeout_ms,
+        # Each statement waits lock_timeout_ms for its locks, then gives way and tries again.
+        lock_retry=LockRetryPolicy(
+            lock_timeout_ms=target.lock_timeout_ms, max_attempts=target.lock_attempts
+        ),
         # The audit chain's head travels into the target's own marker table: a copy of it
         # outside the app's database, which a rewind of the audit tail cannot reach.
         metadata={
@@ -295,6 +306,7 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
             reviewed=reviewed_plan(proposal),
             cache=DbCanonicalCache(),
             on_progress=on_progress,
+            on_lock_retry=on_lock_retry,
         )
 
 
