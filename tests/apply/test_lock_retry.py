@@ -154,7 +154,7 @@ def test_a_held_lock_is_retried_then_the_apply_fails_naming_the_blocker(conn, ot
     other.rollback()
     error = raised.value
     message = str(error)
-    assert message.startswith("SQLSTATE 55P03 (lock timeout")
+    assert message.startswith("Locking the tables it changes failed: SQLSTATE 55P03 (lock")
     assert f"Waited 300 ms x 3 for ACCESS EXCLUSIVE on {SCHEMA}.orders" in message
     assert f"held by pid {pid} (AccessShareLock, in a transaction for" in message
     for secret in (SECRET_QUERY, SECRET_APP):

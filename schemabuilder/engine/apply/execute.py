@@ -150,7 +150,7 @@ def apply_plan(
                 request.schema,
                 reviewed.statements,
                 renamed_from=renamed_from(bp),
-                run=retries.run,
+                retries=retries,
             )
             clock.lap("lock")
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
@@ -355,7 +355,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            retries.run(statement.sql, where=f"Statement {index + 1} of {total} failed")
+            retries.statement(statement, where=f"Statement {index + 1} of {total} failed")
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:

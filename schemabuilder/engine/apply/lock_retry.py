@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from psycopg import errors, sql
 
 from schemabuilder.engine.apply.errors import Deadlock, LockTimeout
 from schemabuilder.engine.apply.lock_watch import Blocker, LockWatch, Wait
+from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.safe_errors import safe_message
 
 __all__ = ["LockRetries", "LockRetry", "LockRetryPolicy", "run_with_lock_retries"]
@@ -241,9 +242,47 @@ def _give_up(
     return LockTimeout(message, blockers, retries=attempts)
 
 
+# Phases whose statements lock nothing but their own table (``Statement.table``): once that
+# table is ours (created in this transaction, or locked up front at least as strongly), such
+# a statement cannot wait for another connection. Foreign keys, drops of tables and types,
+# policies (their expressions may read other tables) and the setup may: not listed.
+_OWN_TABLE_ONLY = frozenset(
+    {
+        Phase.RENAME_COLUMNS,
+        Phase.RENAME_CONSTRAINTS,
+        Phase.DROP_INDEXES,
+        Phase.DROP_CONSTRAINTS,
+        Phase.DROP_COLUMNS,
+        Phase.CREATE_TABLES,
+        Phase.ADD_COLUMNS,
+        Phase.ALTER_COLUMNS,
+        Phase.ADD_CONSTRAINTS,
+        Phase.CREATE_INDEXES,
+        Phase.COMMENTS,
+        Phase.ROW_LEVEL_SECURITY,
+        Phase.GRANTS,
+    }
+)
+
+_STRENGTH = {
+    LockMode.NONE: 0,
+    LockMode.SHARE_UPDATE_EXCLUSIVE: 1,
+    LockMode.SHARE: 2,
+    LockMode.SHARE_ROW_EXCLUSIVE: 3,
+    LockMode.ACCESS_EXCLUSIVE: 4,
+}
+
+
 class LockRetries:
     """The lock discipline of one apply: its policy, one watch for all of its statements,
-    and every retry they made (``recorded``). Use as a context manager."""
+    and every retry they made (``recorded``). Use as a context manager.
+
+    Inside a transaction, a savepoint per statement is what makes a retry possible, and it
+    is not free: each one is a subtransaction, and with thousands of them in one transaction
+    PostgreSQL slows down (3,000 statements ran ~60% slower). So a statement that cannot wait
+    for anyone (``_OWN_TABLE_ONLY`` on a table this transaction already holds, see ``held``)
+    runs as it is, without a savepoint or a lock timeout of its own.
+    """
 
     def __init__(
         self,
@@ -256,6 +295,8 @@ class LockRetries:
         self._conn = conn
         self._on_retry = on_retry
         self._watch = LockWatch(conn)
+        # Our tables this transaction holds, and how strongly: locked up front, or created.
+        self.held: dict[str, LockMode] = {}
 
     def __enter__(self) -> LockRetries:
         return self
@@ -273,6 +314,32 @@ class LockRetries:
             where=where,
             watch=self._watch,
         )
+
+    def lock(self, statement_sql: str, tables: Iterable[str], mode: LockMode) -> None:
+        """Run ``LOCK TABLE`` ``statement_sql`` (retried like any statement), then hold
+        ``tables`` in ``mode`` for the statements that follow."""
+        self.run(statement_sql, where="Locking the tables it changes failed")
+        for table in tables:
+            self._hold(table, mode)
+
+    def statement(self, statement: Statement, *, where: str = "") -> None:
+        """Run one statement of the plan in the apply's transaction."""
+        held = self.held.get(statement.table)
+        if (
+            statement.phase in _OWN_TABLE_ONLY
+            and held is not None
+            and _STRENGTH[statement.lock] <= _STRENGTH[held]
+        ):
+            self._conn.execute(statement.sql.encode())
+        else:
+            self.run(statement.sql, where=where)
+        if statement.phase is Phase.CREATE_TABLES:
+            # Nobody else sees a table before our commit: it cannot be locked by anyone.
+            self._hold(statement.table, LockMode.ACCESS_EXCLUSIVE)
+
+    def _hold(self, table: str, mode: LockMode) -> None:
+        if _STRENGTH[mode] > _STRENGTH[self.held.get(table, LockMode.NONE)]:
+            self.held[table] = mode
 
     def _record(self, retry: LockRetry) -> None:
         self.recorded.append(retry)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply.lock_retry import LockRetries
 from schemabuilder.engine.catalog.fingerprints import fingerprints
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.diff.phases import LockMode, Statement
@@ -45,7 +46,7 @@ def lock_tables(
     statements: Collection[Statement],
     *,
     renamed_from: Mapping[str, str] | None = None,
-    run: Callable[[str], None] | None = None,
+    retries: LockRetries | None = None,
 ) -> bool:
     """Lock every existing table the statements change, each in the strongest mode its
     statements take (so no table is locked harder than the statements would lock it), in
@@ -54,8 +55,9 @@ def lock_tables(
     introspected for every member the statements did not write. A renamed table's statements
     name it by its new name, so it is locked by the name it has now (``renamed_from``).
     False when a table vanished meanwhile (nothing is locked then: the fingerprints will show
-    the schema moved). ``run`` runs each LOCK TABLE (the apply's lock retries, see
-    ``lock_retry``); by default it runs once, under the transaction's lock timeout."""
+    the schema moved). ``retries`` runs each LOCK TABLE (the apply's lock retries, see
+    ``lock_retry``) and remembers what is held; without it each runs once, under the
+    transaction's lock timeout."""
     modes: dict[str, LockMode] = {}
     for st in statements:
         if st.table and st.lock in _LOCK_STRENGTH:
@@ -81,10 +83,10 @@ def lock_tables(
             for mode in sorted(by_mode, key=_LOCK_STRENGTH.__getitem__, reverse=True):
                 names = sql.SQL(", ").join(sql.Identifier(schema, n) for n in sorted(by_mode[mode]))
                 statement = sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode))
-                if run is None:
+                if retries is None:
                     conn.execute(statement)
                 else:
-                    run(statement.as_string(conn))
+                    retries.lock(statement.as_string(conn), by_mode[mode], mode)
     except errors.UndefinedTable:
         return False
     return True
