@@ -151,8 +151,11 @@ def blockers(
     """Which of the change's tables other connections hold locks on, and in which mode (asked on
     a fresh connection, since this one is in an aborted transaction).
 
-    Only our own tables and the lock modes: never who holds them, their pid, application or
-    query, which belong to other connections (perhaps other tenants' on a shared database)."""
+    Only our own tables and the lock modes: never who holds them, their application or query,
+    which belong to other connections (perhaps other tenants' on a shared database). This is
+    for a lock met outside the statements and their up-front locks, read after the wait: the
+    connections seen then are not known to be the ones waited for, so no pid is named either
+    (``lock_retry`` names the blockers it saw while a statement waited)."""
     try:
         with psycopg.connect(
             conn.info.dsn, password=conn.info.password or None, connect_timeout=5, autocommit=True
