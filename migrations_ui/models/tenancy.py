@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -59,7 +59,16 @@ class Target(models.Model):
         validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Use the alias of TARGET_<ALIAS>_URL.")],
     )
     schema_name = models.CharField(max_length=63, default="public")
-    lock_timeout_ms = models.PositiveIntegerField(default=5_000)
+    # How long each statement of an apply waits for a lock before it gives way (and is
+    # tried again, up to lock_attempts times): short, since the queries behind a waiting
+    # ALTER TABLE wait too.
+    lock_timeout_ms = models.PositiveIntegerField(default=2_000)
+    lock_attempts = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Tries per statement when a lock is not granted within the lock timeout, "
+        "or a deadlock aborts it.",
+    )
     statement_timeout_ms = models.PositiveIntegerField(default=60_000)
     is_default = models.BooleanField(default=False)
 

@@ -5,16 +5,19 @@ Safe to run twice for the same proposal: a run that finds the proposal already `
 verdict is given while that is unknown: when the marker cannot be read, the job fails and the
 sweeper (``workflow.recovery``) asks again later.
 
-A lock timeout, a deadlock or an unreachable target rolls the apply back and puts the
-proposal back in the queue; the job raises ``ApplyRetry`` and procrastinate's retry strategy
-(see ``tasks.apply_proposal``) runs it again after ``RETRY_WAIT_S``; the worker never sleeps
-inside a job.
+Each statement waits briefly for its locks and tries again a few times (the engine's lock
+retries, recorded in the timeline as they happen). A lock timeout or a deadlock on its last
+try, or an unreachable target, rolls the apply back and puts the proposal back in the queue;
+the job raises ``ApplyRetry`` and procrastinate's retry strategy (see
+``tasks.apply_proposal``) runs it again after ``RETRY_WAIT_S``; the worker never sleeps
+inside a job (between a statement's own tries it does, for at most a few seconds).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -32,8 +35,10 @@ from schemabuilder.engine import (
     ApplyError,
     ApplyOutcome,
     Deadlock,
+    LockRetry,
     LockTimeout,
     PlanChanged,
+    StageTwoFailed,
     StatementFailed,
     VerificationFailed,
     WillFail,
@@ -156,14 +161,21 @@ def settle_interrupted(proposal: Proposal) -> None:
 
 def _apply_once(proposal: Proposal, attempt: int) -> None:
     try:
-        outcome = bridge.apply(proposal, on_progress=_progress_writer(proposal))
+        outcome = bridge.apply(
+            proposal,
+            on_progress=_progress_writer(proposal),
+            on_lock_retry=_lock_retry_recorder(proposal),
+        )
     except (LockTimeout, Deadlock) as exc:
         if attempt < APPLY_RETRIES:
             raise _retry_later(proposal, exc, attempt) from exc
         transitions.mark_failed(
             proposal,
             _lock_message(exc, attempt + 1),
-            result={"blockers": getattr(exc, "blockers", [])},
+            result={
+                "blockers": getattr(exc, "blockers", []),
+                "lock_retries": [r.to_json() for r in getattr(exc, "retries", ())],
+            },
         )
         return
     except bridge.TargetUnavailable as exc:
@@ -189,6 +201,14 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
     except WillFail as exc:  # the rules never queue such a plan: refused again here
         transitions.mark_failed(proposal, str(exc))
         return
+    except StageTwoFailed as exc:
+        transitions.mark_failed(
+            proposal,
+            f"{exc}. The first stage stays committed and the target's marker names the step; "
+            "plan again: the next plan makes what is missing.",
+            result={"stage": 2, "statement_index": exc.index, "statement": exc.statement},
+        )
+        return
     except StatementFailed as exc:
         transitions.mark_failed(
             proposal, str(exc), result={"statement_index": exc.index, "statement": exc.statement}
@@ -197,6 +217,13 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
     except Exception as exc:  # a bug or an unforeseen server error: it may have committed
         log.exception("apply of %s failed", proposal.pk)
         marker = _read_marker(proposal)
+        if marker is not None and marker.get("status") == "failed":
+            transitions.mark_failed(proposal, str(marker.get("error_message") or "failed"))
+            return
+        if marker is not None and marker.get("status") == "phase1":
+            # The first stage committed and the second stopped: the sweeper finds the
+            # proposal applying with no job and finishes it from the marker.
+            return
         if marker is not None:
             _record_committed(proposal, marker)
             return
@@ -221,8 +248,28 @@ def _retry_later(proposal: Proposal, exc: Exception, attempt: int) -> ApplyRetry
     return ApplyRetry(f"apply of {proposal.pk}, attempt {attempt + 1}: {exc}")
 
 
+def _lock_retry_recorder(proposal: Proposal) -> Callable[[LockRetry], None]:
+    """Each time a statement gives way to another connection's lock and tries again, the
+    proposal's timeline says so, and who blocked it (pid, lock mode, the age of its
+    transaction: never its query), while the apply goes on."""
+
+    def record(retry: LockRetry) -> None:
+        events.record(
+            tenant=proposal.tenant,
+            proposal=proposal,
+            action="proposal.lock_retry",
+            data={"reason": retry.describe()[:500], **retry.to_json()},
+        )
+
+    return record
+
+
 def _lock_message(exc: Exception, attempts: int) -> str:
-    """Which of our tables were locked, and how; never by whom (see engine.safe_errors)."""
+    """The engine's message, which names who blocked a statement when it saw them (see
+    engine.apply.lock_retry); for a lock met elsewhere, which of our tables were locked and
+    how, never by whom (see engine.safe_errors)."""
+    if getattr(exc, "retries", ()):
+        return f"{exc} Gave up after {attempts} attempts of the apply."
     blockers = getattr(exc, "blockers", [])
     named = (
         "; ".join(f"{b['mode']} on {b['table']}" for b in blockers)
@@ -253,6 +300,7 @@ def _record_outcome(proposal: Proposal, outcome: ApplyOutcome) -> None:
         "statements": [{"index": t.index, "ms": round(t.ms, 2)} for t in outcome.timings],
         "progress": {"done": len(outcome.timings), "total": len(outcome.timings)},
         "marker_id": outcome.marker_id,
+        "lock_retries": len(outcome.lock_retries),
     }
     _record_success(
         proposal,

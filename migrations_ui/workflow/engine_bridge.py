@@ -27,6 +27,8 @@ from schemabuilder.engine import (
     CanonicalKey,
     Issue,
     LockMode,
+    LockRetry,
+    LockRetryPolicy,
     NormalizedBlueprint,
     Phase,
     Plan,
@@ -296,6 +298,10 @@ def _apply_request(proposal: Proposal) -> ApplyRequest:
         lock_key=target_lock_key(target),
         lock_timeout_ms=target.lock_timeout_ms,
         statement_timeout_ms=target.statement_timeout_ms,
+        # Each statement waits lock_timeout_ms for its locks, then gives way and tries again.
+        lock_retry=LockRetryPolicy(
+            lock_timeout_ms=target.lock_timeout_ms, max_attempts=target.lock_attempts
+        ),
         # The audit chain's head travels into the target's own marker table: a copy of it
         # outside the app's database, which a rewind of the audit tail cannot reach.
         metadata={
@@ -306,7 +312,12 @@ def _apply_request(proposal: Proposal) -> ApplyRequest:
     )
 
 
-def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None) -> ApplyOutcome:
+def apply(
+    proposal: Proposal,
+    *,
+    on_progress: Callable[..., None] | None = None,
+    on_lock_retry: Callable[[LockRetry], None] | None = None,
+) -> ApplyOutcome:
     request = _apply_request(proposal)
     with connect(proposal.target) as conn:
         return apply_plan(
@@ -316,6 +327,7 @@ def apply(proposal: Proposal, *, on_progress: Callable[..., None] | None = None)
             reviewed=reviewed_plan(proposal),
             cache=DbCanonicalCache(),
             on_progress=on_progress,
+            on_lock_retry=on_lock_retry,
         )
 
 

@@ -3,7 +3,9 @@
 ``execute`` runs it (``apply_plan``; that module lists the steps); ``review`` is what was
 reviewed and what may run instead; ``scope`` the tables in play and their locks;
 ``verification`` whether the schema is now the desired one; ``marker`` the target's commit row;
-``errors`` why an apply stopped; ``runner`` the one place a statement reaches the server.
+``errors`` why an apply stopped; ``runner`` the one place a statement reaches the server;
+``lock_retry`` each statement's short lock timeout and its bounded retries, ``lock_watch`` who
+blocked it.
 
 An online plan (``diff.online``) is applied in two stages: ``stage_one`` is what its
 transaction must leave, ``stage_two`` runs the slow steps after the commit, ``finish`` verifies
@@ -21,6 +23,7 @@ from schemabuilder.engine.apply.errors import (
     WillFail,
 )
 from schemabuilder.engine.apply.execute import ApplyOutcome, StatementTiming, apply_plan
+from schemabuilder.engine.apply.lock_retry import LockRetry, LockRetryPolicy, run_with_lock_retries
 from schemabuilder.engine.apply.marker import read_marker
 from schemabuilder.engine.apply.resume import resume_apply
 from schemabuilder.engine.apply.review import ApplyRequest, Reviewed, plan_signature, within_review
@@ -33,6 +36,8 @@ __all__ = [
     "ApplyOutcome",
     "ApplyRequest",
     "Deadlock",
+    "LockRetry",
+    "LockRetryPolicy",
     "LockTimeout",
     "PlanChanged",
     "Reviewed",
@@ -48,6 +53,7 @@ __all__ = [
     "plan_signature",
     "read_marker",
     "resume_apply",
+    "run_with_lock_retries",
     "scope_of",
     "within_review",
 ]

@@ -4,9 +4,11 @@ where its committed first stage stays (the marker says so)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from schemabuilder.engine.apply.lock_retry import LockRetry
     from schemabuilder.engine.plan import Plan
 
 
@@ -37,15 +39,38 @@ class VerificationFailed(ApplyError):
 
 
 class LockTimeout(ApplyError):
-    """A statement waited longer than lock_timeout for a lock another session holds."""
+    """A statement waited longer than lock_timeout for a lock another session holds.
 
-    def __init__(self, message: str, blockers: list[dict[str, Any]]) -> None:
+    ``blockers``: who held it (``lock_watch.Blocker.to_json``), or, when the lock was met
+    outside the statements, which of our tables were locked and how; ``retries``: every
+    attempt of the statement that gave way (``lock_retry.LockRetry``), the last one included.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        blockers: list[dict[str, Any]],
+        *,
+        retries: Sequence[LockRetry] = (),
+    ) -> None:
         super().__init__(message)
         self.blockers = blockers
+        self.retries = tuple(retries)
 
 
 class Deadlock(ApplyError):
     """PostgreSQL broke a deadlock by aborting this transaction (safe to retry)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        blockers: list[dict[str, Any]] | None = None,
+        retries: Sequence[LockRetry] = (),
+    ) -> None:
+        super().__init__(message)
+        self.blockers = blockers or []
+        self.retries = tuple(retries)
 
 
 class WillFail(ApplyError):

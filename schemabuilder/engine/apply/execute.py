@@ -38,7 +38,6 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from schemabuilder.engine.apply import runner
 from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
@@ -48,6 +47,7 @@ from schemabuilder.engine.apply.errors import (
     WillFail,
 )
 from schemabuilder.engine.apply.finish import finish_online
+from schemabuilder.engine.apply.lock_retry import LockRetries, LockRetry, OnRetry
 from schemabuilder.engine.apply.marker import write_marker
 from schemabuilder.engine.apply.review import (
     ApplyRequest,
@@ -106,6 +106,7 @@ class ApplyOutcome:
     phases_ms: dict[str, float] = field(default_factory=dict)  # where the time went
     # An online change's second stage, step by step (sql, status, ms); () for one transaction.
     phase2_steps: tuple[StageTwoStep, ...] = ()
+    lock_retries: tuple[LockRetry, ...] = ()  # statements that gave way to a lock, and retried
 
 
 Progress = Callable[[int, int, StatementTiming], None]
@@ -120,6 +121,7 @@ def apply_plan(
     cache: CanonicalCache | None = None,
     on_progress: Progress | None = None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> ApplyOutcome:
     """Apply ``bp`` to ``request.schema`` in one verified transaction (see the module doc).
 
@@ -136,10 +138,15 @@ def apply_plan(
     empty (``finish``): only then does the marker say ``success``. A failure there raises
     StageTwoFailed or VerificationFailed with the first stage committed; ``resume_apply``
     continues a second stage a crash interrupted.
+
+    Every lock the first stage takes is waited for briefly and retried (``lock_retry``, with
+    ``request.lock_policy()``); ``on_lock_retry`` hears of each retry as it happens.
     """
     session = _SessionLock(conn, request.lock_key)
     try:
-        return _apply(conn, bp, request, reviewed, cache, on_progress, before_commit, session)
+        return _apply(
+            conn, bp, request, reviewed, cache, on_progress, before_commit, session, on_lock_retry
+        )
     finally:
         session.release()  # it outlives the transaction that took it: freed on every way out
 
@@ -153,6 +160,7 @@ def _apply(
     on_progress: Progress | None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None,
     session: _SessionLock,
+    on_lock_retry: OnRetry | None,
 ) -> ApplyOutcome:
     refused = certain_failures(reviewed.statements) if reviewed is not None else []
     if refused:
@@ -164,7 +172,11 @@ def _apply(
     scope = scope_of(bp, request.managed)
     stage_two: list[StageTwoStep] = []
     try:
-        with _no_gc_pauses(), conn.transaction():
+        with (
+            _no_gc_pauses(),
+            LockRetries(conn, request.lock_policy(), on_lock_retry) as retries,
+            conn.transaction(),
+        ):
             conn.execute(
                 sql.SQL("SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}").format(
                     sql.Literal(f"{request.lock_timeout_ms}ms"),
@@ -177,6 +189,7 @@ def _apply(
                 request.schema,
                 [st for st in reviewed.statements if st.stage == 1],
                 renamed_from=renamed_from(bp),
+                retries=retries,
             )
             clock.lap("lock")
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
@@ -197,7 +210,7 @@ def _apply(
                 if raised:
                     raise PlanChanged(recounted, data_reason(raised))
             ran = (
-                _run_reviewed(conn, reviewed, request, scope, on_progress)
+                _run_reviewed(conn, reviewed, request, scope, on_progress, retries)
                 if reviewed is not None and locked
                 else None
             )
@@ -230,7 +243,7 @@ def _apply(
                         raise PlanChanged(current, moved_reason(current))
                     work = Work.of(current)
                 clock.lap("plan")
-                timings = _execute(conn, work, request, on_progress)
+                timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             stage_two = steps_of(work.statements)
             residue, checked = verify(
@@ -307,6 +320,7 @@ def _apply(
         replanned_schema_moved=moved,
         phases_ms=clock.laps,
         phase2_steps=tuple(stage_two),
+        lock_retries=tuple(retries.recorded),
     )
 
 
@@ -316,6 +330,7 @@ def _run_reviewed(
     request: ApplyRequest,
     scope: set[str],
     on_progress: Progress | None,
+    retries: LockRetries,
 ) -> tuple[Work, dict[str, str], list[StatementTiming]] | None:
     """Run the reviewed statements while a second connection checks that the scope has not
     moved since review; None, with the statements undone, when it has (or the check could
@@ -336,7 +351,7 @@ def _run_reviewed(
     try:
         with conn.transaction():  # a savepoint: rolled back when the scope moved
             try:
-                timings = _execute(conn, work, request, on_progress)
+                timings = _execute(conn, work, request, on_progress, retries)
             except StatementFailed:
                 if check.result() == reviewed.fingerprints:
                     raise
@@ -425,6 +440,7 @@ def _execute(
     current: Work,
     request: ApplyRequest,
     on_progress: Progress | None,
+    retries: LockRetries,
 ) -> list[StatementTiming]:
     timings: list[StatementTiming] = []
     total = len(current.statements)
@@ -441,7 +457,7 @@ def _execute(
             )
         began = time.perf_counter()
         try:
-            runner.run_statement(conn, statement.sql)
+            retries.statement(statement, where=f"Statement {index + 1} of {total} failed")
         except (errors.LockNotAvailable, errors.DeadlockDetected):
             raise
         except psycopg.Error as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemabuilder.engine.apply.lock_retry import LockRetryPolicy
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.hazards.remeasure import hazard_signature
@@ -48,11 +49,17 @@ class ApplyRequest:
     # The target's apply mode, for the plans an apply makes again ("online" or "atomic");
     # None: ``plan``'s default. The blueprint's own ``apply_mode`` wins either way.
     apply_mode: str | None = None
+    # How each statement waits for its locks and retries (``lock_retry``); None: the default
+    # policy with ``lock_timeout_ms`` per statement.
+    lock_retry: LockRetryPolicy | None = None
 
     @property
     def mode(self) -> str:
         """The apply mode a re-plan uses."""
         return self.apply_mode or "online"
+
+    def lock_policy(self) -> LockRetryPolicy:
+        return self.lock_retry or LockRetryPolicy(lock_timeout_ms=self.lock_timeout_ms)
 
     @classmethod
     def reviewing(cls, p: Plan, **fields: Any) -> ApplyRequest:

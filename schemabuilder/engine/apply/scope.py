@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply.lock_retry import LockRetries
 from schemabuilder.engine.catalog.fingerprints import fingerprints
 from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.diff.phases import LockMode, Statement
@@ -45,6 +46,7 @@ def lock_tables(
     statements: Collection[Statement],
     *,
     renamed_from: Mapping[str, str] | None = None,
+    retries: LockRetries | None = None,
 ) -> bool:
     """Lock every existing table the statements change, each in the strongest mode its
     statements take (so no table is locked harder than the statements would lock it), in
@@ -53,7 +55,9 @@ def lock_tables(
     introspected for every member the statements did not write. A renamed table's statements
     name it by its new name, so it is locked by the name it has now (``renamed_from``).
     False when a table vanished meanwhile (nothing is locked then: the fingerprints will show
-    the schema moved)."""
+    the schema moved). ``retries`` runs each LOCK TABLE (the apply's lock retries, see
+    ``lock_retry``) and remembers what is held; without it each runs once, under the
+    transaction's lock timeout."""
     modes: dict[str, LockMode] = {}
     for st in statements:
         if st.table and st.lock in _LOCK_STRENGTH:
@@ -78,7 +82,11 @@ def lock_tables(
         with conn.transaction():
             for mode in sorted(by_mode, key=_LOCK_STRENGTH.__getitem__, reverse=True):
                 names = sql.SQL(", ").join(sql.Identifier(schema, n) for n in sorted(by_mode[mode]))
-                conn.execute(sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode)))
+                statement = sql.SQL("LOCK TABLE {} IN {} MODE").format(names, sql.SQL(mode))
+                if retries is None:
+                    conn.execute(statement)
+                else:
+                    retries.lock(statement.as_string(conn), by_mode[mode], mode)
     except errors.UndefinedTable:
         return False
     return True
@@ -143,8 +151,11 @@ def blockers(
     """Which of the change's tables other connections hold locks on, and in which mode (asked on
     a fresh connection, since this one is in an aborted transaction).
 
-    Only our own tables and the lock modes: never who holds them, their pid, application or
-    query, which belong to other connections (perhaps other tenants' on a shared database)."""
+    Only our own tables and the lock modes: never who holds them, their application or query,
+    which belong to other connections (perhaps other tenants' on a shared database). This is
+    for a lock met outside the statements and their up-front locks, read after the wait: the
+    connections seen then are not known to be the ones waited for, so no pid is named either
+    (``lock_retry`` names the blockers it saw while a statement waited)."""
     try:
         with psycopg.connect(
             conn.info.dsn, password=conn.info.password or None, connect_timeout=5, autocommit=True
