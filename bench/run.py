@@ -20,6 +20,7 @@ BENCHMARKS = (
     "bench.proposal_page",
     "bench.api_latency",
     "bench.audit_admin",
+    "bench.online_bench",
 )
 
 
