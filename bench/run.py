@@ -21,6 +21,7 @@ BENCHMARKS = (
     "bench.api_latency",
     "bench.audit_admin",
     "bench.online_bench",
+    "bench.many_tables_bench",
 )
 
 

@@ -27,7 +27,7 @@ def test_p99_of_a_hundred_values_sits_between_the_two_largest() -> None:
 
 def test_percentile_of_nothing_is_nan_and_q_is_bounded() -> None:
     assert math.isnan(percentile([], 99))
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         percentile([1.0], 101)
 
 
