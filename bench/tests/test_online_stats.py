@@ -1,5 +1,5 @@
-"""The online benchmark's arithmetic: percentiles, windows over the writers' operations, and
-the markdown table (no server, no clock)."""
+"""The online benchmark's arithmetic: percentiles, windows over the writers' operations,
+the markdown table, and the changes measured (no server, no clock)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from bench.online_changes import CHANGES, base, changed
 from bench.online_stats import markdown, percentile, results_row, throughput_pct, window
 
 
@@ -72,3 +73,16 @@ def test_the_table_has_a_line_per_row_and_says_why_a_cell_failed() -> None:
     assert cells[6] == "100 %"
     assert "failed: LockTimeout: blocked" in lines[3]
     assert lines[3].count("|") == lines[2].count("|")
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_each_change_is_the_base_blueprint_plus_one_valid_thing(change: str) -> None:
+    from schemabuilder.engine import validate_payload
+
+    base_bp = validate_payload(base("1"))
+    payload = changed(change, "2", None)
+    assert "apply_mode" not in payload  # today's engine refuses the key
+    bp = validate_payload(payload)
+    assert bp.tables[0] == base_bp.tables[0]  # the parent table never changes
+    assert bp.tables[1] != base_bp.tables[1]
+    assert changed(change, "2", "online")["apply_mode"] == "online"
