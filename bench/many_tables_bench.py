@@ -12,9 +12,9 @@ foreign keys to earlier tables and row-level security. What the run does and rep
    skipped. Then the engine's **plan** (the desired state materialized in a scratch schema,
    in one transaction that is rolled back) and its verified **apply** of that plan (one
    transaction), each timed, and how either fails, exactly.
-3. **psql**: the engine's DDL of the same tables (``render_ddl``) as one script, cut into 5
-   transactions of consecutive statements, run with ``psql -f`` (stopping at the first
-   error), timed, on a database of its own.
+3. **psql**: the engine's DDL of the same tables (``render_ddl``) as one script in 5
+   transactions (``--transactions``) of as many consecutive tables each, run with ``psql -f``
+   (stopping at the first error), timed, on a database of its own.
 
 Server: ``--own-server`` (the default) starts a PostgreSQL 15 of the bench's own from
 ``/usr/lib/postgresql/15/bin`` with initdb's defaults (``max_locks_per_transaction`` = 64,
@@ -204,15 +204,20 @@ def _failure(exc: Exception, seconds: float, safe_message: Any) -> dict[str, Any
 
 
 def psql_in_transactions(url: str, bp: Any, work: Path, transactions: int) -> dict[str, Any]:
-    """``psql -f`` of the engine's DDL of ``bp`` in ``transactions`` transactions of
-    consecutive statements; on an error, which transaction it stopped in."""
+    """``psql -f`` of the engine's DDL of ``bp`` in ``transactions`` transactions, each
+    creating as many consecutive tables whole (``render_ddl`` of that slice: its tables, then
+    their indexes, policies and comments); on an error, which transaction it stopped in."""
     from schemabuilder.engine import render_ddl
 
-    statements = [s.rstrip().rstrip(";") + ";" for s in render_ddl(bp, SCHEMA)]
-    size = -(-len(statements) // transactions)
+    size = -(-len(bp.tables) // transactions)
     parts = [f'CREATE SCHEMA "{SCHEMA}";']
-    for start in range(0, len(statements), size):
-        parts += ["BEGIN;", *statements[start : start + size], "COMMIT;"]
+    statements = 0
+    for start in range(0, len(bp.tables), size):
+        # Foreign keys point to earlier tables only: each slice finds its parents created.
+        part = bp.model_copy(update={"tables": bp.tables[start : start + size]})
+        rendered = [s.rstrip().rstrip(";") + ";" for s in render_ddl(part, SCHEMA)]
+        statements += len(rendered)
+        parts += ["BEGIN;", *rendered, "COMMIT;"]
     script = work / "many_tables.sql"
     script.write_text("\n".join(parts) + "\n")
     psql = shutil.which("psql") or "/usr/bin/psql"
@@ -225,8 +230,8 @@ def psql_in_transactions(url: str, bp: Any, work: Path, transactions: int) -> di
     seconds = time.monotonic() - started
     result: dict[str, Any] = {
         "seconds": seconds,
-        "statements": len(statements),
-        "transactions": -(-len(statements) // size),
+        "statements": statements,
+        "transactions": -(-len(bp.tables) // size),
     }
     if done.returncode:
         result["error"] = done.stderr.strip()[-2000:]
