@@ -19,7 +19,7 @@ foreign keys to earlier tables and row-level security. What the run does and rep
 Server: ``--own-server`` (the default) starts a PostgreSQL 15 of the bench's own from
 ``/usr/lib/postgresql/15/bin`` with initdb's defaults (``max_locks_per_transaction`` = 64,
 ``max_connections`` = 100), on a unix socket in a temporary directory, and removes it at the
-end: a run that fills the lock table of a shared server makes every other session on it fail
+end: a run that fills the lock table of a shared server makes every other client of it fail
 while it lasts. ``--url`` runs on another server's ``postgres`` database instead (the
 PostgreSQL 15 at 127.0.0.1:5432 has the same defaults).
 
