@@ -160,6 +160,7 @@ class Run:
                 )
                 row["statements"] = applied.statements
                 row["plan_mode"] = applied.mode
+                row["phases_ms"] = applied.phases_ms
                 if applied.mode != mode:
                     row["error"] = f"asked for {mode}, the plan says {applied.mode}"
         finally:

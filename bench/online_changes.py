@@ -151,14 +151,15 @@ def fill(url: str, rows: int) -> None:
 
 @dataclass(frozen=True)
 class Applied:
-    """One apply: its wall time (the apply_plan call alone), its statements, the plan's mode
-    and the second stage's steps (0 for one transaction)."""
+    """One apply: its wall time (the apply_plan call alone), its statements, the plan's mode,
+    the second stage's steps (0 for one transaction) and the engine's own phases."""
 
     begin: float
     end: float
     statements: int
     mode: str
     stage2_steps: int
+    phases_ms: dict[str, float]  # where the apply's time went, as the engine reports it
 
 
 class Engine:
@@ -232,4 +233,5 @@ class Engine:
             # Engines before the online apply have neither: their plans are one transaction.
             mode=str(getattr(p, "apply_mode", "atomic")),
             stage2_steps=len(getattr(outcome, "phase2_steps", ())),
+            phases_ms=dict(outcome.phases_ms),
         )
