@@ -22,6 +22,8 @@ BENCHMARKS = (
     "bench.audit_admin",
     # ~8 s in smoke mode (three cases and the Supabase-shaped fixture), ~4 min in full.
     "bench.import_round_trip_report",
+    "bench.online_bench",
+    "bench.many_tables_bench",
 )
 
 
