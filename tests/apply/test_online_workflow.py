@@ -78,3 +78,47 @@ def test_a_second_stage_cut_short_is_finished_by_the_sweeper(
             [str(second.pk)],
         ).fetchone()
     assert row == ("success",)
+
+
+def test_a_unique_build_that_meets_duplicates_after_the_plan_fails_the_proposal(
+    people: Any, target_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = envelope([table("orders", ("total", "INTEGER"))])
+    first = workflow.submit(user=people.alice, envelope=v1, source=Source.API).proposal
+    apply_service.run(str(first.pk))
+    first.refresh_from_db()
+    assert first.status == ProposalStatus.APPLIED, first.error
+
+    v2 = envelope([table("orders", ("total", "INTEGER"))], version="002")
+    v2["payload"]["tables"][0]["indexes"] = [
+        {"name": "idx_orders_total", "columns": ["total"], "unique": True}
+    ]
+    second = workflow.submit(user=people.alice, envelope=v2, source=Source.API).proposal
+    assert second.status == ProposalStatus.QUEUED, second.error
+
+    real = runner.run_statement
+
+    def duplicates_arrive(conn: psycopg.Connection[Any], statement: str) -> None:
+        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
+            # The first stage has committed: another client writes two equal totals now.
+            with psycopg.connect(target_url, autocommit=True) as other:
+                other.execute(
+                    "INSERT INTO public.orders (tenant_id, total) "
+                    "SELECT gen_random_uuid(), 7 FROM generate_series(1, 2)"
+                )
+        real(conn, statement)
+
+    monkeypatch.setattr(runner, "run_statement", duplicates_arrive)
+    apply_service.run(str(second.pk))
+    second.refresh_from_db()
+    assert second.status == ProposalStatus.FAILED
+    assert "Stage 2 step 1 of 1" in second.error
+    assert "first stage stays committed" in second.error
+    assert "(7)" not in second.error  # no value of another session's rows
+    assert _index_valid(target_url, "idx_orders_total") is None  # no INVALID index left
+    with psycopg.connect(target_url) as conn:
+        row = conn.execute(
+            "SELECT status FROM schemabuilder.schema_migrations WHERE proposal_id = %s",
+            [str(second.pk)],
+        ).fetchone()
+    assert row == ("failed",)  # the marker and the proposal agree
