@@ -151,3 +151,34 @@ def test_a_grant_on_a_tables_sequence_moves_its_fingerprint(url: str) -> None:
         conn.execute("GRANT USAGE ON SEQUENCE tickets_id_seq TO authenticated")
         after = fingerprints(conn, SCHEMA, {"tickets"})
     assert before["tickets"] != after["tickets"]
+
+
+def test_a_function_replaced_since_review_moves_the_fingerprint(url: str) -> None:
+    function = {
+        "name": "note_count",
+        "returns": "bigint",
+        "language": "sql",
+        "volatility": "stable",
+        "body": "select count(*) from public.notes",
+    }
+    bp = _blueprint(functions=[function])
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(LIVE)
+        conn.execute(
+            "CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql STABLE "
+            "AS $$select count(*) from public.notes$$"
+        )
+        found, reviewed = _planned(conn, bp)
+        assert found.is_empty
+        # Someone replaces its body between review and apply: the empty reviewed plan would
+        # leave it so; a fresh plan puts the blueprint's body back, which nobody reviewed.
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION note_count() RETURNS bigint LANGUAGE sql STABLE "
+            "AS $$select 42::bigint$$"
+        )
+        with pytest.raises(PlanChanged) as changed:
+            _apply(conn, bp, found, reviewed)
+        assert any("note_count" in s.sql for s in changed.value.new_plan.statements)
+        conn.execute("COMMENT ON FUNCTION note_count() IS 'how many'")
+        commented = fingerprints(conn, SCHEMA, {"notes"})
+    assert commented[SCHEMA_OBJECTS] != reviewed.fingerprints[SCHEMA_OBJECTS]
