@@ -10,8 +10,8 @@ there too). migra then compares the two public schemas, grants included. One lin
 
     case  import=ok|left-out(n)  replan=empty|N  migra=same|N lines
 
-Functions and triggers, which a blueprint cannot say yet, are copied as the server prints them
-when the import left them out (``copied`` on the line), so migra judges what the import said.
+A function or trigger the import left out (a form a blueprint cannot say) is copied as the
+server prints it (``copied`` on the line), so migra judges what the import said.
 
     .venv/bin/python -m bench.import_round_trip_report [--url URL] [--smoke] [--cases a,b]
 """
