@@ -44,7 +44,8 @@ def _plan(url: str, payload: dict[str, Any], managed: set[str]) -> tuple[Any, An
     bp = validate_payload(payload)
     with psycopg.connect(url, autocommit=True) as conn:
         prints = fingerprints(conn, SCHEMA, scope_of(bp, managed))
-        p = plan(conn, bp, schema=SCHEMA, managed=managed)
+        # One transaction, as the psql -1 floor it is compared with (online is bench.online_bench).
+        p = plan(conn, bp, schema=SCHEMA, managed=managed, apply_mode="atomic")
     return bp, p, prints
 
 
@@ -64,6 +65,7 @@ def _apply(url: str, bp: Any, p: Any, prints: dict[str, str], managed: set[str])
         lock_key=42,
         lock_timeout_ms=10_000,
         statement_timeout_ms=600_000,
+        apply_mode="atomic",
     )
     reviewed = Reviewed.of(p, prints)
     started = time.perf_counter()
