@@ -29,9 +29,9 @@ from schemabuilder.engine.contract.extensions import (
 from schemabuilder.engine.contract.functions import MAX_FUNCTIONS, Argument, Function, FunctionGrant
 from schemabuilder.engine.contract.idents import (
     SYSTEM_COLUMNS,
-    did_you_mean,
     is_plain_name,
     name_problem,
+    one_of,
     snake_case,
     written_name_problem,
 )
@@ -133,40 +133,11 @@ def _one_line(value: str) -> str:
     return _no_control_chars(value, allow_newlines=False)
 
 
-def _on_delete(value: object) -> object:
-    if not isinstance(value, str):
-        return value  # the str type check reports it
-    action = " ".join(value.lower().split())
-    if action not in ON_DELETE_ACTIONS:
-        raise ValueError(
-            f"{value!r} is not a foreign key action: use one of {', '.join(ON_DELETE_ACTIONS)}"
-            + did_you_mean(action, ON_DELETE_ACTIONS)
-        )
-    return action
-
-
-def _command(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    command = value.strip().upper()
-    if command not in COMMANDS:
-        raise ValueError(
-            f"{value!r} is not a policy command: use one of {', '.join(COMMANDS)}"
-            + did_you_mean(command, COMMANDS)
-        )
-    return command
-
-
-def _method(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    method = value.strip().lower()
-    if method not in INDEX_METHODS:
-        raise ValueError(
-            f"{value!r} is not an index method: use one of {', '.join(INDEX_METHODS)}"
-            + did_you_mean(method, INDEX_METHODS)
-        )
-    return method
+_on_delete = one_of(
+    ON_DELETE_ACTIONS, what="a foreign key action", spell=lambda v: " ".join(v.lower().split())
+)
+_command = one_of(COMMANDS, what="a policy command", spell=lambda v: v.strip().upper())
+_method = one_of(INDEX_METHODS, what="an index method")
 
 
 def _rls(value: object) -> object:

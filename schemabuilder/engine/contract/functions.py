@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from schemabuilder.engine.contract import allowlist, fragments
 from schemabuilder.engine.contract.errors import Issue
 from schemabuilder.engine.contract.grants import NGrant, grant_json
-from schemabuilder.engine.contract.idents import did_you_mean, name_problem, snake_case
+from schemabuilder.engine.contract.idents import name_problem, one_of, snake_case
 from schemabuilder.engine.contract.privileges import Grantee, one_grant_per_role
 
 if TYPE_CHECKING:
@@ -115,28 +115,13 @@ _RETURNS_HINT = (
 )
 
 
-def _language(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    language = value.strip().lower()
-    if language not in LANGUAGES:
-        raise ValueError(
-            f"{value[:40]!r} is not a language a blueprint function may use: use sql or plpgsql"
-            + did_you_mean(language, LANGUAGES)
-        )
-    return language
-
-
-def _volatility(value: object) -> object:
-    if not isinstance(value, str):
-        return value
-    volatility = value.strip().lower()
-    if volatility not in VOLATILITIES:
-        raise ValueError(
-            f"{value[:40]!r} is not a volatility: use one of {', '.join(VOLATILITIES)}"
-            + did_you_mean(volatility, VOLATILITIES)
-        )
-    return volatility
+_language = one_of(
+    LANGUAGES,
+    what="a language a blueprint function may use",
+    hint="use sql or plpgsql",
+    shown_chars=40,
+)
+_volatility = one_of(VOLATILITIES, what="a volatility", shown_chars=40)
 
 
 def _search_path(value: str) -> str:

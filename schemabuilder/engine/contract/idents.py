@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from pglast import keywords
@@ -152,3 +153,30 @@ def did_you_mean(value: str, choices: tuple[str, ...]) -> str:
     upper = [c.upper() for c in choices]
     close = difflib.get_close_matches(value.upper(), upper, n=1)
     return f" (did you mean {choices[upper.index(close[0])]!r}?)" if close else ""
+
+
+def one_of(
+    choices: tuple[str, ...],
+    *,
+    what: str,
+    spell: Callable[[str], str] = lambda v: v.strip().lower(),
+    hint: str | None = None,
+    shown_chars: int | None = None,
+) -> Callable[[object], object]:
+    """A validator for a closed vocabulary: the value as ``spell`` writes it when it is one of
+    ``choices``, else ``"'x' is not <what>: use one of ..."`` with a did-you-mean. A value
+    that is not a string passes through for the type check to report."""
+
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        spelled = spell(value)
+        if spelled not in choices:
+            shown = value if shown_chars is None else value[:shown_chars]
+            raise ValueError(
+                f"{shown!r} is not {what}: {hint or 'use one of ' + ', '.join(choices)}"
+                + did_you_mean(spelled, choices)
+            )
+        return spelled
+
+    return check
