@@ -16,7 +16,6 @@ inside a job (between a statement's own tries it does, for at most a few seconds
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from migrations_ui.models import (
 )
 from migrations_ui.workflow import engine_bridge as bridge
 from migrations_ui.workflow import events, jobs, transitions, version_rule
+from migrations_ui.workflow.apply_progress import ApplyProgress, step_json
 from schemabuilder.engine import (
     ApplyError,
     ApplyOutcome,
@@ -39,6 +39,7 @@ from schemabuilder.engine import (
     LockTimeout,
     PlanChanged,
     StageTwoFailed,
+    StageTwoStep,
     StatementFailed,
     VerificationFailed,
     WillFail,
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 APPLY_RETRIES = 2
 RETRY_WAIT_S = 1
 RETRY_LINEAR_WAIT_S = 2
-PROGRESS_EVERY_S = 0.5
 
 
 class ApplyRetry(Exception):
@@ -126,12 +126,13 @@ def resume_after_crash(proposal: Proposal) -> bool:
     if marker.get("status") == "phase1":
         # An online change whose worker died in its second stage: finish it from the marker
         # before recording it (the first stage alone is not the reviewed schema).
+        progress = ApplyProgress(proposal).resumed()
         try:
-            outcome = bridge.resume(proposal)
+            outcome = bridge.resume(proposal, on_stage=progress)
         except ApplyError as exc:
-            transitions.mark_failed(proposal, str(exc))
+            transitions.mark_failed(proposal, str(exc), timings=progress.final_timings())
             return True
-        _record_outcome(proposal, outcome)
+        _record_outcome(proposal, outcome, progress)
         return True
     if marker.get("status") == "failed":
         transitions.mark_failed(proposal, str(marker.get("error_message") or "failed"))
@@ -142,12 +143,19 @@ def resume_after_crash(proposal: Proposal) -> bool:
 
 def _record_committed(proposal: Proposal, marker: dict[str, Any]) -> None:
     after = bridge.snapshot_now(proposal)
+    steps = [step_json(StageTwoStep.from_json(s)) for s in marker.get("phase2_steps") or []]
     _record_success(
         proposal,
         after_json=after.to_json(),
         after_hash=after.hash,
-        timings={"statements": [], "resumed": True, "marker_id": marker["id"]},
+        timings={
+            "statements": [],
+            "resumed": True,
+            "marker_id": marker["id"],
+            **({"apply_mode": "online", "phase2_steps": steps} if steps else {}),
+        },
         marker_id=marker["id"],
+        phase2_steps=steps,
     )
 
 
@@ -160,11 +168,13 @@ def settle_interrupted(proposal: Proposal) -> None:
 
 
 def _apply_once(proposal: Proposal, attempt: int) -> None:
+    progress = ApplyProgress(proposal)
     try:
         outcome = bridge.apply(
             proposal,
-            on_progress=_progress_writer(proposal),
+            on_progress=progress,
             on_lock_retry=_lock_retry_recorder(proposal),
+            on_stage=progress,
         )
     except (LockTimeout, Deadlock) as exc:
         if attempt < APPLY_RETRIES:
@@ -207,6 +217,7 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
             f"{exc}. The first stage stays committed and the target's marker names the step; "
             "plan again: the next plan makes what is missing.",
             result={"stage": 2, "statement_index": exc.index, "statement": exc.statement},
+            timings=progress.final_timings(),  # the stages as far as they went
         )
         return
     except StatementFailed as exc:
@@ -233,7 +244,7 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
         return
     # The target committed. Should recording it fail (the app database), the job fails with
     # the proposal applying, and the sweeper records it from the marker.
-    _record_outcome(proposal, outcome)
+    _record_outcome(proposal, outcome, progress)
 
 
 def _retry_later(proposal: Proposal, exc: Exception, attempt: int) -> ApplyRetry:
@@ -278,29 +289,17 @@ def _lock_message(exc: Exception, attempts: int) -> str:
     return f"{exc} Gave up after {attempts} attempts. Locks held by other connections: {named}."
 
 
-def _progress_writer(proposal: Proposal) -> Any:
-    """Per-statement progress for the proposal page, written at most twice a second (an
-    UPDATE per statement would slow a 1,000-statement change down for nobody)."""
-    last = [0.0]
-
-    def write(done: int, total: int, timing: Any) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            Proposal.objects.filter(pk=proposal.pk).update(
-                timings={"progress": {"done": done, "total": total}}
-            )
-
-    return write
-
-
-def _record_outcome(proposal: Proposal, outcome: ApplyOutcome) -> None:
+def _record_outcome(proposal: Proposal, outcome: ApplyOutcome, progress: ApplyProgress) -> None:
+    """Both stages of an online change go into ``timings`` (``ApplyProgress.final_timings``)
+    and its second stage's steps into the result, also for one finished by a resumed run."""
     timings = {
         "total_ms": round(outcome.total_ms, 1),
         "statements": [{"index": t.index, "ms": round(t.ms, 2)} for t in outcome.timings],
         "progress": {"done": len(outcome.timings), "total": len(outcome.timings)},
         "marker_id": outcome.marker_id,
         "lock_retries": len(outcome.lock_retries),
+        "phases_ms": outcome.phases_ms,
+        **progress.final_timings(outcome),
     }
     _record_success(
         proposal,
@@ -310,6 +309,7 @@ def _record_outcome(proposal: Proposal, outcome: ApplyOutcome) -> None:
         marker_id=outcome.marker_id,
         counts=bridge.creation_counts(outcome.plan) if outcome.plan else None,
         ran=(outcome.sql, outcome.checksum),
+        phase2_steps=[step_json(s) for s in outcome.phase2_steps],
     )
 
 
@@ -322,8 +322,10 @@ def _record_success(
     marker_id: int,
     counts: dict[str, int] | None = None,
     ran: tuple[str, str] | None = None,
+    phase2_steps: list[dict[str, Any]] | None = None,
 ) -> None:
-    """``ran``: the SQL and checksum that actually ran, when the worker planned again."""
+    """``ran``: the SQL and checksum that actually ran, when the worker planned again;
+    ``phase2_steps``: an online change's second stage, step by step."""
     counts = counts or bridge.creation_counts_from_json(proposal.plan or {})
     ran_fields = {"sql_script": ran[0], "checksum": ran[1]} if ran else {}
     managed = sorted(t["name"] for t in proposal.blueprint.get("tables", []))
@@ -342,5 +344,9 @@ def _record_success(
                 "applied_at": timezone.now().isoformat(),
             },
         )
-        result = {"migration_log_id": record.log_id, **counts}
+        result = {
+            "migration_log_id": record.log_id,
+            **counts,
+            "phase2_steps": phase2_steps or [],
+        }
         transitions.mark_applied(proposal, result, timings)

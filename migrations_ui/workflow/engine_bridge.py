@@ -34,6 +34,7 @@ from schemabuilder.engine import (
     Plan,
     Reviewed,
     Snapshot,
+    StageProgress,
     Statement,
     Table,
     apply_plan,
@@ -317,6 +318,7 @@ def apply(
     *,
     on_progress: Callable[..., None] | None = None,
     on_lock_retry: Callable[[LockRetry], None] | None = None,
+    on_stage: StageProgress | None = None,
 ) -> ApplyOutcome:
     request = _apply_request(proposal)
     with connect(proposal.target) as conn:
@@ -328,10 +330,11 @@ def apply(
             cache=DbCanonicalCache(),
             on_progress=on_progress,
             on_lock_retry=on_lock_retry,
+            on_stage=on_stage,
         )
 
 
-def resume(proposal: Proposal) -> ApplyOutcome:
+def resume(proposal: Proposal, *, on_stage: StageProgress | None = None) -> ApplyOutcome:
     """Finish an online change whose second stage a dead worker left (the marker in phase1)."""
     with connect(proposal.target) as conn:
         return resume_apply(
@@ -339,6 +342,7 @@ def resume(proposal: Proposal) -> ApplyOutcome:
             _apply_request(proposal),
             bp=blueprint_from_json(proposal.blueprint),
             cache=DbCanonicalCache(),
+            on_stage=on_stage,
         )
 
 

@@ -9,7 +9,8 @@ blocked it.
 
 An online plan (``diff.online``) is applied in two stages: ``stage_one`` is what its
 transaction must leave, ``stage_two`` runs the slow steps after the commit, ``finish`` verifies
-the end, and ``resume`` continues a second stage a crash interrupted (``resume_apply``).
+the end, and ``resume`` continues a second stage a crash interrupted (``resume_apply``);
+``progress`` is what the caller hears of the two stages as they go.
 """
 
 from schemabuilder.engine.apply.errors import (
@@ -25,6 +26,7 @@ from schemabuilder.engine.apply.errors import (
 from schemabuilder.engine.apply.execute import ApplyOutcome, StatementTiming, apply_plan
 from schemabuilder.engine.apply.lock_retry import LockRetry, LockRetryPolicy, run_with_lock_retries
 from schemabuilder.engine.apply.marker import read_marker
+from schemabuilder.engine.apply.progress import StageProgress
 from schemabuilder.engine.apply.resume import resume_apply
 from schemabuilder.engine.apply.review import ApplyRequest, Reviewed, plan_signature, within_review
 from schemabuilder.engine.apply.scope import lock_tables, scope_of
@@ -41,6 +43,7 @@ __all__ = [
     "LockTimeout",
     "PlanChanged",
     "Reviewed",
+    "StageProgress",
     "StageTwoFailed",
     "StageTwoStep",
     "StatementFailed",

@@ -49,6 +49,7 @@ from schemabuilder.engine.apply.errors import (
 from schemabuilder.engine.apply.finish import finish_online
 from schemabuilder.engine.apply.lock_retry import LockRetries, LockRetry, OnRetry
 from schemabuilder.engine.apply.marker import write_marker
+from schemabuilder.engine.apply.progress import StageProgress
 from schemabuilder.engine.apply.review import (
     ApplyRequest,
     Reviewed,
@@ -122,6 +123,7 @@ def apply_plan(
     on_progress: Progress | None = None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None = None,
     on_lock_retry: OnRetry | None = None,
+    on_stage: StageProgress | None = None,
 ) -> ApplyOutcome:
     """Apply ``bp`` to ``request.schema`` in one verified transaction (see the module doc).
 
@@ -141,11 +143,22 @@ def apply_plan(
 
     Every lock the first stage takes is waited for briefly and retried (``lock_retry``, with
     ``request.lock_policy()``); ``on_lock_retry`` hears of each retry as it happens.
+    ``on_stage`` hears of an online change's stages: the first committed, each step of the
+    second (``progress``).
     """
     session = _SessionLock(conn, request.lock_key)
     try:
         return _apply(
-            conn, bp, request, reviewed, cache, on_progress, before_commit, session, on_lock_retry
+            conn,
+            bp,
+            request,
+            reviewed,
+            cache,
+            on_progress,
+            before_commit,
+            session,
+            on_lock_retry,
+            on_stage,
         )
     finally:
         session.release()  # it outlives the transaction that took it: freed on every way out
@@ -161,6 +174,7 @@ def _apply(
     before_commit: Callable[[psycopg.Connection[Any]], None] | None,
     session: _SessionLock,
     on_lock_retry: OnRetry | None,
+    on_stage: StageProgress | None = None,
 ) -> ApplyOutcome:
     refused = certain_failures(reviewed.statements) if reviewed is not None else []
     if refused:
@@ -297,6 +311,9 @@ def _apply(
             remember(cache, verified_keys, checked)
         except Exception:  # the change is committed: a cache that cannot store only slows plans
             log.warning("could not remember the verified tables", exc_info=True)
+    if stage_two and on_stage is not None:
+        ms = (time.perf_counter() - started) * 1000
+        on_stage.stage_one_committed(len(timings), ms, stage_two)
     if stage_two:
         stage_two, _ = finish_online(
             conn,
@@ -307,6 +324,7 @@ def _apply(
             desired=work.desired,
             cache=cache,
             on_step=_step_progress(on_progress, len(work.statements)),
+            on_stage=on_stage,
         )
         clock.lap("stage2")
     return ApplyOutcome(

@@ -9,8 +9,9 @@ from typing import Any
 
 import psycopg
 
-from schemabuilder.engine.apply.errors import VerificationFailed
+from schemabuilder.engine.apply.errors import StageTwoFailed, VerificationFailed
 from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
+from schemabuilder.engine.apply.progress import StageProgress, report_failed, step_reporter
 from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.apply.stage_two import StageTwoStep, run_stage_two
 from schemabuilder.engine.catalog.snapshot import Snapshot
@@ -30,19 +31,33 @@ def finish_online(
     desired: Snapshot | None,
     cache: CanonicalCache | None,
     on_step: Callable[[StageTwoStep], None] | None = None,
+    on_stage: StageProgress | None = None,
 ) -> tuple[list[StageTwoStep], Plan]:
     """Run what is left of the second stage, verify, mark ``success``; the steps as they
     ended, and the (empty) re-plan. Raises StageTwoFailed or VerificationFailed (the marker
-    says ``failed``)."""
-    done = run_stage_two(
-        conn,
-        schema=request.schema,
-        marker_id=marker_id,
-        steps=steps,
-        lock_timeout_ms=request.lock_timeout_ms,
-        statement_timeout_ms=request.statement_timeout_ms,
-        on_step=on_step,
-    )
+    says ``failed``). ``on_step`` hears of each step done; ``on_stage`` of each step done or
+    failed, with its place in the stage (``progress``)."""
+    numbered = step_reporter(steps, on_stage)
+
+    def each(step: StageTwoStep) -> None:
+        if on_step is not None:
+            on_step(step)
+        if numbered is not None:
+            numbered(step)
+
+    try:
+        done = run_stage_two(
+            conn,
+            schema=request.schema,
+            marker_id=marker_id,
+            steps=steps,
+            lock_timeout_ms=request.lock_timeout_ms,
+            statement_timeout_ms=request.statement_timeout_ms,
+            on_step=each,
+        )
+    except StageTwoFailed as exc:
+        report_failed(steps, on_stage, index=exc.index, statement=exc.statement, error=str(exc))
+        raise
     after = replan(conn, bp, request, desired, cache)
     marks = [s.to_json() for s in done]
     if not after.is_empty:
