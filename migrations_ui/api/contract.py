@@ -1,4 +1,10 @@
-"""The seed's output contract (meta_out, result, audit), for the webhook, the API and the CLI."""
+"""The seed's output contract (meta_out, result, audit), for the webhook, the API and the CLI.
+
+``result.primary_outputs`` adds to the seed's keys how the change was applied: ``apply_mode``
+(the plan's: ``online`` or ``atomic``) and ``phase2_steps``, an online change's second stage
+step by step (``{index, sql, status, ms}``: the plan's statement index, our own planned SQL,
+``done`` | ``failed`` | ``pending``, milliseconds); ``[]`` for a change in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -102,6 +108,8 @@ def output_contract(
             "indexes_created": counts.get("indexes_created", 0) if status == "applied" else 0,
             "migration_log_id": record.log_id if record else None,
             "warnings": warnings,
+            "apply_mode": str((proposal.plan or {}).get("apply_mode") or "atomic"),
+            "phase2_steps": phase2_steps(proposal),
         },
         "proposal_id": str(proposal.pk),
     }
@@ -125,6 +133,16 @@ def output_contract(
         "result": result,
         "audit": audit,
     }
+
+
+def phase2_steps(proposal: Proposal) -> list[dict[str, Any]]:
+    """The second stage as it ended: from the result once applied, from the timings when a
+    step failed (the result then names the step); [] for a change in one transaction."""
+    steps = (proposal.result or {}).get("phase2_steps") or proposal.timings.get("phase2_steps")
+    return [
+        {"index": s["index"], "sql": s["sql"], "status": s["status"], "ms": s.get("ms")}
+        for s in steps or []
+    ]
 
 
 def _external_calls(proposal: Proposal) -> list[dict[str, Any]]:

@@ -75,12 +75,32 @@ class ContractMetaOut(Schema):
     )
 
 
+class Phase2Step(Schema):
+    """One step of an online change's second stage, run on its own after the first stage
+    committed (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT, SET NOT NULL, ...)."""
+
+    index: int = Field(..., description="The statement's place in the plan (from 0).")
+    sql: str
+    status: Literal["pending", "done", "failed"]
+    ms: float | None = Field(..., description="How long it ran; null unless done.")
+
+
 class PrimaryOutputs(Schema):
     schema_version: str
     tables_created: int
     indexes_created: int
     migration_log_id: str | None
     warnings: list[str]
+    apply_mode: Literal["online", "atomic"] = Field(
+        ...,
+        description="online: slow steps on existing tables after the first stage commits; "
+        "atomic: everything in one transaction.",
+    )
+    phase2_steps: list[Phase2Step] = Field(
+        ...,
+        description="The second stage, step by step, as it ended ([] for a change in one "
+        "transaction, or one not applied yet).",
+    )
 
 
 class ContractResult(Schema):

@@ -57,9 +57,15 @@ def assert_contract(body: dict, request: dict) -> None:
         "indexes_created",
         "migration_log_id",
         "warnings",
+        "apply_mode",
+        "phase2_steps",
     }
     assert outputs["schema_version"] == request["payload"]["schema_version"]
     assert isinstance(outputs["warnings"], list)
+    assert outputs["apply_mode"] in ("online", "atomic")
+    for step in outputs["phase2_steps"]:
+        assert set(step) == {"index", "sql", "status", "ms"}
+        assert step["status"] in ("pending", "done", "failed")
     audit = body["audit"]
     assert audit["phi_touched"] is False
     assert all(set(d) == {"table", "record_id"} for d in audit["data_written"])
@@ -102,6 +108,40 @@ def test_the_seed_example_is_applied_then_answered_noop(people, t001, api_as, wo
     assert replay["result"]["proposal_id"] == body["result"]["proposal_id"]
     assert replay["meta_out"]["inputs_hash"] == body["meta_out"]["inputs_hash"]
     assert Proposal.objects.count() == 1
+
+
+def test_an_online_change_reports_its_second_stage_step_by_step(
+    people, api_as, target_url, workers
+):
+    workers.start()
+    alice = api_as(people.alice)
+    v1 = envelope([table("orders", ("total", "INTEGER"), ("code", "TEXT"))])
+    first = alice.post(HOOK, v1).json()
+    assert first["result"]["status"] == "applied", first["result"]["summary"] + workers.logs()
+    assert first["result"]["primary_outputs"]["phase2_steps"] == []  # new tables: one stage
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO public.orders (tenant_id, total, code) "
+            "SELECT gen_random_uuid(), g, 'c' || g FROM generate_series(1, 100) g"
+        )
+    v2 = envelope([table("orders", ("total", "INTEGER"), ("code", "TEXT"))], version="002")
+    v2["payload"]["tables"][0]["indexes"] = [{"name": "idx_orders_total", "columns": ["total"]}]
+    v2["payload"]["tables"][0]["columns"][1]["not_null"] = True
+
+    response = alice.post(HOOK, v2)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert_contract(body, v2)
+    assert body["result"]["status"] == "applied", body["result"]["summary"] + workers.logs()
+    outputs = body["result"]["primary_outputs"]
+    assert outputs["apply_mode"] == "online"
+    proposal = Proposal.objects.get(pk=body["result"]["proposal_id"])
+    planned = proposal.plan_statements()
+    stage_two = [i for i, st in enumerate(planned) if st.get("stage") == 2]
+    assert [s["index"] for s in outputs["phase2_steps"]] == stage_two
+    assert [s["sql"] for s in outputs["phase2_steps"]] == [planned[i]["sql"] for i in stage_two]
+    assert any("CREATE INDEX CONCURRENTLY" in s["sql"] for s in outputs["phase2_steps"])
+    assert all(s["status"] == "done" and s["ms"] >= 0 for s in outputs["phase2_steps"])
 
 
 def test_an_invalid_envelope_is_400_with_every_error(people, api_as):
