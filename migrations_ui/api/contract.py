@@ -108,7 +108,7 @@ def output_contract(
             "indexes_created": counts.get("indexes_created", 0) if status == "applied" else 0,
             "migration_log_id": record.log_id if record else None,
             "warnings": warnings,
-            "apply_mode": str((proposal.plan or {}).get("apply_mode") or "atomic"),
+            "apply_mode": apply_mode(proposal),
             "phase2_steps": phase2_steps(proposal),
         },
         "proposal_id": str(proposal.pk),
@@ -133,6 +133,11 @@ def output_contract(
         "result": result,
         "audit": audit,
     }
+
+
+def apply_mode(proposal: Proposal) -> str:
+    """The plan's: ``online`` (slow steps after the first stage commits) or ``atomic``."""
+    return str((proposal.plan or {}).get("apply_mode") or "atomic")
 
 
 def phase2_steps(proposal: Proposal) -> list[dict[str, Any]]:

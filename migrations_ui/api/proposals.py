@@ -16,7 +16,7 @@ from ninja import Query, Router, Status
 from migrations_ui import workflow
 from migrations_ui.access import tenants_for
 from migrations_ui.api.auth import audit_token_write, request_token
-from migrations_ui.api.contract import contract_status
+from migrations_ui.api.contract import apply_mode, contract_status, phase2_steps
 from migrations_ui.api.errors import ApiError, invalid
 from migrations_ui.api.inputs import max_wait, read_json_body
 from migrations_ui.api.schemas import (
@@ -130,6 +130,8 @@ def detail(request: HttpRequest, p: Proposal) -> dict[str, Any]:
         "changes": list(plan.get("changes", [])),
         "sql": p.plan_sql,
         "migration_log_id": record.log_id if record else None,
+        "apply_mode": apply_mode(p),
+        "phase2_steps": phase2_steps(p),
         "approvals": [
             {
                 "approver": a.approver.get_username(),

@@ -230,6 +230,10 @@ class ProposalOut(ProposalSummary):
     changes: list[dict[str, Any]]
     sql: str
     migration_log_id: str | None
+    apply_mode: Literal["online", "atomic"]
+    phase2_steps: list[Phase2Step] = Field(
+        ..., description="An online change's second stage as it ended ([] until then)."
+    )
     approvals: list[ApprovalOut]
     audit: list[AuditEventOut]
     updated_at: datetime

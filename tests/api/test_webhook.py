@@ -142,6 +142,10 @@ def test_an_online_change_reports_its_second_stage_step_by_step(
     assert [s["sql"] for s in outputs["phase2_steps"]] == [planned[i]["sql"] for i in stage_two]
     assert any("CREATE INDEX CONCURRENTLY" in s["sql"] for s in outputs["phase2_steps"])
     assert all(s["status"] == "done" and s["ms"] >= 0 for s in outputs["phase2_steps"])
+    # The proposal as the REST API shows it says the same.
+    shown = alice.get(f"/api/v1/proposals/{proposal.pk}").json()
+    assert shown["apply_mode"] == "online"
+    assert shown["phase2_steps"] == outputs["phase2_steps"]
 
 
 def test_an_invalid_envelope_is_400_with_every_error(people, api_as):
