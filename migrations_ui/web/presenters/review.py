@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrations_ui.web.presenters import stages
+
 JSON = dict[str, Any]
 
 SEVERITY_RANK = {"danger": 0, "warning": 1, "info": 2}
@@ -236,7 +238,8 @@ class StatementRow:
     kinds: list[str]
     worst: str | None
     ms: float | None
-    state: str  # done | running | pending | "" (not applying)
+    state: str  # done | running | pending | failed | "" (not applying)
+    stage: int = 1  # 1: in the change's transaction; 2: online, after it commits
 
 
 def statement_rows(
@@ -244,11 +247,15 @@ def statement_rows(
 ) -> list[StatementRow]:
     ms = {t["index"]: t["ms"] for t in timings.get("statements", [])}
     done = int((timings.get("progress") or {}).get("done", 0))
+    # An online change: where each stage is, and the second stage's times (``stages``).
+    staged, stage_ms = stages.statement_states(plan, timings, applying=applying)
+    ms.update(stage_ms)
     rows = []
     for n, s in enumerate(plan.get("statements", [])):
         state = ""
         if applying:
-            state = "done" if n < done else ("running" if n == done else "pending")
+            by_count = "done" if n < done else ("running" if n == done else "pending")
+            state = staged.get(n) or by_count
         hazards = s.get("hazards", [])
         rows.append(
             StatementRow(
@@ -262,6 +269,7 @@ def statement_rows(
                 worst=min((h["severity"] for h in hazards), key=_rank, default=None),
                 ms=ms.get(n),
                 state=state,
+                stage=int(s.get("stage", 1)),
             )
         )
     return rows

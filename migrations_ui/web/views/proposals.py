@@ -33,6 +33,7 @@ from migrations_ui.models.proposals import CANCELLABLE_STATES
 from migrations_ui.web.forms import FilterForm, ReviewForm
 from migrations_ui.web.presenters import erd, review, sqltools
 from migrations_ui.web.presenters.approvers import who_line
+from migrations_ui.web.presenters.stages import stages_view, status_line
 from migrations_ui.web.views.base import (
     awaiting_my_approval,
     get_proposal_for_user,
@@ -84,14 +85,26 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
 # ---- the proposal page ----------------------------------------------------------------------
 
 
+def _progress_key(progress: dict[str, Any]) -> str:
+    """What the poll compares to tell that the apply moved on: statements and steps done,
+    and the stage (the first stage's commit changes no count)."""
+    return f"{progress.get('stage', '')}{int(progress.get('done', 0))}"
+
+
 def _status_context(proposal: Proposal) -> dict[str, Any]:
     progress = proposal.progress
     done = int(progress.get("done", 0))
-    current = proposal.statement_at(done) if proposal.status == S.APPLYING else None
+    applying = proposal.status == S.APPLYING
+    at = progress.get("at", done)  # an online change's: the plan index running now
+    current = proposal.statement_at(at) if applying and at is not None else None
+    stages = stages_view(progress, applying=applying)
     return {
         "poll_seconds": POLL_SECONDS.get(proposal.status),  # type: ignore[call-overload]
         "progress": progress,
         "progress_done": done,
+        "progress_key": _progress_key(progress),
+        "progress_line": status_line(stages, done, int(progress.get("total", 0))),
+        "stages": stages,
         "current_statement": current,
     }
 
@@ -156,9 +169,13 @@ def _page_context(
     plan = proposal.plan or {}
     view = _sql_view(request)
     applying = proposal.status == S.APPLYING
+    stage_two = sum(1 for st in plan.get("statements", []) if st.get("stage", 1) == 2)
     context: dict[str, Any] = {
         "proposal": proposal,
         "plan": plan,
+        # An online plan with slow steps: the page says which stage each statement runs in.
+        "has_stage_two": stage_two > 0,
+        "stage_two_count": stage_two,
         "summary": review.summary(plan),
         # Callables: the template calls them only when its cached fragment is missing.
         "tables": lambda: review.table_views(
@@ -203,7 +220,7 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
     proposal = get_proposal_for_user(request.user, pk, status_only=True)
     if not getattr(request, "htmx", None):
         return redirect("ui:proposal", pk=proposal.pk)
-    done = str(proposal.progress.get("done", 0))
+    done = _progress_key(proposal.progress)
     seen, seen_done = request.GET.get("seen"), request.GET.get("done")
     if seen == proposal.status and seen_done == done and not proposal.is_final:
         return HttpResponse(status=204)
@@ -214,7 +231,7 @@ def proposal_status(request: HttpRequest, pk: str) -> HttpResponse:
         **_timeline_context(proposal),
     }
     response = render_partial(
-        request, PAGE, context, oob=("review-panel", "timeline", "proposal-alerts")
+        request, PAGE, context, oob=("review-panel", "timeline", "proposal-alerts", "apply-stages")
     )
     if proposal.is_final:
         response.status_code = 286
