@@ -1,18 +1,24 @@
 """An online change in Chromium: alice adds an index and a NOT NULL to a table with rows; real
 workers apply it in two stages, and the page (never reloaded) shows both, each second-stage
-step with its duration, in the bar, the stage lines, the statements and the timeline."""
+step with its duration, in the bar, the stage lines, the statements and the timeline. Then a
+step held mid-build is seen running, and seen failing when duplicates arrive before it."""
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+from typing import Any
 
 import psycopg
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from migrations_ui.models import AuditEvent, Proposal, ProposalStatus, Source
+from migrations_ui.workflow import apply as apply_service
 from migrations_ui.workflow.submission import submit
+from schemabuilder.engine.apply import runner
 from tests.apply.blueprints import envelope, table
 from tests.apply.conftest import wait_for
 from tests.conftest import PASSWORD
@@ -136,3 +142,79 @@ def test_an_online_change_shows_both_stages_and_each_step_with_its_duration(
     page.screenshot(path=str(artifacts_dir / "online-apply.png"), full_page=True)
     page.locator("#proposal-head").screenshot(path=str(artifacts_dir / "online-apply-stages.png"))
     page.locator("#timeline").screenshot(path=str(artifacts_dir / "online-apply-timeline.png"))
+
+
+def test_a_step_is_seen_running_then_failed_with_its_reason(
+    page, live_server, people, target_url, artifacts_dir, monkeypatch
+):
+    # The worker runs here, in a thread, so that a step can be held while the page looks on.
+    v1 = envelope([table("orders", ("total", "INTEGER"), ("code", "TEXT"))])
+    first = submit(user=people.alice, envelope=v1, source=Source.API).proposal
+    apply_service.run(str(first.pk))
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO orders (tenant_id, total, code) "
+            "SELECT gen_random_uuid(), g, 'o' || g FROM generate_series(1, 1000) g"
+        )
+    v2 = envelope([table("orders", ("total", "INTEGER"), ("code", "TEXT"))], version="002")
+    v2["payload"]["tables"][0]["indexes"] = [
+        {"name": "idx_orders_code", "columns": ["code"], "unique": True}
+    ]
+    second = submit(user=people.alice, envelope=v2, source=Source.API).proposal
+    assert second.status == ProposalStatus.QUEUED, second.error
+
+    reached, release = threading.Event(), threading.Event()
+    real = runner.run_statement
+
+    def held_build(conn: psycopg.Connection[Any], statement: str) -> None:
+        if "CREATE UNIQUE INDEX CONCURRENTLY" in statement:
+            reached.set()
+            release.wait(60)
+            # Meanwhile, another client wrote two equal codes: the unique build fails.
+            with psycopg.connect(target_url, autocommit=True) as other:
+                other.execute(
+                    "INSERT INTO orders (tenant_id, total, code) "
+                    "SELECT gen_random_uuid(), 1, 'twice' FROM generate_series(1, 2)"
+                )
+        real(conn, statement)
+
+    monkeypatch.setattr(runner, "run_statement", held_build)
+
+    def worker() -> None:
+        try:
+            apply_service.run(str(second.pk))
+        finally:
+            connection.close()
+
+    login(page, live_server, "alice", PASSWORD)
+    page.goto(f"{live_server.url}/proposals/{second.pk}/")
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    try:
+        assert reached.wait(60), "the build was never reached"
+        stages = page.locator("#apply-stages")
+        expect(page.locator("#proposal-status")).to_contain_text("Applying", timeout=10_000)
+        expect(page.locator("#proposal-status")).to_contain_text("stage 2 of 2 · step 1 of 1")
+        expect(stages.locator(".seg-stage1.st-done")).to_have_count(1)
+        expect(stages.locator(".seg-step.st-running")).to_have_count(1)
+        expect(stages.locator(".step.st-running .step-ms")).to_have_text("running…")
+        expect(stages.locator(".step.st-running")).to_contain_text("idx_orders_code")
+        expect(page.locator("#timeline .ev-stage1_committed")).to_have_count(1)
+        page.locator("#proposal-head").screenshot(
+            path=str(artifacts_dir / "online-apply-running.png")
+        )
+    finally:
+        release.set()
+        thread.join(60)
+
+    expect(page.locator("#proposal-status")).to_contain_text("Failed", timeout=30_000)
+    expect(stages.locator(".seg-step.st-failed")).to_have_count(1)
+    expect(stages.locator(".step.st-failed")).to_contain_text("idx_orders_code")
+    expect(stages.locator(".step-failed")).to_contain_text("Stage 1 stays committed")
+    expect(page.locator("#failure-banner")).to_contain_text("Stage 2 step 1 of 1")
+    failed = page.locator("#timeline .ev-stage2_step.ev-step-failed")
+    expect(failed).to_have_count(1)
+    expect(failed.locator(".badge")).to_have_text("failed")
+    expect(failed.locator(".error")).to_contain_text("Stage 2 step 1 of 1")
+    expect(failed).not_to_contain_text("twice")  # no value of another session's rows
+    page.screenshot(path=str(artifacts_dir / "online-apply-failed.png"), full_page=True)
