@@ -143,19 +143,16 @@ def resume_after_crash(proposal: Proposal) -> bool:
 
 def _record_committed(proposal: Proposal, marker: dict[str, Any]) -> None:
     after = bridge.snapshot_now(proposal)
-    steps = [step_json(StageTwoStep.from_json(s)) for s in marker.get("phase2_steps") or []]
+    steps = [StageTwoStep.from_json(s) for s in marker.get("phase2_steps") or []]
+    # An online change: the stages as the dead run recorded them, ended as the marker says.
+    stages = ApplyProgress(proposal).resumed().final_timings(steps=steps) if steps else {}
     _record_success(
         proposal,
         after_json=after.to_json(),
         after_hash=after.hash,
-        timings={
-            "statements": [],
-            "resumed": True,
-            "marker_id": marker["id"],
-            **({"apply_mode": "online", "phase2_steps": steps} if steps else {}),
-        },
+        timings={"statements": [], "resumed": True, "marker_id": marker["id"], **stages},
         marker_id=marker["id"],
-        phase2_steps=steps,
+        phase2_steps=[step_json(s) for s in steps],
     )
 
 

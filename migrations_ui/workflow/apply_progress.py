@@ -155,9 +155,17 @@ class ApplyProgress:
             "steps": [dict(s, sql=short_sql(s["sql"])) for s in self.steps],
         }
 
-    def final_timings(self, outcome: ApplyOutcome | None = None) -> dict[str, Any]:
+    def final_timings(
+        self,
+        outcome: ApplyOutcome | None = None,
+        *,
+        steps: Sequence[StageTwoStep] = (),
+    ) -> dict[str, Any]:
         """The stages as they ended, for ``proposal.timings`` (an online change's only; an
-        atomic change's timings stay as they were)."""
+        atomic change's timings stay as they were). ``steps``: the marker's, when only it
+        saw the end (the worker died after the target committed)."""
+        if steps:
+            self.steps = [step_json(s) for s in steps]
         if not self.online:
             return {}
         if outcome is not None:

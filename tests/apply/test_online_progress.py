@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from migrations_ui import workflow
+from migrations_ui.api import contract
 from migrations_ui.models import AuditEvent, Proposal, ProposalStatus, Source
 from migrations_ui.workflow import apply as apply_service
 from schemabuilder.engine.apply import runner
@@ -134,6 +135,10 @@ def test_a_failed_step_is_recorded_failed_with_its_reason(
     assert len(_events(second, "proposal.stage1_committed")) == 1
     statuses = [s["status"] for s in second.timings["phase2_steps"]]
     assert "failed" in statuses
+    # The output contract names the failed step too.
+    reported = contract.phase2_steps(second)
+    assert [s["status"] for s in reported] == statuses
+    assert [s["index"] for s in reported] == [s["index"] for s in second.timings["phase2_steps"]]
     assert second.timings["stage1"]["ms"] > 0
 
 
@@ -172,3 +177,36 @@ def test_a_resumed_change_reports_both_stages(
     assert [(s["step"], s["of"]) for s in resumed] == [
         (n, len(steps)) for n in range(1, 1 + len(steps))
     ]
+
+
+def test_a_change_whose_recording_died_is_recorded_from_the_marker_with_its_steps(
+    people: Any, target_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _applied_v1(people, target_url)
+    second = _online_v2(people)
+
+    def recording_dies(*_: Any) -> None:
+        raise WorkerDied
+
+    real = apply_service._record_outcome
+    monkeypatch.setattr(apply_service, "_record_outcome", recording_dies)
+    with pytest.raises(WorkerDied):
+        apply_service.run(str(second.pk))
+    monkeypatch.setattr(apply_service, "_record_outcome", real)
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE procrastinate_jobs SET status = 'failed' WHERE args->>'proposal_id' = %s",
+            [str(second.pk)],
+        )
+    workflow.recover_stuck(older_than=timedelta(0))
+    second.refresh_from_db()
+    assert second.status == ProposalStatus.APPLIED, second.error
+    steps = second.result["phase2_steps"]
+    planned = second.plan_statements()
+    assert [s["index"] for s in steps] == [
+        i for i, st in enumerate(planned) if st.get("stage") == 2
+    ]
+    assert all(s["status"] == "done" and s["ms"] is not None for s in steps)
+    assert second.timings["phase2_steps"] == steps
+    assert second.timings["progress"]["stage"] == 2  # the page still draws both stages
+    assert second.timings["stage1"]["ms"] > 0
