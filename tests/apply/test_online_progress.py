@@ -131,7 +131,7 @@ def test_a_failed_step_is_recorded_failed_with_its_reason(
     assert len(failed) == 1
     assert "idx_orders_total" in failed[0]["sql"]
     assert "Stage 2 step" in failed[0]["error"]
-    assert "(7)" not in failed[0]["error"]  # no value of another session's rows
+    assert "(7)" not in failed[0]["error"]  # no value of another connection's rows
     assert len(_events(second, "proposal.stage1_committed")) == 1
     statuses = [s["status"] for s in second.timings["phase2_steps"]]
     assert "failed" in statuses

@@ -216,5 +216,5 @@ def test_a_step_is_seen_running_then_failed_with_its_reason(
     expect(failed).to_have_count(1)
     expect(failed.locator(".badge")).to_have_text("failed")
     expect(failed.locator(".error")).to_contain_text("Stage 2 step 1 of 1")
-    expect(failed).not_to_contain_text("twice")  # no value of another session's rows
+    expect(failed).not_to_contain_text("twice")  # no value of another connection's rows
     page.screenshot(path=str(artifacts_dir / "online-apply-failed.png"), full_page=True)
