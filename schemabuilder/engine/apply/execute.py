@@ -171,6 +171,12 @@ def _apply(
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
     stage_two: list[StageTwoStep] = []
+    # Connected before any lock is taken; read once the tables are locked (``_run_reviewed``).
+    check = (
+        ScopeCheck(conn, request.schema, scope, request.statement_timeout_ms)
+        if reviewed is not None
+        else None
+    )
     try:
         with (
             _no_gc_pauses(),
@@ -195,6 +201,8 @@ def _apply(
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
                 # Nobody can write the locked tables any more: count again what the review's
                 # severities were decided on (rows of a dropped table, NULLs, duplicates...).
+                # Only for the first stage's statements: a second stage's VALIDATE or
+                # concurrent build reads the rows itself, after the commit.
                 recounted = plan(
                     conn,
                     bp,
@@ -210,8 +218,8 @@ def _apply(
                 if raised:
                     raise PlanChanged(recounted, data_reason(raised))
             ran = (
-                _run_reviewed(conn, reviewed, request, scope, on_progress, retries)
-                if reviewed is not None and locked
+                _run_reviewed(conn, reviewed, request, check, on_progress, retries)
+                if reviewed is not None and check is not None and locked
                 else None
             )
             if ran is not None:
@@ -292,6 +300,9 @@ def _apply(
         ) from exc
     except errors.DeadlockDetected as exc:
         raise Deadlock(safe_message(exc)) from exc
+    finally:
+        if check is not None:
+            check.close()  # never started: the tables were not locked, or a recount stopped
     if cache is not None and verified_keys:
         try:
             remember(cache, verified_keys, checked)
@@ -328,7 +339,7 @@ def _run_reviewed(
     conn: psycopg.Connection[Any],
     reviewed: Reviewed,
     request: ApplyRequest,
-    scope: set[str],
+    check: ScopeCheck,
     on_progress: Progress | None,
     retries: LockRetries,
 ) -> tuple[Work, dict[str, str], list[StatementTiming]] | None:
@@ -343,11 +354,11 @@ def _run_reviewed(
     fingerprints of the whole scope (~100 ms for 1,000 tables) off the apply's critical path.
     """
     work = reviewed.work()
-    check = ScopeCheck(conn, request.schema, scope, request.statement_timeout_ms)
     if not check.connected:
         # Checked in this transaction instead, before the statements: running them here
         # first would mean running every one of them twice under the locks.
         return None
+    check.start()
     try:
         with conn.transaction():  # a savepoint: rolled back when the scope moved
             try:
