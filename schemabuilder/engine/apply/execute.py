@@ -318,6 +318,7 @@ def _apply(
             desired=work.desired,
             cache=cache,
             on_step=_step_progress(on_progress, len(work.statements)),
+            on_lock_retry=_heard(retries.recorded, on_lock_retry),
         )
         clock.lap("stage2")
     return ApplyOutcome(
@@ -431,6 +432,17 @@ def _step_progress(on_progress: Progress | None, total: int) -> Callable[[StageT
             on_progress(step.index + 1, total, StatementTiming(step.index, step.sql, step.ms or 0))
 
     return report
+
+
+def _heard(recorded: list[LockRetry], on_lock_retry: OnRetry | None) -> OnRetry:
+    """A second-stage retry: kept with the first stage's (``ApplyOutcome.lock_retries``)."""
+
+    def hear(retry: LockRetry) -> None:
+        recorded.append(retry)
+        if on_lock_retry is not None:
+            on_lock_retry(retry)
+
+    return hear
 
 
 class _Laps:

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from schemabuilder.engine.apply.errors import VerificationFailed
+from schemabuilder.engine.apply.lock_retry import OnRetry
 from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
 from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.apply.stage_two import StageTwoStep, run_stage_two
@@ -30,10 +31,12 @@ def finish_online(
     desired: Snapshot | None,
     cache: CanonicalCache | None,
     on_step: Callable[[StageTwoStep], None] | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> tuple[list[StageTwoStep], Plan]:
     """Run what is left of the second stage, verify, mark ``success``; the steps as they
-    ended, and the (empty) re-plan. Raises StageTwoFailed or VerificationFailed (the marker
-    says ``failed``)."""
+    ended, and the (empty) re-plan. Each step waits for its locks as the first stage's
+    statements do (``request.lock_policy()``); ``on_lock_retry`` hears of each retry.
+    Raises StageTwoFailed or VerificationFailed (the marker says ``failed``)."""
     done = run_stage_two(
         conn,
         schema=request.schema,
@@ -42,6 +45,8 @@ def finish_online(
         lock_timeout_ms=request.lock_timeout_ms,
         statement_timeout_ms=request.statement_timeout_ms,
         on_step=on_step,
+        lock_policy=request.lock_policy(),
+        on_lock_retry=on_lock_retry,
     )
     after = replan(conn, bp, request, desired, cache)
     marks = [s.to_json() for s in done]

@@ -18,6 +18,7 @@ from psycopg import errors, sql
 from schemabuilder.engine.apply.errors import ApplyError, LockTimeout
 from schemabuilder.engine.apply.execute import ApplyOutcome
 from schemabuilder.engine.apply.finish import finish_online, replan
+from schemabuilder.engine.apply.lock_retry import OnRetry
 from schemabuilder.engine.apply.marker import PHASE1, SUCCESS, read_marker
 from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.apply.stage_two import StageTwoStep
@@ -32,6 +33,7 @@ def resume_apply(
     *,
     bp: NormalizedBlueprint,
     cache: CanonicalCache | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> ApplyOutcome:
     """Run the rest of the second stage of ``request``'s change, then verify it (``bp`` is
     the change's blueprint, for the re-plan that must come out empty).
@@ -39,7 +41,8 @@ def resume_apply(
     A change whose marker already says ``success`` is returned as it is. Raises ApplyError
     when there is no marker (the first stage never committed: apply it again) or it says
     ``failed``; LockTimeout when another apply holds the target; StageTwoFailed or
-    VerificationFailed as ``apply_plan`` does.
+    VerificationFailed as ``apply_plan`` does. ``on_lock_retry`` hears of each time a step
+    gave way to another connection's lock and tried again.
     """
     started = time.perf_counter()
     conn.autocommit = True
@@ -73,6 +76,7 @@ def resume_apply(
                 steps=steps,
                 desired=None,
                 cache=cache,
+                on_lock_retry=on_lock_retry,
             )
         else:
             after = replan(conn, bp, request, None, cache)
