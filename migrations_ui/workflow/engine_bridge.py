@@ -331,7 +331,9 @@ def apply(
         )
 
 
-def resume(proposal: Proposal) -> ApplyOutcome:
+def resume(
+    proposal: Proposal, *, on_lock_retry: Callable[[LockRetry], None] | None = None
+) -> ApplyOutcome:
     """Finish an online change whose second stage a dead worker left (the marker in phase1)."""
     with connect(proposal.target) as conn:
         return resume_apply(
@@ -339,6 +341,7 @@ def resume(proposal: Proposal) -> ApplyOutcome:
             _apply_request(proposal),
             bp=blueprint_from_json(proposal.blueprint),
             cache=DbCanonicalCache(),
+            on_lock_retry=on_lock_retry,
         )
 
 
