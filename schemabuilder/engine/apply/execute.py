@@ -254,19 +254,17 @@ def _apply(
                 timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             stage_two = steps_of(work.statements)
+            expected, settle = stage_one_desired(work.desired, work.statements, work.base)
             residue, checked = verify(
                 conn,
                 request.schema,
-                desired=(
-                    stage_one_desired(conn, request.schema, work.desired, work.statements)
-                    if stage_two
-                    else work.desired
-                ),
+                desired=expected,
                 statements=work.statements,
                 dropped=work.dropped_tables,
                 scope=scope,
                 before=before,
                 base=work.base,
+                settle=settle,
             )
             if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
                 residue = trigger_residue(conn, bp, request.schema, work.desired)
