@@ -132,13 +132,10 @@ def resume_after_crash(proposal: Proposal) -> bool:
             _mark_partial(proposal, _stage_two_message(exc), result=_stage_two_result(exc))
             return True
         except VerificationFailed as exc:
-            if exc.rolled_back:
-                transitions.mark_failed(proposal, str(exc), result={"residue": exc.residue})
-            else:
-                _mark_partial(proposal, str(exc), result={"residue": exc.residue})
+            _mark_partial(proposal, str(exc), result={"residue": exc.residue})
             return True
-        except ApplyError as exc:
-            transitions.mark_failed(proposal, str(exc))
+        except ApplyError as exc:  # the marker exists: the first stage committed
+            _mark_partial(proposal, str(exc))
             return True
         _record_outcome(proposal, outcome)
         return True

@@ -13,9 +13,11 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import connection
+from django.test import Client
 
 from migrations_ui import workflow
 from migrations_ui.models import (
+    ApiToken,
     AuditEvent,
     MigrationRecord,
     MigrationStatus,
@@ -93,6 +95,15 @@ def test_after_a_second_stage_failure_the_next_plan_manages_what_the_first_stage
     assert "idx_orders_total" not in {i["name"] for i in orders.get("indexes", [])}
     assert MigrationRecord.managed_for(people.target) == {"notes", "orders"}
     assert MigrationRecord.managed_types_for(people.target) == {"note_kind"}
+    token = ApiToken.issue(people.alice, "history")[1]
+    history = Client().get(
+        "/api/v1/tenants/t_demo/history", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert history.status_code == 200, history.content
+    assert [(i["version"], i["status"]) for i in history.json()["items"]] == [
+        ("002", "partial"),
+        ("001", "success"),
+    ]
 
     with psycopg.connect(target_url, autocommit=True) as conn:
         conn.execute("DELETE FROM public.orders WHERE total = 7")
