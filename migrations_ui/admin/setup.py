@@ -29,8 +29,15 @@ class TenantAdmin(SafeActionsMixin, admin.ModelAdmin):
 
 @admin.register(Target)
 class TargetAdmin(SafeActionsMixin, admin.ModelAdmin):
-    list_display = ["tenant", "environment", "connection_alias", "schema_name", "is_default"]
-    list_filter = ["environment", "is_default"]
+    list_display = [
+        "tenant",
+        "environment",
+        "connection_alias",
+        "schema_name",
+        "apply_mode",
+        "is_default",
+    ]
+    list_filter = ["environment", "apply_mode", "is_default"]
     search_fields = ["tenant__slug", "environment", "connection_alias"]
 
 

@@ -372,7 +372,7 @@ class HistoryItem(Schema):
     target: str
     version: str
     description: str
-    status: Literal["success", "failed", "blocked", "noop"]
+    status: Literal["success", "failed", "blocked", "noop", "partial"]
     applied_by: str
     checksum: str
     schema_hash: str

@@ -20,6 +20,7 @@ from migrations_ui.models.proposals import (
 from migrations_ui.models.ratelimit import RateWindow
 from migrations_ui.models.records import MigrationRecord, MigrationStatus
 from migrations_ui.models.tenancy import (
+    ApplyMode,
     CanonicalForm,
     Membership,
     Role,
@@ -30,6 +31,7 @@ from migrations_ui.models.tenancy import (
 
 __all__ = [
     "ApiToken",
+    "ApplyMode",
     "Approval",
     "AuditCheckpoint",
     "AuditEvent",

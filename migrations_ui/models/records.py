@@ -19,6 +19,14 @@ class MigrationStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     BLOCKED = "blocked", "Blocked"
     NOOP = "noop", "No-op"
+    # An online change whose first stage committed and whose second did not finish: failed,
+    # but its new tables, types and functions exist and are managed from here on.
+    PARTIAL = "partial", "Partial (first stage committed)"
+
+
+# The records whose blueprint says what is managed on the target: a change applied, or one
+# whose first stage committed (what that stage created is the tool's, not a stranger's).
+MANAGING = (MigrationStatus.SUCCESS, MigrationStatus.PARTIAL)
 
 
 class MigrationRecord(models.Model):
@@ -50,7 +58,8 @@ class MigrationRecord(models.Model):
         encoder=DjangoJSONEncoder,
         null=True,
         blank=True,
-        help_text="The managed schema after this change (success only).",
+        help_text="The managed schema after this change (success, and partial: what the "
+        "first stage left).",
     )
     snapshot_hash = models.CharField(max_length=64, blank=True)
     managed_tables = models.JSONField(default=list, blank=True)
@@ -103,9 +112,10 @@ class MigrationRecord(models.Model):
 
     @classmethod
     def managed_for(cls, target: Any) -> set[str]:
-        """The tables this tool manages on a target: those of its last successful change."""
+        """The tables this tool manages on a target: those of its last successful change (or
+        partial one, see ``MANAGING``)."""
         last = (
-            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            cls.objects.filter(target=target, status__in=MANAGING)
             .order_by("-created_at")
             .values_list("managed_tables", flat=True)
             .first()
@@ -117,7 +127,7 @@ class MigrationRecord(models.Model):
         """The enum types this tool manages on a target: those its last successful change's
         blueprint declared (a type a later blueprint no longer declares is dropped)."""
         last = (
-            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            cls.objects.filter(target=target, status__in=MANAGING)
             .order_by("-created_at")
             .values_list("proposal__blueprint", flat=True)
             .first()
@@ -130,7 +140,7 @@ class MigrationRecord(models.Model):
         """The functions this tool manages on a target, by name: those its last successful
         change's blueprint declared (one a later blueprint no longer declares is dropped)."""
         last = (
-            cls.objects.filter(target=target, status=MigrationStatus.SUCCESS)
+            cls.objects.filter(target=target, status__in=MANAGING)
             .order_by("-created_at")
             .values_list("proposal__blueprint", flat=True)
             .first()

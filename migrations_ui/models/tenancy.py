@@ -40,6 +40,13 @@ class Tenant(models.Model):
         return Role.ADMIN if acts_as_admin_everywhere(user) else None
 
 
+class ApplyMode(models.TextChoices):
+    """A target's ``apply_mode``: the engine's (``schemabuilder.engine.plan``)."""
+
+    ONLINE = "online", "Online (two stages, writes continue)"
+    ATOMIC = "atomic", "Atomic (one transaction)"
+
+
 class Target(models.Model):
     """One database schema a tenant's blueprints are applied to.
 
@@ -70,6 +77,17 @@ class Target(models.Model):
         "or a deadlock aborts it.",
     )
     statement_timeout_ms = models.PositiveIntegerField(default=60_000)
+    # How changes to existing tables are planned here, unless a blueprint says its own
+    # ``apply_mode``: online (a quick first transaction, then the slow steps one by one while
+    # writes continue) or atomic (the whole change in one transaction).
+    apply_mode = models.CharField(
+        max_length=10,
+        choices=ApplyMode.choices,
+        default=ApplyMode.ONLINE,
+        help_text="online: indexes built and constraints validated after a quick first "
+        "transaction, while writes continue; atomic: the whole change in one transaction. "
+        "A blueprint's own apply_mode wins.",
+    )
     is_default = models.BooleanField(default=False)
 
     class Meta:

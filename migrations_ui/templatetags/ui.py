@@ -27,6 +27,7 @@ STATUS_TONE = {
     "planned": "progress",
     # Migration log statuses.
     "success": "ok",
+    "partial": "danger",  # failed, with its first stage committed
 }
 
 

@@ -128,14 +128,33 @@ def resume_after_crash(proposal: Proposal) -> bool:
         # before recording it (the first stage alone is not the reviewed schema).
         progress = ApplyProgress(proposal).resumed()
         try:
-            outcome = bridge.resume(proposal, on_stage=progress)
-        except ApplyError as exc:
-            transitions.mark_failed(proposal, str(exc), timings=progress.final_timings())
+            outcome = bridge.resume(
+                proposal, on_stage=progress, on_lock_retry=_lock_retry_recorder(proposal)
+            )
+        except StageTwoFailed as exc:
+            _mark_partial(
+                proposal,
+                _stage_two_message(exc),
+                result=_stage_two_result(exc),
+                timings=progress.final_timings(),
+            )
+            return True
+        except VerificationFailed as exc:
+            _mark_partial(
+                proposal,
+                str(exc),
+                result={"residue": exc.residue},
+                timings=progress.final_timings(),
+            )
+            return True
+        except ApplyError as exc:  # the marker exists: the first stage committed
+            _mark_partial(proposal, str(exc), timings=progress.final_timings())
             return True
         _record_outcome(proposal, outcome, progress)
         return True
     if marker.get("status") == "failed":
-        transitions.mark_failed(proposal, str(marker.get("error_message") or "failed"))
+        # Written by the first stage's transaction: that stage committed, the second failed.
+        _mark_partial(proposal, str(marker.get("error_message") or "failed"))
         return True
     _record_committed(proposal, marker)
     return True
@@ -203,17 +222,24 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
         )
         return
     except VerificationFailed as exc:
-        transitions.mark_failed(proposal, str(exc), result={"residue": exc.residue})
+        if exc.rolled_back:
+            transitions.mark_failed(proposal, str(exc), result={"residue": exc.residue})
+        else:  # after an online change's second stage: its first stays committed
+            _mark_partial(
+                proposal,
+                str(exc),
+                result={"residue": exc.residue},
+                timings=progress.final_timings(),
+            )
         return
     except WillFail as exc:  # the rules never queue such a plan: refused again here
         transitions.mark_failed(proposal, str(exc))
         return
     except StageTwoFailed as exc:
-        transitions.mark_failed(
+        _mark_partial(
             proposal,
-            f"{exc}. The first stage stays committed and the target's marker names the step; "
-            "plan again: the next plan makes what is missing.",
-            result={"stage": 2, "statement_index": exc.index, "statement": exc.statement},
+            _stage_two_message(exc),
+            result=_stage_two_result(exc),
             timings=progress.final_timings(),  # the stages as far as they went
         )
         return
@@ -226,7 +252,7 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
         log.exception("apply of %s failed", proposal.pk)
         marker = _read_marker(proposal)
         if marker is not None and marker.get("status") == "failed":
-            transitions.mark_failed(proposal, str(marker.get("error_message") or "failed"))
+            _mark_partial(proposal, str(marker.get("error_message") or "failed"))
             return
         if marker is not None and marker.get("status") == "phase1":
             # The first stage committed and the second stopped: the sweeper finds the
@@ -242,6 +268,51 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
     # The target committed. Should recording it fail (the app database), the job fails with
     # the proposal applying, and the sweeper records it from the marker.
     _record_outcome(proposal, outcome, progress)
+
+
+def _stage_two_message(exc: StageTwoFailed) -> str:
+    return (
+        f"{exc}. The first stage stays committed and the target's marker names the step; "
+        "plan again: the next plan makes what is missing."
+    )
+
+
+def _stage_two_result(exc: StageTwoFailed) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "stage": 2,
+        "statement_index": exc.index,
+        "statement": exc.statement,
+    }
+    if exc.retries:  # it gave way to a lock on every try: who held it
+        result["blockers"] = exc.blockers
+        result["lock_retries"] = [r.to_json() for r in exc.retries]
+    return result
+
+
+def _mark_partial(
+    proposal: Proposal,
+    error: str,
+    *,
+    result: dict[str, Any] | None = None,
+    timings: dict[str, Any] | None = None,
+) -> None:
+    """Failed after the first stage of an online change committed: the migration log says
+    ``partial``, with the live snapshot of the blueprint's tables and the blueprint's tables
+    managed, so that the next plan knows what that stage created is the tool's (its tables,
+    types and functions: ``MigrationRecord.managed_for`` and the others) and makes only what
+    is missing. Without the target, the record has no snapshot; it still says what is
+    managed."""
+    partial: dict[str, Any] = {
+        "managed_tables": sorted(t["name"] for t in proposal.blueprint.get("tables", [])),
+        "metadata": {"stage_one_committed": True},
+    }
+    try:
+        after = bridge.snapshot_now(proposal)
+    except bridge.TargetUnavailable:
+        log.warning("proposal %s: no snapshot for its partial record", proposal.pk)
+    else:
+        partial.update(snapshot=after.to_json(), snapshot_hash=after.hash)
+    transitions.mark_failed(proposal, error, result=result, timings=timings, partial=partial)
 
 
 def _retry_later(proposal: Proposal, exc: Exception, attempt: int) -> ApplyRetry:

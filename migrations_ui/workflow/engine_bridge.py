@@ -231,6 +231,7 @@ def plan_proposal(proposal: Proposal, *, adopt: Collection[str] = ()) -> PlanRes
             managed_types=types,
             managed_functions=functions,
             cache=DbCanonicalCache(),
+            apply_mode=proposal.target.apply_mode,  # the blueprint's own apply_mode wins
         )
     result = plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)
     result.plan_json["fingerprints"] = prints
@@ -303,6 +304,8 @@ def _apply_request(proposal: Proposal) -> ApplyRequest:
         lock_retry=LockRetryPolicy(
             lock_timeout_ms=target.lock_timeout_ms, max_attempts=target.lock_attempts
         ),
+        # The plans the apply makes again use the target's mode, as the reviewed one did.
+        apply_mode=target.apply_mode,
         # The audit chain's head travels into the target's own marker table: a copy of it
         # outside the app's database, which a rewind of the audit tail cannot reach.
         metadata={
@@ -334,7 +337,12 @@ def apply(
         )
 
 
-def resume(proposal: Proposal, *, on_stage: StageProgress | None = None) -> ApplyOutcome:
+def resume(
+    proposal: Proposal,
+    *,
+    on_stage: StageProgress | None = None,
+    on_lock_retry: Callable[[LockRetry], None] | None = None,
+) -> ApplyOutcome:
     """Finish an online change whose second stage a dead worker left (the marker in phase1)."""
     with connect(proposal.target) as conn:
         return resume_apply(
@@ -343,6 +351,7 @@ def resume(proposal: Proposal, *, on_stage: StageProgress | None = None) -> Appl
             bp=blueprint_from_json(proposal.blueprint),
             cache=DbCanonicalCache(),
             on_stage=on_stage,
+            on_lock_retry=on_lock_retry,
         )
 
 
@@ -369,5 +378,6 @@ def plan_target(target: Target, bp: NormalizedBlueprint) -> PlanResult:
             managed_types=managed_types(target),
             managed_functions=managed_functions(target),
             cache=DbCanonicalCache(),
+            apply_mode=target.apply_mode,  # the blueprint's own apply_mode wins
         )
     return plan_result(p, plan_ms=(time.perf_counter() - started) * 1000)

@@ -389,10 +389,16 @@ def mark_failed(
     *,
     result: dict[str, Any] | None = None,
     timings: dict[str, Any] | None = None,
+    partial: dict[str, Any] | None = None,
 ) -> None:
+    """``partial``: an online change's first stage committed before it failed; the record is
+    ``partial``, with these fields (the live snapshot, the managed tables), not ``failed``."""
     with transaction.atomic():
         # The record first: the migration.failed event's delivery carries it.
-        MigrationRecord.for_proposal(proposal, MigrationStatus.FAILED, error=error)
+        if partial is None:
+            MigrationRecord.for_proposal(proposal, MigrationStatus.FAILED, error=error)
+        else:
+            MigrationRecord.for_proposal(proposal, MigrationStatus.PARTIAL, error=error, **partial)
         _move(
             proposal,
             allowed_from=[S.SUBMITTED, S.PLANNED, S.QUEUED, S.APPLYING],

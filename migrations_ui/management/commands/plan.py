@@ -88,7 +88,14 @@ class Command(BaseCommand):
 
         try:
             with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-                result = plan(conn, bp, schema=schema, managed=managed_set, cache=self._cache())
+                result = plan(
+                    conn,
+                    bp,
+                    schema=schema,
+                    managed=managed_set,
+                    cache=self._cache(),
+                    apply_mode=known.apply_mode if known else "online",
+                )
         except BlueprintInvalid as exc:
             self._invalid([(i.path, i.message) for i in exc.issues], format)
         except psycopg.OperationalError as exc:

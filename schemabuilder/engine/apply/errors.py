@@ -89,4 +89,20 @@ class StatementFailed(ApplyError):
 class StageTwoFailed(StatementFailed):
     """A step of an online change's second stage failed: the first stage stays committed, a
     concurrent build's INVALID index is dropped, and the marker says ``failed`` with the step.
-    The next plan against the target makes what is missing."""
+    The next plan against the target makes what is missing.
+
+    A step that gave way to another connection's lock on every try has the ``blockers`` of
+    its last wait (``lock_watch.Blocker.to_json``) and its ``retries``, the last included."""
+
+    def __init__(
+        self,
+        message: str,
+        index: int,
+        statement: str,
+        *,
+        blockers: list[dict[str, Any]] | None = None,
+        retries: Sequence[LockRetry] = (),
+    ) -> None:
+        super().__init__(message, index, statement)
+        self.blockers = blockers or []
+        self.retries = tuple(retries)

@@ -185,6 +185,12 @@ def _apply(
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
     stage_two: list[StageTwoStep] = []
+    # Connected before any lock is taken; read once the tables are locked (``_run_reviewed``).
+    check = (
+        ScopeCheck(conn, request.schema, scope, request.statement_timeout_ms)
+        if reviewed is not None
+        else None
+    )
     try:
         with (
             _no_gc_pauses(),
@@ -209,6 +215,8 @@ def _apply(
             if reviewed is not None and locked and data_sensitive(reviewed.statements):
                 # Nobody can write the locked tables any more: count again what the review's
                 # severities were decided on (rows of a dropped table, NULLs, duplicates...).
+                # Only for the first stage's statements: a second stage's VALIDATE or
+                # concurrent build reads the rows itself, after the commit.
                 recounted = plan(
                     conn,
                     bp,
@@ -224,8 +232,8 @@ def _apply(
                 if raised:
                     raise PlanChanged(recounted, data_reason(raised))
             ran = (
-                _run_reviewed(conn, reviewed, request, scope, on_progress, retries)
-                if reviewed is not None and locked
+                _run_reviewed(conn, reviewed, request, check, on_progress, retries)
+                if reviewed is not None and check is not None and locked
                 else None
             )
             if ran is not None:
@@ -260,19 +268,17 @@ def _apply(
                 timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             stage_two = steps_of(work.statements)
+            expected, settle = stage_one_desired(work.desired, work.statements, work.base)
             residue, checked = verify(
                 conn,
                 request.schema,
-                desired=(
-                    stage_one_desired(conn, request.schema, work.desired, work.statements)
-                    if stage_two
-                    else work.desired
-                ),
+                desired=expected,
                 statements=work.statements,
                 dropped=work.dropped_tables,
                 scope=scope,
                 before=before,
                 base=work.base,
+                settle=settle,
             )
             if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
                 residue = trigger_residue(conn, bp, request.schema, work.desired)
@@ -306,6 +312,9 @@ def _apply(
         ) from exc
     except errors.DeadlockDetected as exc:
         raise Deadlock(safe_message(exc)) from exc
+    finally:
+        if check is not None:
+            check.close()  # never started: the tables were not locked, or a recount stopped
     if cache is not None and verified_keys:
         try:
             remember(cache, verified_keys, checked)
@@ -325,6 +334,7 @@ def _apply(
             cache=cache,
             on_step=_step_progress(on_progress, len(work.statements)),
             on_stage=on_stage,
+            on_lock_retry=_heard(retries.recorded, on_lock_retry),
         )
         clock.lap("stage2")
     return ApplyOutcome(
@@ -346,7 +356,7 @@ def _run_reviewed(
     conn: psycopg.Connection[Any],
     reviewed: Reviewed,
     request: ApplyRequest,
-    scope: set[str],
+    check: ScopeCheck,
     on_progress: Progress | None,
     retries: LockRetries,
 ) -> tuple[Work, dict[str, str], list[StatementTiming]] | None:
@@ -361,11 +371,11 @@ def _run_reviewed(
     fingerprints of the whole scope (~100 ms for 1,000 tables) off the apply's critical path.
     """
     work = reviewed.work()
-    check = ScopeCheck(conn, request.schema, scope, request.statement_timeout_ms)
     if not check.connected:
         # Checked in this transaction instead, before the statements: running them here
         # first would mean running every one of them twice under the locks.
         return None
+    check.start()
     try:
         with conn.transaction():  # a savepoint: rolled back when the scope moved
             try:
@@ -438,6 +448,17 @@ def _step_progress(on_progress: Progress | None, total: int) -> Callable[[StageT
             on_progress(step.index + 1, total, StatementTiming(step.index, step.sql, step.ms or 0))
 
     return report
+
+
+def _heard(recorded: list[LockRetry], on_lock_retry: OnRetry | None) -> OnRetry:
+    """A second-stage retry: kept with the first stage's (``ApplyOutcome.lock_retries``)."""
+
+    def hear(retry: LockRetry) -> None:
+        recorded.append(retry)
+        if on_lock_retry is not None:
+            on_lock_retry(retry)
+
+    return hear
 
 
 class _Laps:

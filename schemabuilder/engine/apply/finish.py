@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from schemabuilder.engine.apply.errors import StageTwoFailed, VerificationFailed
+from schemabuilder.engine.apply.lock_retry import OnRetry
 from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
 from schemabuilder.engine.apply.progress import StageProgress, report_failed, step_reporter
 from schemabuilder.engine.apply.review import ApplyRequest
@@ -32,11 +33,14 @@ def finish_online(
     cache: CanonicalCache | None,
     on_step: Callable[[StageTwoStep], None] | None = None,
     on_stage: StageProgress | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> tuple[list[StageTwoStep], Plan]:
     """Run what is left of the second stage, verify, mark ``success``; the steps as they
-    ended, and the (empty) re-plan. Raises StageTwoFailed or VerificationFailed (the marker
-    says ``failed``). ``on_step`` hears of each step done; ``on_stage`` of each step done or
-    failed, with its place in the stage (``progress``)."""
+    ended, and the (empty) re-plan. Each step waits for its locks as the first stage's
+    statements do (``request.lock_policy()``); ``on_lock_retry`` hears of each retry.
+    Raises StageTwoFailed or VerificationFailed (the marker says ``failed``). ``on_step``
+    hears of each step done; ``on_stage`` of each step done or failed, with its place in the
+    stage (``progress``)."""
     numbered = step_reporter(steps, on_stage)
 
     def each(step: StageTwoStep) -> None:
@@ -54,6 +58,8 @@ def finish_online(
             lock_timeout_ms=request.lock_timeout_ms,
             statement_timeout_ms=request.statement_timeout_ms,
             on_step=each,
+            lock_policy=request.lock_policy(),
+            on_lock_retry=on_lock_retry,
         )
     except StageTwoFailed as exc:
         report_failed(steps, on_stage, index=exc.index, statement=exc.statement, error=str(exc))

@@ -32,7 +32,7 @@ from schemabuilder.engine.apply.lock_watch import Blocker, LockWatch, Wait
 from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.safe_errors import safe_message
 
-__all__ = ["LockRetries", "LockRetry", "LockRetryPolicy", "run_with_lock_retries"]
+__all__ = ["Execute", "LockRetries", "LockRetry", "LockRetryPolicy", "run_with_lock_retries"]
 
 _SAVEPOINT = b"sb_lock_retry"
 
@@ -92,6 +92,8 @@ class LockRetry:
 
 
 OnRetry = Callable[[LockRetry], None]
+# One attempt of a statement in autocommit: (connection, statement).
+Execute = Callable[[psycopg.Connection[Any], str], None]
 
 
 def _who(retry: LockRetry) -> str:
@@ -113,6 +115,7 @@ def run_with_lock_retries(
     on_retry: OnRetry | None = None,
     where: str = "",
     watch: LockWatch | None = None,
+    execute: Execute | None = None,
 ) -> list[LockRetry]:
     """Run one statement under ``policy``; the attempts that gave way (all were retried).
 
@@ -121,8 +124,10 @@ def run_with_lock_retries(
     same value for its whole transaction). Otherwise (autocommit) ``lock_timeout`` is set for
     the statement and put back as it was. ``where`` names the statement in the error
     (``Statement 3 of 5 failed``). ``watch``: one shared by the statements of an apply; by
-    default one for this statement alone. Other errors propagate as psycopg raised them.
-    Raises LockTimeout or Deadlock after ``policy.max_attempts`` attempts.
+    default one for this statement alone. ``execute``: how one attempt runs in autocommit
+    (by default the statement alone; an online change's second stage first drops what an
+    interrupted concurrent build left, see ``stage_two``). Other errors propagate as psycopg
+    raised them. Raises LockTimeout or Deadlock after ``policy.max_attempts`` attempts.
     """
     if watch is None:
         with LockWatch(conn) as own:
@@ -134,10 +139,17 @@ def run_with_lock_retries(
                 on_retry=on_retry,
                 where=where,
                 watch=own,
+                execute=execute,
             )
     rng = policy.rng or random.Random()
     retries: list[LockRetry] = []
-    run = _in_savepoint if in_transaction else _in_autocommit
+
+    def run(conn: psycopg.Connection[Any], statement_sql: str, timeout_ms: int) -> None:
+        if in_transaction:
+            _in_savepoint(conn, statement_sql, timeout_ms)
+        else:
+            _in_autocommit(conn, statement_sql, timeout_ms, execute or _plain)
+
     for attempt in range(1, policy.max_attempts + 1):
         # A first attempt is watched once it has waited a quarter of its timeout (most
         # statements are long done by then); a retry, which met a lock before, from the start.
@@ -182,14 +194,20 @@ def _undo_savepoint(conn: psycopg.Connection[Any]) -> None:
     conn.execute(b"ROLLBACK TO SAVEPOINT %s; RELEASE SAVEPOINT %s" % (_SAVEPOINT, _SAVEPOINT))
 
 
-def _in_autocommit(conn: psycopg.Connection[Any], statement_sql: str, timeout_ms: int) -> None:
+def _plain(conn: psycopg.Connection[Any], statement_sql: str) -> None:
+    conn.execute(statement_sql.encode())
+
+
+def _in_autocommit(
+    conn: psycopg.Connection[Any], statement_sql: str, timeout_ms: int, execute: Execute
+) -> None:
     row = conn.execute(
         "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, false)",
         [f"{timeout_ms}ms"],
     ).fetchone()
     assert row is not None
     try:
-        conn.execute(statement_sql.encode())
+        execute(conn, statement_sql)
     finally:
         conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(row[0])))
 

@@ -127,6 +127,10 @@ def read_wait(probe: psycopg.Connection[Any], pid: int) -> Wait | None:
         what = f"{nspname}.{relname}"
     elif locktype == "transactionid":
         what = "a row another transaction changes"
+    elif locktype == "virtualxid":
+        # A concurrent build (or drop) waits so for every transaction older than itself, on
+        # any table: the blockers are those transactions.
+        what = "the end of an older transaction"
     else:
         what = f"a {locktype} lock"
     blockers = tuple(

@@ -18,6 +18,7 @@ from psycopg import errors, sql
 from schemabuilder.engine.apply.errors import ApplyError, LockTimeout
 from schemabuilder.engine.apply.execute import ApplyOutcome
 from schemabuilder.engine.apply.finish import finish_online, replan
+from schemabuilder.engine.apply.lock_retry import OnRetry
 from schemabuilder.engine.apply.marker import PHASE1, SUCCESS, read_marker
 from schemabuilder.engine.apply.progress import StageProgress
 from schemabuilder.engine.apply.review import ApplyRequest
@@ -34,6 +35,7 @@ def resume_apply(
     bp: NormalizedBlueprint,
     cache: CanonicalCache | None = None,
     on_stage: StageProgress | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> ApplyOutcome:
     """Run the rest of the second stage of ``request``'s change, then verify it (``bp`` is
     the change's blueprint, for the re-plan that must come out empty).
@@ -42,7 +44,8 @@ def resume_apply(
     when there is no marker (the first stage never committed: apply it again) or it says
     ``failed``; LockTimeout when another apply holds the target; StageTwoFailed or
     VerificationFailed as ``apply_plan`` does. ``on_stage`` hears of each step that ends
-    (``progress``; the first stage committed in the run that died).
+    (``progress``; the first stage committed in the run that died); ``on_lock_retry`` of each
+    time a step gave way to another connection's lock and tried again.
     """
     started = time.perf_counter()
     conn.autocommit = True
@@ -77,6 +80,7 @@ def resume_apply(
                 desired=None,
                 cache=cache,
                 on_stage=on_stage,
+                on_lock_retry=on_lock_retry,
             )
         else:
             after = replan(conn, bp, request, None, cache)

@@ -97,25 +97,42 @@ class ScopeMoved(Exception):
 
 
 class ScopeCheck:
-    """The fingerprints of ``tables``, read on a connection of its own, in a thread."""
+    """The fingerprints of ``tables``, read on a connection of its own, in a thread.
+
+    Connected when made, read once ``start`` is called: the apply connects before it takes
+    any lock (a connection costs a few milliseconds the locked tables need not wait for) and
+    starts the read once its tables are locked. ``close`` frees a connection never started.
+    """
 
     def __init__(
         self, conn: psycopg.Connection[Any], schema: str, tables: set[str], timeout_ms: int
     ) -> None:
         self._prints: dict[str, str] | None = None
         self._thread: threading.Thread | None = None
+        self._schema = schema
+        self._tables = tables
         # Connected here, before any statement runs, so that a refused connection is known
         # while the caller can still check in its own transaction instead.
-        side = self._connect(conn.info.dsn, conn.info.password, timeout_ms)
-        self.connected = side is not None
+        self._side = self._connect(conn.info.dsn, conn.info.password, timeout_ms)
+        self.connected = self._side is not None
+
+    def start(self) -> None:
+        """Read the fingerprints now, beside the caller (once; nothing without a connection)."""
+        side, self._side = self._side, None
         if side is not None:
             self._thread = threading.Thread(
                 target=self._read,
-                args=(side, schema, tables),
+                args=(side, self._schema, self._tables),
                 name="schemabuilder-scope-check",
                 daemon=True,
             )
             self._thread.start()
+
+    def close(self) -> None:
+        """Free the connection of a check never started (a started one closes itself)."""
+        side, self._side = self._side, None
+        if side is not None:
+            side.close()
 
     @staticmethod
     def _connect(dsn: str, password: str | None, timeout_ms: int) -> psycopg.Connection[Any] | None:

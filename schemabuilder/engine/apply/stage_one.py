@@ -6,43 +6,52 @@ constraint added from an index (``USING INDEX``) or after the key it references;
 constraint to validate is there NOT VALID (as PostgreSQL prints it, read from the schema
 after stage 1: it must exist and say NOT VALID); a NOT NULL helper check is there NOT VALID
 and its column still nullable; an index to drop concurrently is still there.
+
+The members only the schema can print are read from verification's own reading of the
+tables (``verify``'s ``settle``), not from an introspection of their own: the first stage
+holds its locks (ACCESS EXCLUSIVE for a CHECK added NOT VALID) until it commits, and a second
+reading of the same tables was half of the verification's time under them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
 
-import psycopg
-
-from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.catalog.snapshot import Snapshot, Table
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.diff.steps import Step, StepKind, step_of
 
+Settle = Callable[[Snapshot], Snapshot]
+
 
 def stage_one_desired(
-    conn: psycopg.Connection[Any],
-    schema: str,
     desired: Snapshot,
     statements: Iterable[Statement],
-) -> Snapshot:
-    """``desired`` as the first stage leaves it (read inside its transaction, after its
-    statements, for the members only the schema can print: NOT VALID constraints and the
-    indexes still to drop)."""
+    base: Snapshot | None,
+) -> tuple[Snapshot, Settle | None]:
+    """``desired`` as the first stage leaves it, in two steps: what verification expects
+    before it reads the schema (the indexes still to drop as the plan saw them in ``base``,
+    when there is one), and how that is completed once it has read it (``settle``, given what
+    verification read: the NOT VALID constraints, the indexes still to drop). (``desired``,
+    None) for a change without a second stage."""
     steps: dict[str, list[Step]] = {}
     for st in statements:
         if st.stage == 2:
             steps.setdefault(st.table, []).append(step_of(st.sql))
     if not steps:
-        return desired
-    now = introspect(conn, schema, tables=set(steps), list_all=False).table_map
-    tables = [
-        _stage_one(t, steps[t.name], now.get(t.name)) if t.name in steps else t
-        for t in desired.tables
-    ]
-    return Snapshot(schema=desired.schema, tables=tuple(tables))
+        return desired, None
+
+    def leaves(seen: Snapshot | None) -> Snapshot:
+        tables = [
+            _stage_one(t, steps[t.name], seen.table(t.name) if seen is not None else None)
+            if t.name in steps
+            else t
+            for t in desired.tables
+        ]
+        return Snapshot(schema=desired.schema, tables=tuple(tables))
+
+    return leaves(base), leaves
 
 
 def _stage_one(table: Table, steps: list[Step], now: Table | None) -> Table:

@@ -8,9 +8,17 @@ index present and valid, a constraint validated, a column NOT NULL, a helper gon
 index of a build's name, left by a build that failed or was killed, is dropped
 (``DROP INDEX CONCURRENTLY IF EXISTS``) and the build run again.
 
+A step waits for its locks as a first-stage statement does (``lock_retry``, with the change's
+policy): at most the lock timeout, then it gives way, sleeps (backoff with jitter) and tries
+again, each retry recorded with who blocked it. A concurrent build also waits, through their
+virtual transaction ids, for every transaction older than itself, anywhere in the database:
+an open transaction elsewhere times it out like a table lock does. A build that gave way
+leaves its INVALID index, which is dropped before the next try.
+
 A step that fails stops the stage: a concurrent build's INVALID index is dropped, the marker
-says ``failed`` and which step, and what stage 1 made stays (it is a consistent schema: a
-constraint NOT VALID is enforced for new rows; the next plan adds what is missing).
+says ``failed`` and which step (after the last try of a lock: who blocked it), and what stage 1
+made stays (it is a consistent schema: a constraint NOT VALID is enforced for new rows; the
+next plan adds what is missing).
 """
 
 from __future__ import annotations
@@ -21,10 +29,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
 from schemabuilder.engine.apply import runner
-from schemabuilder.engine.apply.errors import StageTwoFailed
+from schemabuilder.engine.apply.errors import Deadlock, LockTimeout, StageTwoFailed
+from schemabuilder.engine.apply.lock_retry import (
+    LockRetryPolicy,
+    OnRetry,
+    run_with_lock_retries,
+)
+from schemabuilder.engine.apply.lock_watch import LockWatch
 from schemabuilder.engine.apply.marker import FAILED, update_steps
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.diff.steps import Step, StepKind, step_of
@@ -86,65 +100,135 @@ def run_stage_two(
     lock_timeout_ms: int,
     statement_timeout_ms: int,
     on_step: StepProgress | None = None,
+    lock_policy: LockRetryPolicy | None = None,
+    on_lock_retry: OnRetry | None = None,
 ) -> list[StageTwoStep]:
     """Run the pending ``steps`` in order, marking each; the steps as they end up.
 
-    Raises ``StageTwoFailed`` when a step fails, a lock timeout included (the marker says
-    ``failed``); stage 1 stays committed.
+    Each step waits for its locks under ``lock_policy`` (by default ``lock_timeout_ms`` a try,
+    the default number of tries); ``on_lock_retry`` hears of each retry as it happens.
+    Raises ``StageTwoFailed`` when a step fails, a lock timeout after the last try included
+    (the marker says ``failed``); stage 1 stays committed.
     """
     conn.autocommit = True
     done = list(steps)
+    policy = lock_policy or LockRetryPolicy(lock_timeout_ms=lock_timeout_ms)
     conn.execute(
         sql.SQL("SET search_path TO {}; SET lock_timeout = {}").format(
-            sql.Identifier(schema), sql.Literal(f"{lock_timeout_ms}ms")
+            sql.Identifier(schema), sql.Literal(f"{policy.lock_timeout_ms}ms")
         )
     )
     try:
-        for n, step in enumerate(done):
-            if step.status == DONE:
-                continue
-            what = step_of(step.sql)
-            if _already_done(conn, schema, what):
-                done[n] = StageTwoStep(step.index, step.sql, DONE, 0.0, step.timeout_ms)
-            else:
-                done[n] = _run_step(
-                    conn, schema, step, what, n, done, marker_id, statement_timeout_ms
-                )
-            update_steps(conn, marker_id, [s.to_json() for s in done])
-            if on_step is not None:
-                on_step(done[n])
+        with LockWatch(conn) as watch:
+            for n, step in enumerate(done):
+                if step.status == DONE:
+                    continue
+                what = step_of(step.sql)
+                if _already_done(conn, schema, what):
+                    done[n] = StageTwoStep(step.index, step.sql, DONE, 0.0, step.timeout_ms)
+                else:
+                    done[n] = _run_step(
+                        conn,
+                        _Step(schema, step, what, n, marker_id, statement_timeout_ms),
+                        done,
+                        _Locks(policy, watch, on_lock_retry),
+                    )
+                update_steps(conn, marker_id, [s.to_json() for s in done])
+                if on_step is not None:
+                    on_step(done[n])
     finally:
         conn.execute("RESET search_path; RESET lock_timeout; RESET statement_timeout")
     return done
 
 
+@dataclass(frozen=True)
+class _Step:
+    """One pending step, where it runs and how long it may take."""
+
+    schema: str
+    step: StageTwoStep
+    what: Step
+    n: int  # its place among the stage's steps
+    marker_id: int
+    statement_timeout_ms: int
+
+
+@dataclass(frozen=True)
+class _Locks:
+    """How the steps wait for their locks: the change's policy, one watch for the stage."""
+
+    policy: LockRetryPolicy
+    watch: LockWatch
+    on_retry: OnRetry | None
+
+
 def _run_step(
-    conn: psycopg.Connection[Any],
-    schema: str,
-    step: StageTwoStep,
-    what: Step,
-    n: int,
-    steps: list[StageTwoStep],
-    marker_id: int,
-    statement_timeout_ms: int,
+    conn: psycopg.Connection[Any], at: _Step, steps: list[StageTwoStep], locks: _Locks
 ) -> StageTwoStep:
-    timeout = max(step.timeout_ms or 0, statement_timeout_ms)
+    step, what, schema = at.step, at.what, at.schema
+    timeout = max(step.timeout_ms or 0, at.statement_timeout_ms)
     conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{timeout}ms")))
-    if what.kind is StepKind.BUILD_INDEX and index_state(conn, schema, what.name) is False:
-        _drop_invalid(conn, schema, what.name)  # an earlier build's remains
+    build = what.kind is StepKind.BUILD_INDEX
+
+    def attempt(c: psycopg.Connection[Any], statement: str) -> None:
+        if build and index_state(c, schema, what.name) is False:
+            # What an earlier build left (a try that gave way, a killed worker): dropped
+            # concurrently, under the same lock timeout, as part of this try.
+            _drop_invalid(c, schema, what.name)
+        runner.run_statement(c, statement)
+
+    where = f"Stage 2 step {at.n + 1} of {len(steps)} ({_short(step.sql)}) failed"
     began = time.perf_counter()
     try:
-        runner.run_statement(conn, step.sql)
+        run_with_lock_retries(
+            conn,
+            step.sql,
+            locks.policy,
+            in_transaction=False,
+            on_retry=locks.on_retry,
+            where=where,
+            watch=locks.watch,
+            execute=attempt,
+        )
+    except (LockTimeout, Deadlock) as exc:
+        raise _failed(
+            conn, at, steps, str(exc) + _left(conn, at), blockers=exc.blockers, retries=exc.retries
+        ) from exc
     except psycopg.Error as exc:
-        if what.kind is StepKind.BUILD_INDEX and index_state(conn, schema, what.name) is False:
-            _drop_invalid(conn, schema, what.name)
-        where = f"Stage 2 step {n + 1} of {len(steps)} ({_short(step.sql)}) failed"
-        message = safe_message(exc, where=where)
-        steps[n] = StageTwoStep(step.index, step.sql, FAILED, None, step.timeout_ms)
-        update_steps(conn, marker_id, [s.to_json() for s in steps], status=FAILED, error=message)
-        raise StageTwoFailed(message, step.index, step.sql) from exc
+        message = safe_message(exc, where=where) + _left(conn, at)
+        raise _failed(conn, at, steps, message) from exc
     ms = round((time.perf_counter() - began) * 1000, 1)
     return StageTwoStep(step.index, step.sql, DONE, ms, step.timeout_ms)
+
+
+def _left(conn: psycopg.Connection[Any], at: _Step) -> str:
+    """Drop a failed build's INVALID index; what is left of it, said for the error."""
+    if at.what.kind is not StepKind.BUILD_INDEX:
+        return ""
+    try:
+        if index_state(conn, at.schema, at.what.name) is False:
+            _drop_invalid(conn, at.schema, at.what.name)
+    except (errors.LockNotAvailable, errors.DeadlockDetected):
+        # The blocker still holds the table: the next build of this name drops it first.
+        return (
+            f" Its INVALID index {at.what.name} could not be dropped yet (the table is still "
+            "locked); the next apply drops it before it builds the index again."
+        )
+    return ""
+
+
+def _failed(
+    conn: psycopg.Connection[Any],
+    at: _Step,
+    steps: list[StageTwoStep],
+    message: str,
+    **lock: Any,
+) -> StageTwoFailed:
+    """Mark the step and the change ``failed`` in the marker; the error to raise."""
+    step = at.step
+    steps[at.n] = StageTwoStep(step.index, step.sql, FAILED, None, step.timeout_ms)
+    update_steps(conn, at.marker_id, [s.to_json() for s in steps], status=FAILED, error=message)
+    return StageTwoFailed(message, step.index, step.sql, **lock)
 
 
 def _short(statement: str, limit: int = 80) -> str:

@@ -21,7 +21,7 @@ Which tables are looked at, and how:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import psycopg
@@ -52,10 +52,14 @@ def verify(
     scope: set[str],
     before: Mapping[str, str],
     base: Snapshot | None = None,
+    settle: Callable[[Snapshot], Snapshot] | None = None,
 ) -> tuple[list[str], Snapshot]:
     """The residue after ``statements``, and the tables introspected to find it (see the
     module doc). ``before`` holds the scope's fingerprints taken before the statements;
-    ``base``, when given, the plan's introspection of the tables the statements change."""
+    ``base``, when given, the plan's introspection of the tables the statements change.
+    ``settle``: the desired state completed from the tables as read (an online first stage's
+    NOT VALID constraints, as only the server prints them); ``desired`` is then what is
+    expected before they are read."""
     desired_names = set(desired.table_map)
     changed = {st.table for st in statements if st.table}
     check = (changed | (desired_names - set(before))) & desired_names
@@ -76,6 +80,8 @@ def verify(
     if whole:
         tables += introspect(conn, schema, tables=whole, list_all=False).tables
     actual = Snapshot(schema=schema, tables=tuple(tables))
+    if settle is not None:
+        desired = settle(actual)
     residue = residue_of(actual, desired.restricted(check | whole), dropped)
     outside = (others - desired_names) | (set(dropped) - desired_names)
     after = fingerprints(conn, schema, outside) if outside else {}
