@@ -27,7 +27,7 @@ from schemabuilder.engine import (
     validate_envelope,
 )
 
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+MAX_UPLOAD_BYTES = 24 * 1024 * 1024  # the API's body limit: the engine's (16 MiB) decides
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply.batches import batches_of, later_tables, verified_blueprint
 from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
@@ -107,6 +108,7 @@ class ApplyOutcome:
     # An online change's second stage, step by step (sql, status, ms); () for one transaction.
     phase2_steps: tuple[StageTwoStep, ...] = ()
     lock_retries: tuple[LockRetry, ...] = ()  # statements that gave way to a lock, and retried
+    transactions: int = 1  # of the first stage: more than one for a plan in batches
 
 
 Progress = Callable[[int, int, StatementTiming], None]
@@ -187,7 +189,7 @@ def _apply(
             locked = reviewed is not None and lock_tables(
                 conn,
                 request.schema,
-                [st for st in reviewed.statements if st.stage == 1],
+                [st for st in reviewed.statements if st.stage == 1 and st.batch <= 1],
                 renamed_from=renamed_from(bp),
                 retries=retries,
             )
@@ -204,6 +206,7 @@ def _apply(
                     managed_functions=request.managed_functions,
                     cache=cache,
                     apply_mode=request.mode,
+                    lock_budget=request.budget(),
                 )
                 clock.lap("remeasure")
                 raised = raised_hazards(recounted.hazards, request.reviewed_hazards)
@@ -236,6 +239,7 @@ def _apply(
                         managed_functions=request.managed_functions,
                         cache=cache,
                         apply_mode=request.mode,
+                        lock_budget=request.budget(),
                     )
                     if current.checksum != request.reviewed_checksum and (
                         request.exact or not within_review(current, request)
@@ -246,39 +250,53 @@ def _apply(
                 timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             stage_two = steps_of(work.statements)
+            # A plan in batches: this transaction is the first; it is verified for its own
+            # tables, the others are made after it commits (``apply.batches``).
+            batches = batches_of(work.statements)
+            desired = (
+                stage_one_desired(conn, request.schema, work.desired, work.statements)
+                if stage_two
+                else work.desired
+            )
+            own = bp
+            if batches:
+                desired = desired.restricted(set(desired.table_map) - later_tables(batches))
+                own = verified_blueprint(bp, set(desired.table_map), last=False)
             residue, checked = verify(
                 conn,
                 request.schema,
-                desired=(
-                    stage_one_desired(conn, request.schema, work.desired, work.statements)
-                    if stage_two
-                    else work.desired
-                ),
-                statements=work.statements,
+                desired=desired,
+                statements=[st for st in work.statements if st.batch <= 1],
                 dropped=work.dropped_tables,
                 scope=scope,
                 before=before,
                 base=work.base,
             )
             if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
-                residue = trigger_residue(conn, bp, request.schema, work.desired)
+                residue = trigger_residue(conn, own, request.schema, desired)
             # The desired snapshot holds tables only: grants and enum types are verified
             # against the blueprint, as they were planned.
-            residue += grants_residue(conn, bp, request.schema, work.desired)
+            residue += grants_residue(conn, own, request.schema, desired)
             residue += types_residue(conn, bp, request.schema, request.managed_types)
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)
-            if stage_two:
+            if stage_two or batches:
                 session.take()  # immediate: this transaction holds the same key
-            marker_id = write_marker(conn, request, work, [s.to_json() for s in stage_two])
+            marker_id = write_marker(
+                conn,
+                request,
+                work,
+                [s.to_json() for s in stage_two],
+                [b.to_json() for b in batches],
+            )
             clock.lap("marker")
             # The verified tables are what the next plan would introspect: keyed now, inside
             # the transaction (see live_forms), stored once it has committed.
             # (Not after a first stage: the second changes those tables again.)
             verified_keys = (
                 live_keys(conn, request.schema, checked.table_map)
-                if cache is not None and not stage_two
+                if cache is not None and not stage_two and not batches
                 else {}
             )
             if cache is not None:
@@ -297,7 +315,7 @@ def _apply(
             remember(cache, verified_keys, checked)
         except Exception:  # the change is committed: a cache that cannot store only slows plans
             log.warning("could not remember the verified tables", exc_info=True)
-    if stage_two:
+    if stage_two or batches:
         stage_two, _ = finish_online(
             conn,
             bp,
@@ -307,8 +325,10 @@ def _apply(
             desired=work.desired,
             cache=cache,
             on_step=_step_progress(on_progress, len(work.statements)),
+            batches=batches,
+            on_lock_retry=on_lock_retry,
         )
-        clock.lap("stage2")
+        clock.lap("stage2" if not batches else "batches")
     return ApplyOutcome(
         plan=work.plan,
         sql=work.sql,
@@ -321,6 +341,7 @@ def _apply(
         phases_ms=clock.laps,
         phase2_steps=tuple(stage_two),
         lock_retries=tuple(retries.recorded),
+        transactions=1 + len(batches),
     )
 
 
@@ -445,8 +466,8 @@ def _execute(
     timings: list[StatementTiming] = []
     total = len(current.statements)
     for index, statement in enumerate(current.statements):
-        if statement.stage != 1:
-            continue  # after the commit (``stage_two``)
+        if statement.stage != 1 or statement.batch > 1:
+            continue  # after the commit (``stage_two``, ``batches``)
         if statement.statement_timeout_ms:
             conn.execute(
                 sql.SQL("SET LOCAL statement_timeout = {}").format(
