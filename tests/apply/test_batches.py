@@ -14,13 +14,22 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.many_tables_bench import PG15_BIN, own_server
 from schemabuilder.engine import BlueprintInvalid, validate_payload
-from schemabuilder.engine.apply import apply_plan, resume_apply
+from schemabuilder.engine.apply import (
+    ApplyRequest,
+    Reviewed,
+    apply_plan,
+    fingerprints,
+    read_marker,
+    resume_apply,
+    scope_of,
+)
 from schemabuilder.engine.apply import batches as runner
 from schemabuilder.engine.batches import batch_count
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.hazards import HazardKind
-from schemabuilder.engine.lock_budget import forced_budget
+from schemabuilder.engine.lock_budget import forced_budget, read_budget
 from schemabuilder.engine.plan import plan
 from tests.apply.batch_setup import (
     BUDGET,
@@ -200,3 +209,52 @@ def test_a_cycle_larger_than_the_budget_is_refused(url: str) -> None:
     ):
         plan(conn, bp, schema=SCHEMA, managed=(), lock_budget=forced_budget(9))
     assert "raise the lock budget (9) to" in str(refused.value)
+
+
+def test_more_tables_than_a_default_lock_table_holds_apply_on_the_servers_own_budget() -> None:
+    """~2,500 small tables take more locks than the whole lock table of a PostgreSQL 15 with
+    initdb's defaults (one of this test's own: the test servers have larger ones, and filling
+    a shared one makes its other clients fail): with the budget read from the server, the
+    plan and the apply split themselves and succeed."""
+    if not (PG15_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL 15 in {PG15_BIN}")
+    tables = [
+        {
+            "name": f"t{i:04d}",
+            "rls": False,
+            "columns": [
+                {"name": "id", "type": "BIGINT", "primary_key": True},
+                {"name": "note", "type": "TEXT"},
+            ],
+        }
+        for i in range(2_500)
+    ]
+    bp = validate_payload(
+        {"schema_version": "1", "description": "many", "auto_columns": False, "tables": tables}
+    )
+    with own_server() as made, psycopg.connect(made, autocommit=True) as conn:
+        budget = read_budget(conn)
+        assert budget.capacity < 2_500 * 4  # one transaction could not hold them
+        prints = fingerprints(conn, "many", scope_of(bp, ()))
+        p = plan(conn, bp, schema="many", managed=())
+        assert batch_count(p.statements) >= 2
+        assert not p.hazards  # no TOO_MANY_LOCKS: each batch fits
+        req = ApplyRequest.reviewing(
+            p,
+            proposal_id="00000000-0000-0000-0000-0000000025a0",
+            tenant_id="t_many",
+            schema="many",
+            managed=frozenset(),
+            schema_hash="many",
+            version="1",
+            description="many",
+            applied_by="alice",
+            lock_key=2500,
+            lock_timeout_ms=10_000,
+            statement_timeout_ms=600_000,
+        )
+        outcome = apply_plan(conn, bp, req, reviewed=Reviewed.of(p, prints))
+        assert outcome.transactions == batch_count(p.statements)
+        row = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'many'").fetchone()
+        assert row is not None and row[0] == 2_500
+        assert read_marker(conn, req.proposal_id)["status"] == "success"  # type: ignore[index]
