@@ -66,6 +66,7 @@ from schemabuilder.engine.apply.scope import (
     renamed_from,
     scope_of,
 )
+from schemabuilder.engine.apply.session_lock import SessionLock
 from schemabuilder.engine.apply.stage_one import stage_one_desired
 from schemabuilder.engine.apply.stage_two import StageTwoStep, steps_of
 from schemabuilder.engine.apply.verification import verify
@@ -144,7 +145,7 @@ def apply_plan(
     Every lock the first stage takes is waited for briefly and retried (``lock_retry``, with
     ``request.lock_policy()``); ``on_lock_retry`` hears of each retry as it happens.
     """
-    session = _SessionLock(conn, request.lock_key)
+    session = SessionLock(conn, request.lock_key)
     try:
         return _apply(
             conn, bp, request, reviewed, cache, on_progress, before_commit, session, on_lock_retry
@@ -161,7 +162,7 @@ def _apply(
     cache: CanonicalCache | None,
     on_progress: Progress | None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None,
-    session: _SessionLock,
+    session: SessionLock,
     on_lock_retry: OnRetry | None,
 ) -> ApplyOutcome:
     refused = certain_failures(reviewed.statements) if reviewed is not None else []
@@ -413,26 +414,6 @@ def _no_gc_pauses() -> Iterator[None]:
             _frozen_users -= 1
             if _frozen_users == 0:
                 gc.unfreeze()
-
-
-class _SessionLock:
-    """The target's advisory lock at session level, held from an online change's first stage
-    to the end of its second: never a transaction's lock across a concurrent build, which
-    waits for every transaction older than itself (that one included)."""
-
-    def __init__(self, conn: psycopg.Connection[Any], key: int) -> None:
-        self._conn = conn
-        self._key = key
-        self.held = False
-
-    def take(self) -> None:
-        self._conn.execute("SELECT pg_advisory_lock(%s)", [self._key])
-        self.held = True
-
-    def release(self) -> None:
-        if self.held and not self._conn.closed:
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", [self._key])
-        self.held = False
 
 
 def _step_progress(on_progress: Progress | None, total: int) -> Callable[[StageTwoStep], None]:
