@@ -182,7 +182,10 @@ class SubmitForm(forms.Form):
         upload = self.files.get("upload") if self.is_bound else None
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError("The file is larger than 4 MB.")
+                raise forms.ValidationError(
+                    f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB: split the "
+                    "blueprint into smaller ones."
+                )
             try:
                 return str(upload.read().decode("utf-8"))
             except UnicodeDecodeError:
