@@ -17,7 +17,9 @@ import pytest
 from bench.many_tables_bench import PG15_BIN, own_server
 from schemabuilder.engine import BlueprintInvalid, validate_payload
 from schemabuilder.engine.apply import (
+    ApplyError,
     ApplyRequest,
+    BatchFailed,
     Reviewed,
     apply_plan,
     fingerprints,
@@ -149,6 +151,34 @@ def test_an_error_after_a_batch_commits_resumes_without_running_it_again(
         ).fetchone()
         assert made is not None and after is not None and after[0] > made[0]
         _everything_made(conn)
+
+
+def test_a_batch_that_fails_rolls_back_alone_and_the_marker_says_so(url: str) -> None:
+    bp = blueprint()
+    with psycopg.connect(url, autocommit=True) as conn:
+        p, reviewed = reviewed_plan(conn, bp)
+        total = batch_count(p.statements)
+        index = next(
+            st for st in p.statements if st.batch == total and st.sql.startswith("CREATE INDEX")
+        )
+        name = index.sql.split()[2]
+        # A table nobody manages takes the index's name: the last batch's build fails.
+        conn.execute(f"CREATE TABLE crm.other (a int); CREATE INDEX {name} ON crm.other (a)")
+        with pytest.raises(BatchFailed, match=f"Batch {total}, statement") as failed:
+            apply_plan(conn, bp, request_for(p), reviewed=reviewed)
+        assert failed.value.statement == index.sql
+        status, batches = marker(conn)
+        assert status == "failed"
+        assert batches == ["done"] * (total - 2) + ["failed"]
+        last = {st.table for st in p.statements if st.batch == total}
+        made = {
+            str(r[0])
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'crm'")
+        }
+        assert not last & made  # the failed batch left nothing
+        assert {st.table for st in p.statements if st.batch == total - 1} <= made
+        with pytest.raises(ApplyError, match="failed"):
+            resume_apply(conn, request_for(p), bp=bp)
 
 
 @pytest.mark.parametrize(("batch", "when"), [(2, "before"), (3, "verified"), (2, "verified")])

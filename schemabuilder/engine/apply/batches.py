@@ -9,9 +9,10 @@ verified for its tables against the desired state (``verification.verify``, thei
 and triggers), and marks itself done in the marker inside that same transaction: after a
 crash, a batch is either done and marked, or not done at all, and it is never run twice.
 
-A batch that fails rolls back whole; the marker says ``failed`` (a statement the server
-rejected, a residue) or stays ``phase1`` with the error (a lock not granted in time: resuming
-later may get it).
+A batch that fails (a statement the server rejects, a lock not granted after its retries, a
+residue) rolls back whole, and the marker says ``failed`` with the batch: the batches before
+it stay committed, and the next plan makes what is missing, as after a failed second-stage
+step (``BatchFailed`` is a ``StageTwoFailed``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from schemabuilder.engine.apply.errors import (
-    Deadlock,
-    LockTimeout,
-    StatementFailed,
-    VerificationFailed,
-)
+from schemabuilder.engine.apply.errors import BatchFailed, StatementFailed, VerificationFailed
 from schemabuilder.engine.apply.lock_retry import LockRetries, OnRetry
 from schemabuilder.engine.apply.marker import FAILED, update_batches
 from schemabuilder.engine.apply.review import ApplyRequest
@@ -146,8 +142,8 @@ def run_batches(
     on_lock_retry: OnRetry | None = None,
 ) -> list[Batch]:
     """Run the pending ``batches`` in order (see the module doc); the batches as they end up.
-    Raises LockTimeout, Deadlock, StatementFailed or VerificationFailed for the batch that
-    failed, which is rolled back; those before it stay committed."""
+    Raises BatchFailed or VerificationFailed for the batch that failed, which is rolled back;
+    those before it stay committed."""
     conn.autocommit = True
     done = list(batches)
     last = max((b.batch for b in done), default=0)
@@ -166,23 +162,30 @@ def run_batches(
                 done[n] = replace(batch, status=DONE, ms=ms)
                 # Inside the batch's transaction: the mark commits with the batch, or neither.
                 update_batches(conn, marker_id, [b.to_json() for b in done])
-        except errors.LockNotAvailable as exc:
-            message = safe_message(exc, where=f"Batch {batch.batch} waited for a lock")
-            update_batches(conn, marker_id, [b.to_json() for b in done], error=message)
-            raise LockTimeout(message, []) from exc
-        except errors.DeadlockDetected as exc:
-            message = safe_message(exc, where=f"Batch {batch.batch}")
-            update_batches(conn, marker_id, [b.to_json() for b in done], error=message)
-            raise Deadlock(message) from exc
-        except (StatementFailed, VerificationFailed) as exc:
-            done[n] = replace(batch, status=FAILED)
-            update_batches(
-                conn, marker_id, [b.to_json() for b in done], status=FAILED, error=str(exc)
-            )
+        except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
+            where = f"Batch {batch.batch} of {last} could not take its locks"
+            message = safe_message(exc, where=where)
+            failed = BatchFailed(message, batch.indexes[0], batch.statements[0].sql)
+            _mark_failed(conn, marker_id, done, n, failed)
+            raise failed from exc
+        except StatementFailed as exc:
+            failed = BatchFailed(str(exc), exc.index, exc.statement)
+            _mark_failed(conn, marker_id, done, n, failed)
+            raise failed from exc
+        except VerificationFailed as exc:
+            _mark_failed(conn, marker_id, done, n, exc)
             raise
         if on_batch is not None:
             on_batch(done[n])
     return done
+
+
+def _mark_failed(
+    conn: psycopg.Connection[Any], marker_id: int, done: list[Batch], n: int, failed: Exception
+) -> None:
+    """The marker says ``failed``, with the batch (its transaction is rolled back by now)."""
+    done[n] = replace(done[n], status=FAILED)
+    update_batches(conn, marker_id, [b.to_json() for b in done], status=FAILED, error=str(failed))
 
 
 def _run(

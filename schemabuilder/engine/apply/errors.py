@@ -90,3 +90,10 @@ class StageTwoFailed(StatementFailed):
     """A step of an online change's second stage failed: the first stage stays committed, a
     concurrent build's INVALID index is dropped, and the marker says ``failed`` with the step.
     The next plan against the target makes what is missing."""
+
+
+class BatchFailed(StageTwoFailed):
+    """A further batch of a first stage split in batches failed (a statement, or a lock not
+    granted after its retries): it is rolled back whole, the batches before it stay
+    committed, and the marker says ``failed`` with the batch. As after a failed second-stage
+    step, the next plan against the target makes what is missing."""
