@@ -64,12 +64,13 @@ def test_a_table_costs_itself_its_toast_its_indexes_sequences_and_outside_refere
         ]
     )
     users, posts, tags = bp.tables
-    assert table_locks(users) == 3 + 1  # relation, toast, toast index; the primary key
-    # Its index, and the referenced table with its key (a table of the same transaction
-    # costs nothing more).
-    assert table_locks(posts) == 3 + 2 + 2
-    assert table_locks(posts, {"users"}) == 3 + 2
-    assert table_locks(tags) == 3 + 2 + 1  # two keys, the identity's sequence
+    # The relation, its TOAST table and index, its row type; the primary key.
+    assert table_locks(users) == 4 + 1
+    # Its index, its foreign key, and the referenced table with its indexes (a table of the
+    # same transaction costs nothing more).
+    assert table_locks(posts) == 4 + 2 + 1 + 8
+    assert table_locks(posts, {"users"}) == 4 + 2 + 1
+    assert table_locks(tags) == 4 + 2 + 1  # two keys, the identity's sequence
     assert group_locks([users, posts]) == table_locks(users) + table_locks(posts, {"users"})
 
 
