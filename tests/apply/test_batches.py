@@ -216,8 +216,8 @@ def test_an_atomic_plan_over_the_budget_says_what_to_raise(url: str) -> None:
 
 
 def test_a_cycle_larger_than_the_budget_is_refused(url: str) -> None:
-    # a -> b -> c -> a: each table fits a transaction of 9 locks with a stand-in of the one it
-    # references (so they materialize), but the three must be created together (12 locks).
+    # a -> b -> c -> a: each table fits a transaction of 12 locks with a stand-in of the one
+    # it references (so they materialize), but the three must be created together (18).
     names = ["cyc_a", "cyc_b", "cyc_c"]
     tables = [
         {
@@ -237,8 +237,8 @@ def test_a_cycle_larger_than_the_budget_is_refused(url: str) -> None:
         psycopg.connect(url, autocommit=True) as conn,
         pytest.raises(BlueprintInvalid, match="3 tables that reference each other") as refused,
     ):
-        plan(conn, bp, schema=SCHEMA, managed=(), lock_budget=forced_budget(9))
-    assert "raise the lock budget (9) to" in str(refused.value)
+        plan(conn, bp, schema=SCHEMA, managed=(), lock_budget=forced_budget(12))
+    assert "raise the lock budget (12) to" in str(refused.value)
 
 
 def test_more_tables_than_a_default_lock_table_holds_apply_on_the_servers_own_budget() -> None:
