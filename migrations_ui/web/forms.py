@@ -27,7 +27,7 @@ from schemabuilder.engine import (
     validate_envelope,
 )
 
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+MAX_UPLOAD_BYTES = 24 * 1024 * 1024  # the API's body limit: the engine's (16 MiB) decides
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,10 @@ class SubmitForm(forms.Form):
         upload = self.files.get("upload") if self.is_bound else None
         if upload is not None:
             if upload.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError("The file is larger than 4 MB.")
+                raise forms.ValidationError(
+                    f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB: split the "
+                    "blueprint into smaller ones."
+                )
             try:
                 return str(upload.read().decode("utf-8"))
             except UnicodeDecodeError:

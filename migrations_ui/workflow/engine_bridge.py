@@ -262,6 +262,7 @@ def reviewed_plan(proposal: Proposal) -> Reviewed | None:
             lock=LockMode(st.get("lock", LockMode.ACCESS_EXCLUSIVE)),
             statement_timeout_ms=st.get("statement_timeout_ms"),
             stage=int(st.get("stage", 1)),
+            batch=int(st.get("batch", 0)),
         )
         for st in data.get("statements", [])
     )

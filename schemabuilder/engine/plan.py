@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.batches import in_batches, script_lines
 from schemabuilder.engine.catalog.live_forms import form_context, introspect_remembered
 from schemabuilder.engine.catalog.snapshot import ConstraintKind, Snapshot, Table
 from schemabuilder.engine.contract.errors import BlueprintInvalid, Issue
@@ -39,6 +40,7 @@ from schemabuilder.engine.desired.cache import (
     referenced_tables,
 )
 from schemabuilder.engine.desired.functions import desired_functions
+from schemabuilder.engine.desired.groups import materialize_in_groups
 from schemabuilder.engine.desired.materialize import materialize, tables_named_in_policies
 from schemabuilder.engine.desired.members import (
     assemble,
@@ -72,6 +74,7 @@ from schemabuilder.engine.hazards import Hazard, HazardKind, Severity
 from schemabuilder.engine.hazards.fence import keep_live_forms
 from schemabuilder.engine.hazards.pg_facts import PgFacts
 from schemabuilder.engine.hazards.tables import adopted_tables, mark_adoptions
+from schemabuilder.engine.lock_budget import LockBudget, read_budget
 from schemabuilder.engine.triggers import (
     check_trigger_functions,
     trigger_plan,
@@ -141,10 +144,13 @@ class Plan:
             return ""
         out: list[str] = []
         stage = 1
-        for st in self.statements:
+        batch_lines = script_lines(self.statements)
+        for i, st in enumerate(self.statements):
             if st.stage != stage:
                 out.append(STAGE_TWO_LINE)
                 stage = st.stage
+            if i in batch_lines:
+                out.append(batch_lines[i])
             out.append(f"{st.sql};\n")
         return "".join(out)
 
@@ -194,6 +200,7 @@ def plan(
     managed_types: Collection[str] = (),
     managed_functions: Collection[str] = (),
     apply_mode: str = "online",
+    lock_budget: LockBudget | None = None,
 ) -> Plan:
     """Plan the migration that makes ``schema`` match ``bp``.
 
@@ -205,7 +212,10 @@ def plan(
     declared: one the blueprint no longer declares is dropped; ``managed_functions`` the same
     for functions (by name). ``apply_mode`` (the target's: "online" or "atomic"; the
     blueprint's ``apply_mode`` overrides it when it says one) decides whether slow steps on
-    existing tables move to a second stage (``diff.online``). Raises ``BlueprintInvalid``
+    existing tables move to a second stage (``diff.online``). ``lock_budget`` (by default read
+    from the server, ``lock_budget.read_budget``) bounds the locks of one transaction: the
+    scratch materialization, and an online first stage, are split to fit it (``batches``).
+    Raises ``BlueprintInvalid``
     when PostgreSQL rejects the blueprint or a rename does not fit the live schema. Changes
     nothing on the server.
     """
@@ -225,11 +235,14 @@ def plan(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema]
         ).fetchone()
         schema_exists = bool(row and row[0])
+        budget = lock_budget or read_budget(conn)
         live, renames = _live_state(conn, bp, schema, managed, paths, cache)
         bp = keep_live_forms(serials_as_identity(bp, live, renames), live)
         paths = BlueprintPaths(bp)
         printed = desired_functions(conn, bp, schema, paths.prefix)  # before policies call them
-        desired, materialized = _desired_state(conn, bp, schema, live, renames, cache, paths)
+        desired, materialized = _desired_state(
+            conn, bp, schema, live, renames, cache, paths, budget
+        )
         functions = plan_functions(conn, bp, schema, managed_functions, printed, desired)
         desired = with_sources(desired, bp)
         _check_references(bp, live, desired, paths)
@@ -263,8 +276,8 @@ def plan(
         mode = bp.apply_mode or apply_mode
         if mode not in APPLY_MODES:
             raise ValueError(f"apply_mode must be one of {APPLY_MODES}, not {mode!r}")
+        created = {c.table for c in result.changes if c.action is Action.CREATED}
         if mode == "online":
-            created = {c.table for c in result.changes if c.action is Action.CREATED}
             statements = online_statements(
                 statements,
                 schema=schema,
@@ -272,9 +285,13 @@ def plan(
                 new_tables=created,
                 stats_of=facts.table_stats,
             )
+        statements = in_batches(
+            statements, bp, new_tables=created, budget=budget, mode=mode, paths=paths
+        )
     if result.issues or functions.issues:
         raise BlueprintInvalid([*result.issues, *functions.issues])
     if statements:
+        first = 1 if any(st.batch for st in statements) else 0  # a plan in batches: the first
         setup = [
             Statement(
                 sql=f"SET LOCAL search_path TO {quote_ident(schema)}",
@@ -282,6 +299,7 @@ def plan(
                 table="",
                 reason=PHASE_REASONS[Phase.SETUP],
                 lock=LockMode.NONE,
+                batch=first,
             )
         ]
         if not schema_exists:
@@ -293,6 +311,7 @@ def plan(
                     table="",
                     reason=f"the target schema {schema} does not exist yet",
                     lock=LockMode.NONE,
+                    batch=first,
                 ),
             )
         statements = (*setup, *statements)
@@ -355,6 +374,7 @@ def _desired_state(
     renames: Renames,
     cache: CanonicalCache | None,
     paths: BlueprintPaths,
+    budget: LockBudget,
 ) -> tuple[Snapshot, list[str]]:
     """The desired snapshot, materializing only tables the cache cannot vouch for."""
     renamed = apply_renames(live, renames)
@@ -394,14 +414,14 @@ def _desired_state(
         else:
             full.append(table.name)
     _complete_targets(bp, {t.name for t in todo}, full, reduced)
-    fresh = materialize(conn, bp, schema, full, paths=paths)
+    fresh = materialize_in_groups(conn, bp, schema, full, budget, paths=paths)
     tables.update(fresh.table_map)
     for made in fresh.tables:
         if made.name in members and (parts := split(members[made.name], made)) is not None:
             learned.update(parts)
     if reduced:
         small_bp = bp.model_copy(update={"tables": tuple(reduced.values())})
-        printed = materialize(conn, small_bp, schema, list(reduced), paths=paths)
+        printed = materialize_in_groups(conn, small_bp, schema, list(reduced), budget, paths=paths)
         for name in reduced:
             m = members[name]
             learned.update(learn_reduced(m, m.keys - forms.keys(), printed.table_map[name]))

@@ -25,7 +25,7 @@ def test_a_body_over_the_limit_is_413(people, api_as, settings):
 
 
 def test_too_many_tables_is_400_at_the_tables_path(people, api_as):
-    request = envelope([table(f"t{i}", ("a", "TEXT")) for i in range(1_001)])
+    request = envelope([table(f"t{i}", ("a", "TEXT")) for i in range(10_001)])
     response = api_as(people.alice).post("/api/v1/proposals", request)
     assert response.status_code == 400
     body = response.json()
@@ -33,7 +33,7 @@ def test_too_many_tables_is_400_at_the_tables_path(people, api_as):
     assert body["errors"] == [
         {
             "path": "payload.tables",
-            "message": "has too many items: at most 1,000; split the blueprint or the table into smaller ones",
+            "message": "has too many items: at most 10,000; split the blueprint or the table into smaller ones",
         }
     ]
 

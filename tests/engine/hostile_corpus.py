@@ -457,18 +457,18 @@ def _huge() -> Iterator[Case]:
     ):
         yield Case(f"nested_50_levels_at_{slot}", _planted(slot, _nested(50)), slot)
     yield Case(
-        "five_megabyte_description",
-        _planted("payload.description", "x" * 5_000_000),
+        "seventeen_megabyte_description",
+        _planted("payload.description", "x" * 17_000_000),
         "payload",
     )
     many = [
         {"name": f"t{i}", "comment": "c" * 9_000, "columns": [{"name": "a", "type": "TEXT"}]}
-        for i in range(560)
+        for i in range(1_900)
     ]
-    yield Case("five_megabytes_of_comments", _planted("payload.tables", many), "payload")
+    yield Case("seventeen_megabytes_of_comments", _planted("payload.tables", many), "payload")
     yield Case(
-        "five_thousand_tables",
-        _planted("payload.tables", [{"name": f"t{i}", "columns": []} for i in range(5_000)]),
+        "ten_thousand_and_one_tables",
+        _planted("payload.tables", [{"name": f"t{i}", "columns": []} for i in range(10_001)]),
         "payload.tables",
     )
     deep = _planted(f"{P}.columns[0].type", _nested(100_000))  # beyond any JSON encoder

@@ -10,11 +10,14 @@ blocked it.
 An online plan (``diff.online``) is applied in two stages: ``stage_one`` is what its
 transaction must leave, ``stage_two`` runs the slow steps after the commit, ``finish`` verifies
 the end, and ``resume`` continues a second stage a crash interrupted (``resume_apply``);
-``progress`` is what the caller hears of the two stages as they go.
+``progress`` is what the caller hears of the two stages as they go. A first stage too large
+for the server's lock table runs in batches (``engine.batches``): the first as above, the
+others after it (``batches``), each its own verified, marked transaction.
 """
 
 from schemabuilder.engine.apply.errors import (
     ApplyError,
+    BatchFailed,
     Deadlock,
     LockTimeout,
     PlanChanged,
@@ -37,6 +40,7 @@ __all__ = [
     "ApplyError",
     "ApplyOutcome",
     "ApplyRequest",
+    "BatchFailed",
     "Deadlock",
     "LockRetry",
     "LockRetryPolicy",

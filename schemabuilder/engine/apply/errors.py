@@ -106,3 +106,10 @@ class StageTwoFailed(StatementFailed):
         super().__init__(message, index, statement)
         self.blockers = blockers or []
         self.retries = tuple(retries)
+
+
+class BatchFailed(StageTwoFailed):
+    """A further batch of a first stage split in batches failed (a statement, or a lock not
+    granted after its retries): it is rolled back whole, the batches before it stay
+    committed, and the marker says ``failed`` with the batch. As after a failed second-stage
+    step, the next plan against the target makes what is missing."""

@@ -26,18 +26,16 @@ fingerprints they have now (``live_forms``): the next plan need not introspect t
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply.batches import batches_of, later_tables, verified_blueprint
 from schemabuilder.engine.apply.errors import (
     Deadlock,
     LockTimeout,
@@ -49,6 +47,7 @@ from schemabuilder.engine.apply.errors import (
 from schemabuilder.engine.apply.finish import finish_online
 from schemabuilder.engine.apply.lock_retry import LockRetries, LockRetry, OnRetry
 from schemabuilder.engine.apply.marker import write_marker
+from schemabuilder.engine.apply.pauses import Laps, no_gc_pauses
 from schemabuilder.engine.apply.progress import StageProgress
 from schemabuilder.engine.apply.review import (
     ApplyRequest,
@@ -66,7 +65,8 @@ from schemabuilder.engine.apply.scope import (
     renamed_from,
     scope_of,
 )
-from schemabuilder.engine.apply.stage_one import stage_one_desired
+from schemabuilder.engine.apply.session_lock import SessionLock
+from schemabuilder.engine.apply.stage_one import Settle, stage_one_desired
 from schemabuilder.engine.apply.stage_two import StageTwoStep, steps_of
 from schemabuilder.engine.apply.verification import verify
 from schemabuilder.engine.catalog.fingerprints import fingerprints
@@ -108,6 +108,7 @@ class ApplyOutcome:
     # An online change's second stage, step by step (sql, status, ms); () for one transaction.
     phase2_steps: tuple[StageTwoStep, ...] = ()
     lock_retries: tuple[LockRetry, ...] = ()  # statements that gave way to a lock, and retried
+    transactions: int = 1  # of the first stage: more than one for a plan in batches
 
 
 Progress = Callable[[int, int, StatementTiming], None]
@@ -146,7 +147,7 @@ def apply_plan(
     ``on_stage`` hears of an online change's stages: the first committed, each step of the
     second (``progress``).
     """
-    session = _SessionLock(conn, request.lock_key)
+    session = SessionLock(conn, request.lock_key)
     try:
         return _apply(
             conn,
@@ -172,7 +173,7 @@ def _apply(
     cache: CanonicalCache | None,
     on_progress: Progress | None,
     before_commit: Callable[[psycopg.Connection[Any]], None] | None,
-    session: _SessionLock,
+    session: SessionLock,
     on_lock_retry: OnRetry | None,
     on_stage: StageProgress | None = None,
 ) -> ApplyOutcome:
@@ -181,7 +182,7 @@ def _apply(
         # No approval passes a certain failure: the worker would only take the locks to fail.
         raise WillFail("Not applied: " + "; ".join(refused) + ". Fix the data and plan again.")
     started = time.perf_counter()
-    clock = _Laps()
+    clock = Laps()
     conn.autocommit = True  # transactions are explicit below
     scope = scope_of(bp, request.managed)
     stage_two: list[StageTwoStep] = []
@@ -193,7 +194,7 @@ def _apply(
     )
     try:
         with (
-            _no_gc_pauses(),
+            no_gc_pauses(),
             LockRetries(conn, request.lock_policy(), on_lock_retry) as retries,
             conn.transaction(),
         ):
@@ -207,7 +208,7 @@ def _apply(
             locked = reviewed is not None and lock_tables(
                 conn,
                 request.schema,
-                [st for st in reviewed.statements if st.stage == 1],
+                [st for st in reviewed.statements if st.stage == 1 and st.batch <= 1],
                 renamed_from=renamed_from(bp),
                 retries=retries,
             )
@@ -226,6 +227,7 @@ def _apply(
                     managed_functions=request.managed_functions,
                     cache=cache,
                     apply_mode=request.mode,
+                    lock_budget=request.budget(),
                 )
                 clock.lap("remeasure")
                 raised = raised_hazards(recounted.hazards, request.reviewed_hazards)
@@ -258,6 +260,7 @@ def _apply(
                         managed_functions=request.managed_functions,
                         cache=cache,
                         apply_mode=request.mode,
+                        lock_budget=request.budget(),
                     )
                     if current.checksum != request.reviewed_checksum and (
                         request.exact or not within_review(current, request)
@@ -268,12 +271,21 @@ def _apply(
                 timings = _execute(conn, work, request, on_progress, retries)
                 clock.lap("execute")
             stage_two = steps_of(work.statements)
-            expected, settle = stage_one_desired(work.desired, work.statements, work.base)
+            # A plan in batches: this transaction is the first; it is verified for its own
+            # tables, the others are made after it commits (``apply.batches``).
+            batches = batches_of(work.statements)
+            desired, settle = stage_one_desired(work.desired, work.statements, work.base)
+            own = bp
+            if batches:
+                first = set(desired.table_map) - later_tables(batches)
+                desired = desired.restricted(first)
+                settle = _restricted(settle, first)
+                own = verified_blueprint(bp, first, last=False)
             residue, checked = verify(
                 conn,
                 request.schema,
-                desired=expected,
-                statements=work.statements,
+                desired=desired,
+                statements=[st for st in work.statements if st.batch <= 1],
                 dropped=work.dropped_tables,
                 scope=scope,
                 before=before,
@@ -281,24 +293,30 @@ def _apply(
                 settle=settle,
             )
             if not residue and any(st.phase in TRIGGER_PHASES for st in work.statements):
-                residue = trigger_residue(conn, bp, request.schema, work.desired)
+                residue = trigger_residue(conn, own, request.schema, desired)
             # The desired snapshot holds tables only: grants and enum types are verified
             # against the blueprint, as they were planned.
-            residue += grants_residue(conn, bp, request.schema, work.desired)
+            residue += grants_residue(conn, own, request.schema, desired)
             residue += types_residue(conn, bp, request.schema, request.managed_types)
             clock.lap("verify")
             if residue:
                 raise VerificationFailed(residue)
-            if stage_two:
+            if stage_two or batches:
                 session.take()  # immediate: this transaction holds the same key
-            marker_id = write_marker(conn, request, work, [s.to_json() for s in stage_two])
+            marker_id = write_marker(
+                conn,
+                request,
+                work,
+                [s.to_json() for s in stage_two],
+                [b.to_json() for b in batches],
+            )
             clock.lap("marker")
             # The verified tables are what the next plan would introspect: keyed now, inside
             # the transaction (see live_forms), stored once it has committed.
             # (Not after a first stage: the second changes those tables again.)
             verified_keys = (
                 live_keys(conn, request.schema, checked.table_map)
-                if cache is not None and not stage_two
+                if cache is not None and not stage_two and not batches
                 else {}
             )
             if cache is not None:
@@ -323,7 +341,7 @@ def _apply(
     if stage_two and on_stage is not None:
         ms = (time.perf_counter() - started) * 1000
         on_stage.stage_one_committed(len(timings), ms, stage_two)
-    if stage_two:
+    if stage_two or batches:
         stage_two, _ = finish_online(
             conn,
             bp,
@@ -334,9 +352,10 @@ def _apply(
             cache=cache,
             on_step=_step_progress(on_progress, len(work.statements)),
             on_stage=on_stage,
+            batches=batches,
             on_lock_retry=_heard(retries.recorded, on_lock_retry),
         )
-        clock.lap("stage2")
+        clock.lap("stage2" if not batches else "batches")
     return ApplyOutcome(
         plan=work.plan,
         sql=work.sql,
@@ -349,7 +368,16 @@ def _apply(
         phases_ms=clock.laps,
         phase2_steps=tuple(stage_two),
         lock_retries=tuple(retries.recorded),
+        transactions=1 + len(batches),
     )
+
+
+def _restricted(settle: Settle | None, tables: set[str]) -> Settle | None:
+    """``settle`` for the first of a plan's batches: what it completes, kept to the tables
+    that batch makes or changes (the others are made after it commits)."""
+    if settle is None:
+        return None
+    return lambda seen: settle(seen).restricted(tables)
 
 
 def _run_reviewed(
@@ -395,53 +423,6 @@ def _run_reviewed(
     return work, before, timings
 
 
-_frozen_lock = threading.Lock()
-
-_frozen_users = 0
-
-
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Python's cycle collector leaves alone what exists while the transaction holds its
-    locks: with a reviewed plan of 1,000 tables in memory, one full collection in the middle
-    of the apply took ~60 ms of the time the changed tables are locked. ``gc.freeze()`` moves
-    every object alive now out of the collector's sight, while collection goes on for what is
-    made afterwards, in this apply and in any other thread of the process (``gc.disable()``
-    would have switched it off for all of them). The last apply to leave unfreezes."""
-    global _frozen_users
-    with _frozen_lock:
-        if _frozen_users == 0:
-            gc.freeze()
-        _frozen_users += 1
-    try:
-        yield
-    finally:
-        with _frozen_lock:
-            _frozen_users -= 1
-            if _frozen_users == 0:
-                gc.unfreeze()
-
-
-class _SessionLock:
-    """The target's advisory lock at session level, held from an online change's first stage
-    to the end of its second: never a transaction's lock across a concurrent build, which
-    waits for every transaction older than itself (that one included)."""
-
-    def __init__(self, conn: psycopg.Connection[Any], key: int) -> None:
-        self._conn = conn
-        self._key = key
-        self.held = False
-
-    def take(self) -> None:
-        self._conn.execute("SELECT pg_advisory_lock(%s)", [self._key])
-        self.held = True
-
-    def release(self) -> None:
-        if self.held and not self._conn.closed:
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", [self._key])
-        self.held = False
-
-
 def _step_progress(on_progress: Progress | None, total: int) -> Callable[[StageTwoStep], None]:
     def report(step: StageTwoStep) -> None:
         if on_progress is not None:
@@ -461,19 +442,6 @@ def _heard(recorded: list[LockRetry], on_lock_retry: OnRetry | None) -> OnRetry:
     return hear
 
 
-class _Laps:
-    """Milliseconds per step of one apply."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round((now - self._last) * 1000, 1)
-        self._last = now
-
-
 def _execute(
     conn: psycopg.Connection[Any],
     current: Work,
@@ -484,8 +452,8 @@ def _execute(
     timings: list[StatementTiming] = []
     total = len(current.statements)
     for index, statement in enumerate(current.statements):
-        if statement.stage != 1:
-            continue  # after the commit (``stage_two``)
+        if statement.stage != 1 or statement.batch > 1:
+            continue  # after the commit (``stage_two``, ``batches``)
         if statement.statement_timeout_ms:
             conn.execute(
                 sql.SQL("SET LOCAL statement_timeout = {}").format(

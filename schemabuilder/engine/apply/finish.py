@@ -1,6 +1,7 @@
-"""The end of an online change: its second stage, then the full re-plan, which must be empty
-before the marker says ``success``. Shared by ``apply_plan`` (right after the first stage
-commits) and ``resume_apply`` (a worker taking over after a crash)."""
+"""The end of an online change: the further batches of its first stage (``batches``), its
+second stage, then the full re-plan, which must be empty before the marker says ``success``.
+Shared by ``apply_plan`` (right after the first stage commits) and ``resume_apply`` (a worker
+taking over after a crash)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from schemabuilder.engine.apply.batches import Batch, BatchProgress, run_batches
 from schemabuilder.engine.apply.errors import StageTwoFailed, VerificationFailed
 from schemabuilder.engine.apply.lock_retry import OnRetry
 from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
@@ -33,14 +35,31 @@ def finish_online(
     cache: CanonicalCache | None,
     on_step: Callable[[StageTwoStep], None] | None = None,
     on_stage: StageProgress | None = None,
+    batches: Sequence[Batch] = (),
+    on_batch: BatchProgress | None = None,
     on_lock_retry: OnRetry | None = None,
 ) -> tuple[list[StageTwoStep], Plan]:
-    """Run what is left of the second stage, verify, mark ``success``; the steps as they
-    ended, and the (empty) re-plan. Each step waits for its locks as the first stage's
-    statements do (``request.lock_policy()``); ``on_lock_retry`` hears of each retry.
-    Raises StageTwoFailed or VerificationFailed (the marker says ``failed``). ``on_step``
-    hears of each step done; ``on_stage`` of each step done or failed, with its place in the
-    stage (``progress``)."""
+    """Run the pending ``batches``, what is left of the second stage, verify, mark
+    ``success``; the steps as they ended, and the (empty) re-plan. Each step waits for its
+    locks as the first stage's statements do (``request.lock_policy()``); ``on_lock_retry``
+    hears of each retry. Raises StageTwoFailed or VerificationFailed (the marker says
+    ``failed``), or what ``run_batches`` raises. ``desired`` is the change's desired state
+    (None after a crash: a batch still to run is then verified against a fresh plan's).
+    ``on_step`` hears of each step done; ``on_stage`` of each step done or failed, with its
+    place in the stage (``progress``)."""
+    if any(b.status != "done" for b in batches):
+        if desired is None:
+            desired = replan(conn, bp, request, None, cache).desired
+        run_batches(
+            conn,
+            bp,
+            request,
+            marker_id=marker_id,
+            batches=batches,
+            desired=desired,
+            on_batch=on_batch,
+            on_lock_retry=on_lock_retry,
+        )
     numbered = step_reporter(steps, on_stage)
 
     def each(step: StageTwoStep) -> None:
@@ -94,4 +113,5 @@ def replan(
         managed_types=request.managed_types | {t.name for t in bp.types},
         cache=cache,
         apply_mode=request.mode,
+        lock_budget=request.budget(),
     )

@@ -7,6 +7,13 @@ An online change's row is written with ``status`` ``phase1`` and the second stag
 soon as it has run, and the row says ``success`` only once the schema is verified after the
 last one (``failed``, with the step, when one fails). A worker that takes over after a crash
 reads what is left from here.
+
+A change too large for the server's lock table in one transaction (``engine.batches``) lists
+its further first-stage transactions in ``phase1_batches`` (``[{batch, status, ms, tables,
+statements: [{index, sql, table, phase, timeout_ms}]}]``, ``apply.batches``): each marks itself
+done in its own transaction, so after a crash a batch is either done and marked, or not done
+at all. The row says ``phase1`` until the last batch, the second stage and the re-plan are
+done.
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ STEPS_DDL = (
     f"ALTER TABLE {MARKER_SCHEMA}.{MARKER_TABLE} ADD COLUMN IF NOT EXISTS phase2_steps jsonb"
 )
 
+# Added by the first change applied in batches; the same care as for STEPS_DDL.
+BATCHES_DDL = (
+    f"ALTER TABLE {MARKER_SCHEMA}.{MARKER_TABLE} ADD COLUMN IF NOT EXISTS phase1_batches jsonb"
+)
+
 # Marker statuses of an online change.
 PHASE1 = "phase1"
 SUCCESS = "success"
@@ -62,18 +74,22 @@ def write_marker(
     request: ApplyRequest,
     current: Work,
     steps: Sequence[dict[str, Any]] = (),
+    batches: Sequence[dict[str, Any]] = (),
 ) -> int:
-    """The change's row; with ``steps`` (an online change's second stage), in ``phase1``."""
+    """The change's row; with ``steps`` (an online change's second stage) or ``batches``
+    (its further first-stage transactions), in ``phase1``."""
     if not _marker_exists(conn):  # the first apply on this target creates it
         for ddl in MARKER_DDL:
             conn.execute(ddl.encode())
-    if not steps:
+    if not steps and not batches:
         return _insert(conn, request, current, (), SUCCESS)
-    if not _has_steps_column(conn):
-        # Checked first: the ALTER takes an ACCESS EXCLUSIVE lock on the marker table, which
-        # every target of this database shares, until the commit.
+    # Each column checked first: the ALTER takes an ACCESS EXCLUSIVE lock on the marker
+    # table, which every target of this database shares, until the commit.
+    if not _has_column(conn, "phase2_steps"):
         conn.execute(STEPS_DDL.encode())
-    return _insert(conn, request, current, steps, PHASE1)
+    if batches and not _has_column(conn, "phase1_batches"):
+        conn.execute(BATCHES_DDL.encode())
+    return _insert(conn, request, current, steps, PHASE1, batches)
 
 
 def _insert(
@@ -82,10 +98,15 @@ def _insert(
     current: Work,
     steps: Sequence[dict[str, Any]],
     status: str,
+    batches: Sequence[dict[str, Any]] = (),
 ) -> int:
-    columns = "" if not steps else ", status, phase2_steps"
-    values = "" if not steps else ", %s, %s"
-    extra: list[Any] = [] if not steps else [status, Jsonb(list(steps))]
+    online = bool(steps or batches)
+    columns = "" if not online else ", status, phase2_steps"
+    values = "" if not online else ", %s, %s"
+    extra: list[Any] = [] if not online else [status, Jsonb(list(steps))]
+    if batches:
+        columns, values = columns + ", phase1_batches", values + ", %s"
+        extra.append(Jsonb(list(batches)))
     row = conn.execute(
         f"""INSERT INTO {MARKER_SCHEMA}.{MARKER_TABLE}
             (tenant_id, target_schema, version, description, applied_by, checksum, sql_script,
@@ -125,11 +146,28 @@ def update_steps(
     )
 
 
-def _has_steps_column(conn: psycopg.Connection[Any]) -> bool:
+def update_batches(
+    conn: psycopg.Connection[Any],
+    marker_id: int,
+    batches: Sequence[dict[str, Any]],
+    *,
+    status: str = PHASE1,
+    error: str | None = None,
+) -> None:
+    """Record the further first-stage transactions' progress (a batch's own mark runs inside
+    its transaction: it commits with it)."""
+    conn.execute(
+        f"UPDATE {MARKER_SCHEMA}.{MARKER_TABLE} SET phase1_batches = %s, status = %s, "
+        "error_message = %s WHERE id = %s",
+        [Jsonb(list(batches)), status, error, marker_id],
+    )
+
+
+def _has_column(conn: psycopg.Connection[Any], column: str) -> bool:
     row = conn.execute(
         """SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-           WHERE attrelid = to_regclass(%s) AND attname = 'phase2_steps' AND NOT attisdropped)""",
-        [f"{MARKER_SCHEMA}.{MARKER_TABLE}"],
+           WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped)""",
+        [f"{MARKER_SCHEMA}.{MARKER_TABLE}", column],
     ).fetchone()
     return bool(row and row[0])
 
@@ -144,14 +182,15 @@ def _marker_exists(conn: psycopg.Connection[Any]) -> bool:
 def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, Any] | None:
     """The target's commit marker for a proposal, or None (never applied, or rolled back):
     its ``status`` (``success``; an online change's ``phase1`` until its second stage is done
-    and verified, or ``failed``), and ``phase2_steps``, the second stage's steps ([] for a
-    change that had none)."""
+    and verified, or ``failed``), ``phase2_steps``, the second stage's steps ([] for a
+    change that had none), and ``phase1_batches``, its further first-stage transactions."""
     if not _marker_exists(conn):
         return None
-    steps = "phase2_steps" if _has_steps_column(conn) else "NULL::jsonb"
+    steps = "phase2_steps" if _has_column(conn, "phase2_steps") else "NULL::jsonb"
+    batches = "phase1_batches" if _has_column(conn, "phase1_batches") else "NULL::jsonb"
     cur = conn.execute(
         f"SELECT id, version, checksum, applied_at, metadata, status, {steps}, error_message,"
-        f" sql_script FROM {MARKER_SCHEMA}.{MARKER_TABLE} WHERE proposal_id = %s",
+        f" sql_script, {batches} FROM {MARKER_SCHEMA}.{MARKER_TABLE} WHERE proposal_id = %s",
         [proposal_id],
     )
     row = cur.fetchone()
@@ -167,4 +206,5 @@ def read_marker(conn: psycopg.Connection[Any], proposal_id: str) -> dict[str, An
         "phase2_steps": list(row[6] or []),
         "error_message": row[7],
         "sql_script": row[8],
+        "phase1_batches": list(row[9] or []),
     }

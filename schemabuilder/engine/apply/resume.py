@@ -1,6 +1,9 @@
-"""Continue an online change whose second stage a crash (or a killed worker) interrupted.
+"""Continue an online change whose further first-stage batches or second stage a crash (or a
+killed worker) interrupted.
 
-The target's marker is the record: a row in ``phase1`` lists the steps, done or pending. Under
+The target's marker is the record: a row in ``phase1`` lists the batches and the steps, done
+or pending. The pending batches run first, each in its own transaction (``batches``: one the
+crash interrupted was rolled back whole, so it runs whole), then the steps. Under
 the target's session advisory lock (so two workers never resume the same change, nor run
 beside another apply), the pending steps run as ``stage_two`` runs them (a step the catalog
 shows done is only marked; an INVALID index left by a killed build is dropped and built
@@ -15,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
+from schemabuilder.engine.apply.batches import Batch
 from schemabuilder.engine.apply.errors import ApplyError, LockTimeout
 from schemabuilder.engine.apply.execute import ApplyOutcome
 from schemabuilder.engine.apply.finish import finish_online, replan
@@ -65,6 +69,7 @@ def resume_apply(
                 "No commit marker for this change: its first stage never committed. Apply it again."
             )
         steps = [StageTwoStep.from_json(s) for s in marker["phase2_steps"]]
+        batches = [Batch.from_json(b) for b in marker["phase1_batches"]]
         if marker["status"] not in (PHASE1, SUCCESS):
             raise ApplyError(
                 f"The change's marker says {marker['status']}: "
@@ -81,6 +86,7 @@ def resume_apply(
                 cache=cache,
                 on_stage=on_stage,
                 on_lock_retry=on_lock_retry,
+                batches=batches,
             )
         else:
             after = replan(conn, bp, request, None, cache)
@@ -96,4 +102,5 @@ def resume_apply(
         marker_id=int(marker["id"]),
         replanned_schema_moved=False,
         phase2_steps=tuple(steps),
+        transactions=1 + len(batches),  # all done by now
     )

@@ -15,6 +15,7 @@ from schemabuilder.engine.apply.lock_retry import LockRetryPolicy
 from schemabuilder.engine.catalog.snapshot import Snapshot
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.hazards.remeasure import hazard_signature
+from schemabuilder.engine.lock_budget import LockBudget, forced_budget
 from schemabuilder.engine.plan import Plan
 
 
@@ -52,11 +53,18 @@ class ApplyRequest:
     # How each statement waits for its locks and retries (``lock_retry``); None: the default
     # policy with ``lock_timeout_ms`` per statement.
     lock_retry: LockRetryPolicy | None = None
+    # The locks one transaction of the change may take, for the plans an apply makes again;
+    # None: read from the server (``lock_budget``). Tests force small ones.
+    lock_budget: int | None = None
 
     @property
     def mode(self) -> str:
         """The apply mode a re-plan uses."""
         return self.apply_mode or "online"
+
+    def budget(self) -> LockBudget | None:
+        """The lock budget a re-plan uses (None: the server's)."""
+        return forced_budget(self.lock_budget) if self.lock_budget is not None else None
 
     def lock_policy(self) -> LockRetryPolicy:
         return self.lock_retry or LockRetryPolicy(lock_timeout_ms=self.lock_timeout_ms)

@@ -44,7 +44,9 @@ from schemabuilder.engine.contract.privileges import (
 from schemabuilder.engine.contract.triggers import Triggers
 from schemabuilder.engine.contract.types import MAX_TYPES, EnumType
 
-MAX_TABLES = 1_000
+# A change this large runs in as many transactions as the server's lock table needs
+# (``engine.batches``).
+MAX_TABLES = 10_000
 MAX_COLUMNS = 1_600  # PostgreSQL's own limit per table
 MAX_INDEXES = 200
 MAX_ITEMS = 200  # unique sets, checks, foreign keys, policies, roles per table

@@ -46,7 +46,9 @@ from schemabuilder.engine.contract.normalize import (
 from schemabuilder.engine.contract.triggers import UNION_BRANCHES
 from schemabuilder.engine.contract.types import check_types
 
-MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+# 10,000 realistic tables (``bench.schemas.blueprint(10000)``) are 10.6 MB: room for longer
+# comments and policies, still refused in milliseconds (see ``_limits``).
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32  # a valid envelope nests about 9 levels deep
 MAX_ISSUES = 500  # beyond this, more messages help nobody and cost memory
 

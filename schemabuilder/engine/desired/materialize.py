@@ -56,7 +56,10 @@ def materialize(
         return Snapshot(schema=live_schema)
     scratch = SCRATCH_PREFIX + secrets.token_hex(6)
     statements = render_ddl(
-        unqualified(bp, live_schema), scratch, tables=sorted(tables), external_schema=live_schema
+        unqualified(bp, live_schema, only=tables),
+        scratch,
+        tables=sorted(tables),
+        external_schema=live_schema,
     )
     # The blueprint's enum types as it wants them, in the scratch schema: first on the
     # search_path, they stand for the live ones (which may lack a value, or not exist yet).
@@ -107,7 +110,9 @@ def materialize(
         return introspect(conn, scratch, search_path=[live_schema], as_schema=live_schema)
 
 
-def unqualified(bp: NormalizedBlueprint, live_schema: str) -> NormalizedBlueprint:
+def unqualified(
+    bp: NormalizedBlueprint, live_schema: str, *, only: Collection[str] | None = None
+) -> NormalizedBlueprint:
     """``bp`` with ``live_schema.<blueprint table>`` in policy expressions made unqualified.
 
     A policy may name another table of the blueprint with the target's schema (Supabase's
@@ -116,11 +121,17 @@ def unqualified(bp: NormalizedBlueprint, live_schema: str) -> NormalizedBlueprin
     (scratch first, then the live schema) exactly as the qualified name will on the target.
     Qualified, it would read the live table, or fail on a fresh schema where it does not exist.
     The same holds for a call of one of the blueprint's functions (``public.is_member_of``).
+    With ``only``, the other tables are left as they are (a group of a large blueprint is
+    materialized at a time: parsing every policy of it for each group cost minutes).
     """
     names = {t.name for t in bp.tables}
     functions = {f.name for f in bp.functions}
+    wanted = set(only) if only is not None else None
     tables = []
     for table in bp.tables:
+        if wanted is not None and table.name not in wanted:
+            tables.append(table)
+            continue
         policies = tuple(
             p.model_copy(
                 update={

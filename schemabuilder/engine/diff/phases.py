@@ -142,7 +142,9 @@ class Statement:
     ``statement_timeout_ms`` is set on statements that scan or rewrite a populated table
     (the executor applies it with ``SET LOCAL``); None leaves the executor's default.
     ``stage`` is 1 for the change's transaction, 2 for the steps an online apply runs one by
-    one after it commits, outside a transaction (``diff.online``).
+    one after it commits, outside a transaction (``diff.online``). ``batch`` numbers the
+    transaction a stage 1 statement runs in when the plan is too large for the server's lock
+    table in one (``engine.batches``): 1 is the first; 0 for a plan that is not split.
     """
 
     sql: str
@@ -153,6 +155,7 @@ class Statement:
     hazards: tuple[Hazard, ...] = ()
     statement_timeout_ms: int | None = None
     stage: int = 1
+    batch: int = 0
 
     @property
     def is_dangerous(self) -> bool:
@@ -160,7 +163,7 @@ class Statement:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {
+        data: dict[str, object] = {
             "sql": self.sql,
             "phase": str(self.phase),
             "table": self.table,
@@ -170,6 +173,9 @@ class Statement:
             "statement_timeout_ms": self.statement_timeout_ms,
             "stage": self.stage,
         }
+        if self.batch:  # only a split plan says it: the others' form is as it always was
+            data["batch"] = self.batch
+        return data
 
 
 def in_phase_order(statements: list[Statement]) -> list[Statement]:
