@@ -151,3 +151,18 @@ def wait_for(
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def online_conn(
+    any_target_url: str, request: pytest.FixtureRequest
+) -> Iterator[psycopg.Connection]:
+    """A fresh database with the online apply tests' live schema (``online_setup.LIVE``), on
+    each server in turn: one connection to it, in autocommit."""
+    from tests.apply.online_setup import LIVE
+    from tests.engine.conftest import fresh_database
+
+    for url in fresh_database(any_target_url, "sbonline", request):
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(LIVE.encode())
+            yield connection

@@ -4,7 +4,6 @@ and the atomic mode that stays one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -21,7 +20,6 @@ from schemabuilder.engine.diff.steps import StepKind, step_of
 from schemabuilder.engine.hazards import HazardKind, Severity
 from schemabuilder.engine.plan import STAGE_TWO_LINE, plan
 from tests.apply.online_setup import (
-    LIVE,
     MANAGED,
     PROPOSAL,
     SCHEMA,
@@ -30,15 +28,11 @@ from tests.apply.online_setup import (
     request_for,
     reviewed_plan,
 )
-from tests.engine.conftest import fresh_database
 
 
 @pytest.fixture
-def conn(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[psycopg.Connection]:
-    for url in fresh_database(any_target_url, "sbonline", request):
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(LIVE.encode())
-            yield connection
+def conn(online_conn: psycopg.Connection) -> psycopg.Connection:
+    return online_conn
 
 
 def _stage_two(p: Any) -> list[str]:

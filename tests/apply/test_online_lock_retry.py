@@ -21,7 +21,6 @@ from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.catalog.introspect import introspect
 from schemabuilder.engine.plan import Plan, plan
 from tests.apply.online_setup import (
-    LIVE,
     MANAGED,
     PROPOSAL,
     SCHEMA,
@@ -30,18 +29,14 @@ from tests.apply.online_setup import (
     request_for,
     reviewed_plan,
 )
-from tests.engine.conftest import fresh_database
 
 BUILD = f"CREATE INDEX CONCURRENTLY idx_orders_amount ON {SCHEMA}.orders USING btree (amount)"
 VALIDATE = f"ALTER TABLE {SCHEMA}.orders VALIDATE CONSTRAINT orders_customer_id_fkey"
 
 
 @pytest.fixture
-def conn(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[psycopg.Connection]:
-    for url in fresh_database(any_target_url, "sbstage2lock", request):
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(LIVE.encode())
-            yield connection
+def conn(online_conn: psycopg.Connection) -> psycopg.Connection:
+    return online_conn
 
 
 @pytest.fixture

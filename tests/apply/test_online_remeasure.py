@@ -5,8 +5,6 @@ A plan in one transaction still counts again under its locks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
 import pytest
 
@@ -16,7 +14,6 @@ from schemabuilder.engine.hazards import HazardKind
 from schemabuilder.engine.hazards.remeasure import DATA_DEPENDENT, data_sensitive
 from schemabuilder.engine.plan import plan
 from tests.apply.online_setup import (
-    LIVE,
     MANAGED,
     PROPOSAL,
     SCHEMA,
@@ -25,15 +22,11 @@ from tests.apply.online_setup import (
     request_for,
     reviewed_plan,
 )
-from tests.engine.conftest import fresh_database
 
 
 @pytest.fixture
-def conn(any_target_url: str, request: pytest.FixtureRequest) -> Iterator[psycopg.Connection]:
-    for url in fresh_database(any_target_url, "sbremeasure", request):
-        with psycopg.connect(url, autocommit=True) as connection:
-            connection.execute(LIVE.encode())
-            yield connection
+def conn(online_conn: psycopg.Connection) -> psycopg.Connection:
+    return online_conn
 
 
 def test_an_online_plan_whose_data_hazards_are_all_in_stage_two_is_not_counted_again(
