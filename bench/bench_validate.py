@@ -5,9 +5,9 @@ Prints how long the blueprint contract takes on large inputs; it never fails on 
 - validate + normalize (``validate_envelope``: limits, models, fragment parsing, rules,
   normalization, canonical JSON and hash) of a realistic 1,000-table blueprint, with the
   fragment caches cleared before every run ("cold") and left warm ("warm");
-- rejection of a 5 MB payload, two ways: one 5 MB description, and 5 MB spread over the
-  comments of 560 tables;
-- rejection of a 5,000-table payload.
+- rejection of hostile sizes: one 5 MB description (past the field's own limit), a payload
+  past the contract's size limit spread over table comments each within theirs, and one
+  table more than the contract's limit.
 
 ``--smoke`` runs each measurement once on a 100-table blueprint (CI's check that it runs).
 """
@@ -23,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from schemabuilder.engine import BlueprintInvalid, check_expression, check_type, validate_envelope
+from schemabuilder.engine.contract.blueprint import MAX_TABLES
+from schemabuilder.engine.contract.envelope import MAX_PAYLOAD_BYTES
 
 try:
     from bench.schemas import blueprint as realistic_blueprint
@@ -128,26 +130,29 @@ def main(argv: list[str]) -> int:
     big_description = copy.deepcopy(envelope)
     big_description["payload"]["description"] = "x" * 5_000_000
     _report(
-        "reject a 5 MB payload (one 5 MB description)",
+        "reject a 5 MB description (one field)",
         _time(_rejected(big_description), repeat, cold=True),
     )
 
+    # Past the payload limit in many fields each within its own limit: only the size refuses it.
+    commented = MAX_PAYLOAD_BYTES // 9_000 + 100
     comments = _envelope(
         {
             "schema_version": "001",
-            "description": "5 MB of comments",
+            "description": "more than the limit, in comments",
             "tables": [
                 {
                     "name": f"t{i}",
                     "comment": "c" * 9_000,
                     "columns": [{"name": "a", "type": "TEXT"}],
                 }
-                for i in range(560)
+                for i in range(commented)
             ],
         }
     )
     _report(
-        "reject a 5 MB payload (560 tables x 9,000-character comments)",
+        f"reject a {commented * 9_000 / 1e6:.0f} MB payload "
+        f"({commented:,} tables x 9,000-character comments)",
         _time(_rejected(comments), repeat, cold=True),
     )
 
@@ -155,10 +160,10 @@ def main(argv: list[str]) -> int:
         {
             "schema_version": "001",
             "description": "too many tables",
-            "tables": [{"name": f"t{i}", "columns": []} for i in range(5_000)],
+            "tables": [{"name": f"t{i}", "columns": []} for i in range(MAX_TABLES + 1)],
         }
     )
-    _report("reject a 5,000-table payload", _time(_rejected(many), repeat, cold=True))
+    _report(f"reject a {MAX_TABLES + 1:,}-table payload", _time(_rejected(many), repeat, cold=True))
     return 0
 
 
