@@ -22,9 +22,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from schemabuilder.engine import BlueprintInvalid, check_expression, check_type, validate_envelope
-from schemabuilder.engine.contract.blueprint import MAX_TABLES
-from schemabuilder.engine.contract.envelope import MAX_PAYLOAD_BYTES
+from schemabuilder.engine import (
+    MAX_PAYLOAD_BYTES,
+    MAX_TABLES,
+    BlueprintInvalid,
+    check_expression,
+    check_type,
+    validate_envelope,
+)
 
 try:
     from bench.schemas import blueprint as realistic_blueprint

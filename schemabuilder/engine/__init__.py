@@ -57,8 +57,9 @@ from schemabuilder.engine.catalog.snapshot import (
     table_to_json,
 )
 from schemabuilder.engine.contract import fragments, json_text
-from schemabuilder.engine.contract.blueprint import Envelope
+from schemabuilder.engine.contract.blueprint import MAX_TABLES, Envelope
 from schemabuilder.engine.contract.envelope import (
+    MAX_PAYLOAD_BYTES,
     ValidatedEnvelope,
     validate_envelope,
     validate_payload,
@@ -110,6 +111,8 @@ from schemabuilder.engine.render_text import render_text
 from schemabuilder.engine.safe_errors import safe_message
 
 __all__: list[str] = [
+    "MAX_PAYLOAD_BYTES",
+    "MAX_TABLES",
     "PHASES",
     "ApplyError",
     "ApplyOutcome",
