@@ -26,8 +26,8 @@ from migrations_ui.models import (
 )
 from migrations_ui.workflow import apply as apply_service
 from migrations_ui.workflow import transitions
-from schemabuilder.engine.apply import runner
 from tests.apply.blueprints import envelope, table
+from tests.apply.stage_two_hooks import WorkerDied, before_each_step, duplicate_totals
 
 
 def _applied(people: Any, env: dict[str, Any]) -> Any:
@@ -68,20 +68,9 @@ def _exists(url: str, regclass: str) -> bool:
 def test_after_a_second_stage_failure_the_next_plan_manages_what_the_first_stage_made(
     people: Any, target_url: str, first: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = runner.run_statement
-
-    def duplicates_arrive(conn: psycopg.Connection[Any], statement: str) -> None:
-        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
-            with psycopg.connect(target_url, autocommit=True) as other:
-                other.execute(
-                    "INSERT INTO public.orders (tenant_id, total) "
-                    "SELECT gen_random_uuid(), 7 FROM generate_series(1, 2)"
-                )
-        real(conn, statement)
-
-    monkeypatch.setattr(runner, "run_statement", duplicates_arrive)
+    restore = before_each_step(monkeypatch, duplicate_totals(target_url))
     second = _applied(people, _v2("002"))
-    monkeypatch.setattr(runner, "run_statement", real)
+    restore()
     assert second.status == ProposalStatus.FAILED
     assert "first stage stays committed" in second.error
     assert _exists(target_url, "public.notes")
@@ -140,22 +129,17 @@ def test_a_second_stage_step_locked_out_on_every_try_fails_the_proposal_naming_t
 ) -> None:
     people.target.lock_attempts = 2
     people.target.save(update_fields=["lock_attempts"])
-    real = runner.run_statement
 
-    def an_old_transaction_elsewhere(conn: psycopg.Connection[Any], statement: str) -> None:
-        if (
-            conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE
-            and blocker.info.transaction_status is psycopg.pq.TransactionStatus.IDLE
-        ):
+    def an_old_transaction_elsewhere(conn: psycopg.Connection[Any]) -> None:
+        if blocker.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
             blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             blocker.execute("SELECT 1")  # a snapshot the concurrent build waits for
-        real(conn, statement)
 
-    monkeypatch.setattr(runner, "run_statement", an_old_transaction_elsewhere)
+    restore = before_each_step(monkeypatch, an_old_transaction_elsewhere)
     try:
         second = _applied(people, _v2("002"))
     finally:
-        monkeypatch.setattr(runner, "run_statement", real)
+        restore()
         blocker.rollback()
     pid = blocker.info.backend_pid
     assert second.status == ProposalStatus.FAILED
@@ -178,34 +162,19 @@ def test_a_second_stage_step_locked_out_on_every_try_fails_the_proposal_naming_t
     assert MigrationRecord.objects.get(proposal=second).status == MigrationStatus.PARTIAL
 
 
-class WorkerDied(BaseException):
-    """Stands for the worker's death: nothing in the app catches it."""
-
-
 def test_a_failed_marker_found_after_a_crash_is_recorded_partial(
     people: Any, target_url: str, first: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = runner.run_statement
-
-    def duplicates_arrive(conn: psycopg.Connection[Any], statement: str) -> None:
-        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
-            with psycopg.connect(target_url, autocommit=True) as other:
-                other.execute(
-                    "INSERT INTO public.orders (tenant_id, total) "
-                    "SELECT gen_random_uuid(), 7 FROM generate_series(1, 2)"
-                )
-        real(conn, statement)
-
     def dies(*args: Any, **kwargs: Any) -> None:
         raise WorkerDied  # the marker says failed; the app never heard
 
     second = workflow.submit(user=people.alice, envelope=_v2("002"), source=Source.API).proposal
     mark_failed = transitions.mark_failed
-    monkeypatch.setattr(runner, "run_statement", duplicates_arrive)
+    restore = before_each_step(monkeypatch, duplicate_totals(target_url))
     monkeypatch.setattr(transitions, "mark_failed", dies)
     with pytest.raises(WorkerDied):
         apply_service.run(str(second.pk))
-    monkeypatch.setattr(runner, "run_statement", real)
+    restore()
     monkeypatch.setattr(transitions, "mark_failed", mark_failed)
     second.refresh_from_db()
     assert second.status == ProposalStatus.APPLYING

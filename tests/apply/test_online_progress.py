@@ -17,10 +17,7 @@ from migrations_ui.models import AuditEvent, Proposal, ProposalStatus, Source
 from migrations_ui.workflow import apply as apply_service
 from schemabuilder.engine.apply import runner
 from tests.apply.blueprints import envelope, table
-
-
-class WorkerDied(BaseException):
-    """Stands for the worker's death: nothing in the app catches it."""
+from tests.apply.stage_two_hooks import WorkerDied, before_each_step, die
 
 
 def _applied_v1(people: Any, target_url: str) -> Proposal:
@@ -147,17 +144,10 @@ def test_a_resumed_change_reports_both_stages(
 ) -> None:
     _applied_v1(people, target_url)
     second = _online_v2(people)
-    real = runner.run_statement
-
-    def die_in_stage_two(conn: psycopg.Connection[Any], statement: str) -> None:
-        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
-            raise WorkerDied
-        real(conn, statement)
-
-    monkeypatch.setattr(runner, "run_statement", die_in_stage_two)
+    restore = before_each_step(monkeypatch, die)
     with pytest.raises(WorkerDied):
         apply_service.run(str(second.pk))
-    monkeypatch.setattr(runner, "run_statement", real)
+    restore()
     second.refresh_from_db()
     assert second.timings["progress"]["stage"] == 2  # the page showed the second stage begun
 

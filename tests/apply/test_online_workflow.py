@@ -14,12 +14,8 @@ from django.db import connection
 from migrations_ui import workflow
 from migrations_ui.models import MigrationRecord, ProposalStatus, Source
 from migrations_ui.workflow import apply as apply_service
-from schemabuilder.engine.apply import runner
 from tests.apply.blueprints import envelope, table
-
-
-class WorkerDied(BaseException):
-    """Stands for the worker's death: nothing in the app catches it."""
+from tests.apply.stage_two_hooks import WorkerDied, before_each_step, die, duplicate_totals
 
 
 def _index_valid(url: str, name: str) -> bool | None:
@@ -47,17 +43,10 @@ def test_a_second_stage_cut_short_is_finished_by_the_sweeper(
     assert second.status == ProposalStatus.QUEUED, second.error
     assert any(st.get("stage") == 2 for st in second.plan_statements())
 
-    real = runner.run_statement
-
-    def die_in_stage_two(conn: psycopg.Connection[Any], statement: str) -> None:
-        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
-            raise WorkerDied
-        real(conn, statement)
-
-    monkeypatch.setattr(runner, "run_statement", die_in_stage_two)
+    restore = before_each_step(monkeypatch, die)
     with pytest.raises(WorkerDied):
         apply_service.run(str(second.pk))
-    monkeypatch.setattr(runner, "run_statement", real)
+    restore()
     second.refresh_from_db()
     assert second.status == ProposalStatus.APPLYING
     assert _index_valid(target_url, "idx_orders_total") is None
@@ -96,19 +85,7 @@ def test_a_unique_build_that_meets_duplicates_after_the_plan_fails_the_proposal(
     second = workflow.submit(user=people.alice, envelope=v2, source=Source.API).proposal
     assert second.status == ProposalStatus.QUEUED, second.error
 
-    real = runner.run_statement
-
-    def duplicates_arrive(conn: psycopg.Connection[Any], statement: str) -> None:
-        if conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
-            # The first stage has committed: another client writes two equal totals now.
-            with psycopg.connect(target_url, autocommit=True) as other:
-                other.execute(
-                    "INSERT INTO public.orders (tenant_id, total) "
-                    "SELECT gen_random_uuid(), 7 FROM generate_series(1, 2)"
-                )
-        real(conn, statement)
-
-    monkeypatch.setattr(runner, "run_statement", duplicates_arrive)
+    before_each_step(monkeypatch, duplicate_totals(target_url))
     apply_service.run(str(second.pk))
     second.refresh_from_db()
     assert second.status == ProposalStatus.FAILED
