@@ -27,7 +27,7 @@ from psycopg import errors, sql
 
 from schemabuilder.engine.apply.errors import BatchFailed, StatementFailed, VerificationFailed
 from schemabuilder.engine.apply.lock_retry import LockRetries, OnRetry
-from schemabuilder.engine.apply.marker import FAILED, update_batches
+from schemabuilder.engine.apply.marker import DONE, FAILED, PENDING, update_batches
 from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.apply.schema_objects import grants_residue
 from schemabuilder.engine.apply.verification import verify
@@ -36,9 +36,6 @@ from schemabuilder.engine.contract.normalize import NormalizedBlueprint
 from schemabuilder.engine.diff.phases import LockMode, Phase, Statement
 from schemabuilder.engine.safe_errors import safe_message
 from schemabuilder.engine.triggers import TRIGGER_PHASES, trigger_residue
-
-PENDING = "pending"
-DONE = "done"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import psycopg
 from schemabuilder.engine.apply.batches import Batch, BatchProgress, run_batches
 from schemabuilder.engine.apply.errors import StageTwoFailed, VerificationFailed
 from schemabuilder.engine.apply.lock_retry import OnRetry
-from schemabuilder.engine.apply.marker import FAILED, SUCCESS, update_steps
+from schemabuilder.engine.apply.marker import DONE, FAILED, SUCCESS, update_steps
 from schemabuilder.engine.apply.progress import StageProgress, report_failed, step_reporter
 from schemabuilder.engine.apply.review import ApplyRequest
 from schemabuilder.engine.apply.stage_two import StageTwoStep, run_stage_two
@@ -47,7 +47,7 @@ def finish_online(
     (None after a crash: a batch still to run is then verified against a fresh plan's).
     ``on_step`` hears of each step done; ``on_stage`` of each step done or failed, with its
     place in the stage (``progress``)."""
-    if any(b.status != "done" for b in batches):
+    if any(b.status != DONE for b in batches):
         if desired is None:
             desired = replan(conn, bp, request, None, cache).desired
         run_batches(
@@ -74,10 +74,9 @@ def finish_online(
             schema=request.schema,
             marker_id=marker_id,
             steps=steps,
-            lock_timeout_ms=request.lock_timeout_ms,
+            lock_policy=request.lock_policy(),
             statement_timeout_ms=request.statement_timeout_ms,
             on_step=each,
-            lock_policy=request.lock_policy(),
             on_lock_retry=on_lock_retry,
         )
     except StageTwoFailed as exc:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 if TYPE_CHECKING:
@@ -67,6 +68,10 @@ BATCHES_DDL = (
 PHASE1 = "phase1"
 SUCCESS = "success"
 FAILED = "failed"
+
+# Statuses of a second-stage step or a further batch in the marker (or FAILED).
+PENDING = "pending"
+DONE = "done"
 
 
 def write_marker(
@@ -139,11 +144,7 @@ def update_steps(
     error: str | None = None,
 ) -> None:
     """Record the second stage's progress (autocommit: each mark is durable at once)."""
-    conn.execute(
-        f"UPDATE {MARKER_SCHEMA}.{MARKER_TABLE} SET phase2_steps = %s, status = %s, "
-        "error_message = %s WHERE id = %s",
-        [Jsonb(list(steps)), status, error, marker_id],
-    )
+    _update(conn, marker_id, "phase2_steps", steps, status, error)
 
 
 def update_batches(
@@ -156,10 +157,23 @@ def update_batches(
 ) -> None:
     """Record the further first-stage transactions' progress (a batch's own mark runs inside
     its transaction: it commits with it)."""
+    _update(conn, marker_id, "phase1_batches", batches, status, error)
+
+
+def _update(
+    conn: psycopg.Connection[Any],
+    marker_id: int,
+    column: str,
+    progress: Sequence[dict[str, Any]],
+    status: str,
+    error: str | None,
+) -> None:
+    """``column`` (one of the two progress lists), the status and the error of a change."""
     conn.execute(
-        f"UPDATE {MARKER_SCHEMA}.{MARKER_TABLE} SET phase1_batches = %s, status = %s, "
-        "error_message = %s WHERE id = %s",
-        [Jsonb(list(batches)), status, error, marker_id],
+        sql.SQL("UPDATE {} SET {} = %s, status = %s, error_message = %s WHERE id = %s").format(
+            sql.Identifier(MARKER_SCHEMA, MARKER_TABLE), sql.Identifier(column)
+        ),
+        [Jsonb(list(progress)), status, error, marker_id],
     )
 
 

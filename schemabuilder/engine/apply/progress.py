@@ -39,7 +39,7 @@ def step_reporter(
     in ``steps`` (a plan's statement index is unique in its second stage)."""
     if on_stage is None:
         return None
-    place = {s.index: n for n, s in enumerate(steps, start=1)}
+    place = _places(steps)
 
     def report(step: StageTwoStep) -> None:
         on_stage.stage_two_step(step, place.get(step.index, 0), len(steps))
@@ -58,6 +58,10 @@ def report_failed(
     """The step of plan index ``index`` failed with ``error`` (our own message, made safe)."""
     if on_stage is None:
         return
-    place = {s.index: n for n, s in enumerate(steps, start=1)}
     step = StageTwoStep(index, statement, "failed")
-    on_stage.stage_two_step(step, place.get(index, 0), len(steps), error)
+    on_stage.stage_two_step(step, _places(steps).get(index, 0), len(steps), error)
+
+
+def _places(steps: Sequence[StageTwoStep]) -> dict[int, int]:
+    """Each step's place in the stage (from 1), by its plan index."""
+    return {s.index: n for n, s in enumerate(steps, start=1)}

@@ -39,13 +39,10 @@ from schemabuilder.engine.apply.lock_retry import (
     run_with_lock_retries,
 )
 from schemabuilder.engine.apply.lock_watch import LockWatch
-from schemabuilder.engine.apply.marker import FAILED, update_steps
+from schemabuilder.engine.apply.marker import DONE, FAILED, PENDING, update_steps
 from schemabuilder.engine.diff.phases import Statement
 from schemabuilder.engine.diff.steps import Step, StepKind, step_of
 from schemabuilder.engine.safe_errors import safe_message
-
-PENDING = "pending"
-DONE = "done"
 
 
 @dataclass(frozen=True)
@@ -97,25 +94,23 @@ def run_stage_two(
     schema: str,
     marker_id: int,
     steps: Sequence[StageTwoStep],
-    lock_timeout_ms: int,
+    lock_policy: LockRetryPolicy,
     statement_timeout_ms: int,
     on_step: StepProgress | None = None,
-    lock_policy: LockRetryPolicy | None = None,
     on_lock_retry: OnRetry | None = None,
 ) -> list[StageTwoStep]:
     """Run the pending ``steps`` in order, marking each; the steps as they end up.
 
-    Each step waits for its locks under ``lock_policy`` (by default ``lock_timeout_ms`` a try,
-    the default number of tries); ``on_lock_retry`` hears of each retry as it happens.
+    Each step waits for its locks under ``lock_policy`` (its lock timeout a try, its number
+    of tries); ``on_lock_retry`` hears of each retry as it happens.
     Raises ``StageTwoFailed`` when a step fails, a lock timeout after the last try included
     (the marker says ``failed``); stage 1 stays committed.
     """
     conn.autocommit = True
     done = list(steps)
-    policy = lock_policy or LockRetryPolicy(lock_timeout_ms=lock_timeout_ms)
     conn.execute(
         sql.SQL("SET search_path TO {}; SET lock_timeout = {}").format(
-            sql.Identifier(schema), sql.Literal(f"{policy.lock_timeout_ms}ms")
+            sql.Identifier(schema), sql.Literal(f"{lock_policy.lock_timeout_ms}ms")
         )
     )
     try:
@@ -131,7 +126,7 @@ def run_stage_two(
                         conn,
                         _Step(schema, step, what, n, marker_id, statement_timeout_ms),
                         done,
-                        _Locks(policy, watch, on_lock_retry),
+                        _Locks(lock_policy, watch, on_lock_retry),
                     )
                 update_steps(conn, marker_id, [s.to_json() for s in done])
                 if on_step is not None:
