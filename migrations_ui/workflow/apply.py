@@ -131,24 +131,8 @@ def resume_after_crash(proposal: Proposal) -> bool:
             outcome = bridge.resume(
                 proposal, on_stage=progress, on_lock_retry=_lock_retry_recorder(proposal)
             )
-        except StageTwoFailed as exc:
-            _mark_partial(
-                proposal,
-                _stage_two_message(exc),
-                result=_stage_two_result(exc),
-                timings=progress.final_timings(),
-            )
-            return True
-        except VerificationFailed as exc:
-            _mark_partial(
-                proposal,
-                str(exc),
-                result={"residue": exc.residue},
-                timings=progress.final_timings(),
-            )
-            return True
         except ApplyError as exc:  # the marker exists: the first stage committed
-            _mark_partial(proposal, str(exc), timings=progress.final_timings())
+            _stopped_after_stage_one(proposal, exc, progress)
             return True
         _record_outcome(proposal, outcome, progress)
         return True
@@ -225,23 +209,13 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
         if exc.rolled_back:
             transitions.mark_failed(proposal, str(exc), result={"residue": exc.residue})
         else:  # after an online change's second stage: its first stays committed
-            _mark_partial(
-                proposal,
-                str(exc),
-                result={"residue": exc.residue},
-                timings=progress.final_timings(),
-            )
+            _stopped_after_stage_one(proposal, exc, progress)
         return
     except WillFail as exc:  # the rules never queue such a plan: refused again here
         transitions.mark_failed(proposal, str(exc))
         return
     except StageTwoFailed as exc:
-        _mark_partial(
-            proposal,
-            _stage_two_message(exc),
-            result=_stage_two_result(exc),
-            timings=progress.final_timings(),  # the stages as far as they went
-        )
+        _stopped_after_stage_one(proposal, exc, progress)
         return
     except StatementFailed as exc:
         transitions.mark_failed(
@@ -268,6 +242,19 @@ def _apply_once(proposal: Proposal, attempt: int) -> None:
     # The target committed. Should recording it fail (the app database), the job fails with
     # the proposal applying, and the sweeper records it from the marker.
     _record_outcome(proposal, outcome, progress)
+
+
+def _stopped_after_stage_one(proposal: Proposal, exc: ApplyError, progress: ApplyProgress) -> None:
+    """An online change stopped after its first stage committed (a second-stage step, a
+    further batch, the final verification, or a resumed run that could not go on): recorded
+    ``partial``, with the reason, what the error names, and the stages as far as they went."""
+    result: dict[str, Any] | None = None
+    message = str(exc)
+    if isinstance(exc, StageTwoFailed):
+        message, result = _stage_two_message(exc), _stage_two_result(exc)
+    elif isinstance(exc, VerificationFailed):
+        result = {"residue": exc.residue}
+    _mark_partial(proposal, message, result=result, timings=progress.final_timings())
 
 
 def _stage_two_message(exc: StageTwoFailed) -> str:
